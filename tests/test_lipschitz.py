@@ -1,0 +1,99 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from tests.helpers import CLIPPING, image_batches, tiny_image_setup
+from wgan_jax import lipschitz
+from wgan_jax.models import MLPCritic
+
+
+@pytest.mark.parametrize("batch,shape", [(1, (3,)), (7, (5,)), (4, (2, 3, 2))])
+def test_penalty_of_linear_critic_is_exact(batch, shape):
+  rng = np.random.default_rng(batch)
+  w = jnp.asarray(rng.normal(size=shape).astype(np.float32))
+  score_fn = lambda x: jnp.sum(x * w, axis=tuple(range(1, x.ndim)))
+  real = jnp.asarray(rng.normal(size=(batch,) + shape).astype(np.float32))
+  fake = jnp.asarray(rng.normal(size=(batch,) + shape).astype(np.float32))
+  alpha = jnp.asarray(rng.random(batch).astype(np.float32))
+  penalty, norms = lipschitz.gradient_penalty(score_fn, real, fake, alpha, weight=10.0)
+  expected = 10.0 * (np.linalg.norm(np.asarray(w)) - 1.0) ** 2
+  np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
+  np.testing.assert_allclose(np.asarray(norms), np.linalg.norm(np.asarray(w)), rtol=1e-6)
+
+
+def test_one_sided_penalty_ignores_small_slopes():
+  w = jnp.array([0.3, 0.4])  # norm 0.5 < 1
+  score_fn = lambda x: x @ w
+  x = jnp.ones((3, 2))
+  two_sided, _ = lipschitz.gradient_penalty(score_fn, x, -x, jnp.full((3,), 0.5), weight=1.0)
+  one_sided, _ = lipschitz.gradient_penalty(score_fn, x, -x, jnp.full((3,), 0.5), weight=1.0,
+                                            one_sided=True)
+  np.testing.assert_allclose(float(two_sided), 0.25, rtol=1e-6)
+  assert float(one_sided) == 0.0
+
+
+def test_interpolation_uses_one_coefficient_per_example():
+  real = jnp.ones((3, 2, 2))
+  fake = jnp.zeros((3, 2, 2))
+  x_hat = lipschitz.interpolate(real, fake, jnp.array([0.0, 0.5, 1.0]))
+  np.testing.assert_allclose(np.asarray(x_hat[:, 0, 0]), [0.0, 0.5, 1.0])
+  assert np.all(np.asarray(x_hat) == np.asarray(x_hat)[:, :1, :1])
+
+
+def test_per_example_gradients_equal_gradients_of_the_sum():
+  critic = MLPCritic(width=16, depth=3)
+  x = jax.random.normal(jax.random.PRNGKey(0), (6, 4))
+  params = critic.init(jax.random.PRNGKey(1), x)
+  score_fn = lambda v: critic.apply(params, v)
+  per_example = lipschitz.per_example_input_gradients(score_fn, x)
+  summed = jax.grad(lambda v: jnp.sum(score_fn(v)))(x)
+  np.testing.assert_allclose(np.asarray(per_example), np.asarray(summed), rtol=1e-5, atol=1e-7)
+
+
+def test_norm_is_over_all_non_batch_axes():
+  grads = jnp.arange(2 * 3 * 4, dtype=jnp.float32).reshape(2, 3, 4)
+  norms = lipschitz.per_example_norms(grads)
+  expected = np.linalg.norm(np.asarray(grads).reshape(2, -1), axis=1)
+  np.testing.assert_allclose(np.asarray(norms), expected, rtol=1e-6)
+  # The gradient of the norm is finite at a zero gradient.
+  assert np.all(np.isfinite(jax.grad(lambda g: lipschitz.per_example_norms(g).sum())(
+      jnp.zeros((2, 3)))))
+
+
+def test_clipped_critic_update_keeps_every_leaf_in_the_box():
+  # A large learning rate pushes parameters far outside [-c, c] before projection.
+  _, _, state, step = tiny_image_setup(CLIPPING, critic_norm="batch",
+                                       optimizer=optax.sgd(10.0))
+  state, _ = jax.jit(step.critic_update)(state, image_batches(1, 8)[0], jax.random.PRNGKey(3))
+  leaves = jax.tree_util.tree_leaves(state.critic_params)
+  assert any("scale" in str(path) for path, _ in
+             jax.tree_util.tree_flatten_with_path(state.critic_params)[0])  # BN scales included
+  for leaf in leaves:
+    assert float(jnp.max(jnp.abs(leaf))) <= 0.01 + 1e-7
+  # The clip is active: some leaves sit exactly on the boundary.
+  assert any(float(jnp.max(jnp.abs(leaf))) == pytest.approx(0.01) for leaf in leaves)
+
+
+def test_clip_weights_projects_every_leaf():
+  tree = {"a": jnp.array([-3.0, 0.005, 2.0]), "b": {"c": jnp.array([[0.5]])}}
+  clipped = lipschitz.clip_weights(tree, 0.01)
+  np.testing.assert_allclose(np.asarray(clipped["a"]), [-0.01, 0.005, 0.01])
+  np.testing.assert_allclose(np.asarray(clipped["b"]["c"]), [[0.01]])
+
+
+def test_batchnorm_critic_with_penalty_is_rejected():
+  from wgan_jax.models import DCGANCritic
+  critic = DCGANCritic(width=4, normalization="batch")
+  variables = critic.init(jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 1)), train=False)
+  with pytest.raises(lipschitz.BatchNormWithPenaltyError, match="LayerNorm|'layer'"):
+    lipschitz.check_critic_compatible(lipschitz.GradientPenalty(), variables)
+  lipschitz.check_critic_compatible(lipschitz.WeightClipping(), variables)  # allowed
+
+
+def test_get_constraint_names():
+  assert isinstance(lipschitz.get_constraint("clip", clip_value=0.1), lipschitz.WeightClipping)
+  assert lipschitz.get_constraint("penalty", weight=1.0).weight == 1.0
+  with pytest.raises(ValueError, match="Unknown Lipschitz constraint"):
+    lipschitz.get_constraint("spectral")

@@ -1,0 +1,124 @@
+import jax
+import jax.numpy as jnp
+import pytest
+
+from wgan_jax.models import (DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator,
+                             MLPCritic, MLPGenerator, ResNetCritic, ResNetGenerator, create_models)
+from wgan_jax.state import count_params
+
+
+def _init(module, *args, **kwargs):
+  return module.init(jax.random.PRNGKey(0), *args, train=False, **kwargs)
+
+
+def _generate(generator, n=3, labels=None):
+  z = jnp.zeros((n, generator.latent_dim))
+  variables = _init(generator, z, labels)
+  return generator.apply(variables, z, labels, train=False), variables
+
+
+def _score(critic, x):
+  variables = _init(critic, x)
+  return critic.apply(variables, x, train=False), variables
+
+
+@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("extra", [0, 1])
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_wgan_dcgan_generator_shapes(size, extra, norm):
+  images, variables = _generate(DCGANGenerator(image_size=size, channels=3, latent_dim=10,
+                                               width=8, n_extra_layers=extra, normalization=norm))
+  assert images.shape == (3, size, size, 3)
+  assert ("batch_stats" in variables) == (norm == "batch")
+  assert float(jnp.max(jnp.abs(images))) <= 1.0
+
+
+@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+def test_wgan_dcgan_critic_shapes(size, norm):
+  scores, _ = _score(DCGANCritic(width=8, n_extra_layers=1, normalization=norm),
+                     jnp.zeros((5, size, size, 3)))
+  assert scores.shape == (5,)
+
+
+def test_wgan_dcgan_matches_the_official_parameter_counts():
+  # DCGAN_D / DCGAN_G of the WGAN code at 64 px, ndf = ngf = 64, nz = 100, no biases.
+  _, critic_vars = _score(DCGANCritic(width=64, normalization="batch"), jnp.zeros((1, 64, 64, 3)))
+  assert count_params(critic_vars["params"]) == 2_765_568
+  _, generator_vars = _generate(DCGANGenerator(image_size=64, latent_dim=100, width=64), n=1)
+  assert count_params(generator_vars["params"]) == 3_576_704
+
+
+@pytest.mark.parametrize("size,channels", [(32, 3), (28, 1)])
+def test_gp_dcgan_shapes(size, channels):
+  images, _ = _generate(GPDCGANGenerator(image_size=size, channels=channels, width=8))
+  assert images.shape == (3, size, size, channels)
+  scores, _ = _score(GPDCGANCritic(width=8), images)
+  assert scores.shape == (3,)
+
+
+def test_gan_cifar_matches_the_official_parameter_counts():
+  # gan_cifar.py with DIM = 128: critic 4,114,689 and generator parameters (BN has scale+offset).
+  _, critic_vars = _score(GPDCGANCritic(width=128), jnp.zeros((1, 32, 32, 3)))
+  assert count_params(critic_vars["params"]) == 4_114_689
+  _, generator_vars = _generate(GPDCGANGenerator(image_size=32, width=128), n=1)
+  linear = 128 * 8192 + 8192 + 2 * 8192
+  deconvs = (512 * 256 * 25 + 256 + 2 * 256) + (256 * 128 * 25 + 128 + 2 * 128) + (128 * 3 * 25 + 3)
+  assert count_params(generator_vars["params"]) == linear + deconvs
+
+
+def test_resnet_unconditional_and_conditional():
+  images, variables = _generate(ResNetGenerator(width=16, latent_dim=8))
+  assert images.shape == (3, 32, 32, 3)
+  scores, critic_vars = _score(ResNetCritic(width=16), images)
+  assert scores.shape == (3,)
+  assert "batch_stats" not in critic_vars  # no normalization in the critic
+
+  labels = jnp.array([0, 3, 9])
+  images, variables = _generate(ResNetGenerator(width=16, latent_dim=8, num_classes=10),
+                                labels=labels)
+  assert images.shape == (3, 32, 32, 3)
+  # Class-conditional BatchNorm: per-class scale and offset tables.
+  assert variables["params"]["block_1"]["_GeneratorNorm_0"]["ConditionalBatchNorm_0"]["scale"][
+      "embedding"].shape == (10, 16)
+  (scores, logits), _ = _score(ResNetCritic(width=16, num_classes=10), images)
+  assert scores.shape == (3,) and logits.shape == (3, 10)
+
+
+def test_resnet_labels_change_the_conditional_output():
+  generator = ResNetGenerator(width=8, latent_dim=4, num_classes=10)
+  z = jax.random.normal(jax.random.PRNGKey(1), (2, 4))
+  variables = _init(generator, z, jnp.array([0, 0]))
+  # Perturb the class tables so that classes differ, as after training.
+  variables = jax.tree_util.tree_map_with_path(
+      lambda p, v: v + jax.random.normal(jax.random.PRNGKey(2), v.shape)
+      if "embedding" in str(p) else v, variables)
+  a = generator.apply(variables, z, jnp.array([0, 0]), train=False)
+  b = generator.apply(variables, z, jnp.array([1, 1]), train=False)
+  assert float(jnp.max(jnp.abs(a - b))) > 1e-3
+
+
+def test_mlps():
+  images, _ = _generate(MLPGenerator(output_shape=(8, 8, 3), latent_dim=5, width=16))
+  assert images.shape == (3, 8, 8, 3)
+  scores, variables = _score(MLPCritic(width=16, depth=3), images)
+  assert scores.shape == (3,)
+  assert len(variables["params"]["mlp"]) == 4  # 4 linear layers (WGAN paper's 4x512 MLP)
+  _, deep = _score(MLPCritic(width=16, depth=12), jnp.zeros((2, 2)))
+  assert len(deep["params"]["mlp"]) == 13
+
+
+def test_registry_fills_data_fields_and_rejects_bad_keys():
+  generator, critic = create_models(
+      {"generator": {"kind": "mlp", "width": 16}, "critic": {"kind": "dcgan", "width": 8}},
+      (32, 32, 1))
+  assert generator.output_shape == (32, 32, 1)
+  with pytest.raises(ValueError, match="Unknown critic option"):
+    create_models({"generator": {"kind": "mlp"}, "critic": {"kind": "dcgan", "widht": 8}}, (32, 32, 1))
+  with pytest.raises(ValueError, match="Unknown generator kind"):
+    create_models({"generator": {"kind": "vae"}, "critic": {"kind": "dcgan"}}, (32, 32, 1))
+
+
+def test_dcgan_rejects_unsupported_sizes():
+  with pytest.raises(ValueError, match="power of two"):
+    _generate(DCGANGenerator(image_size=48, width=4))

@@ -1,0 +1,48 @@
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from wgan_jax import objectives
+
+REAL = jnp.array([1.0, 2.0, 3.0])
+FAKE = jnp.array([-1.0, 0.0])
+
+
+def test_wasserstein_losses():
+  assert float(objectives.wasserstein_critic_loss(REAL, FAKE)) == pytest.approx(-0.5 - 2.0)
+  assert float(objectives.wasserstein_generator_loss(FAKE)) == pytest.approx(0.5)
+
+
+def test_standard_gan_losses_are_the_halved_cross_entropy():
+  sig = lambda x: 1 / (1 + np.exp(-np.asarray(x)))
+  expected = 0.5 * (np.mean(-np.log(sig(REAL))) + np.mean(-np.log(1 - sig(FAKE))))
+  assert float(objectives.gan_discriminator_loss(REAL, FAKE)) == pytest.approx(expected, rel=1e-6)
+  assert float(objectives.gan_generator_loss(FAKE)) == pytest.approx(
+      np.mean(-np.log(sig(FAKE))), rel=1e-6)
+
+
+def test_gan_js_estimate_is_zero_for_a_confused_discriminator():
+  zeros = jnp.zeros(4)  # D = 1/2 everywhere: the optimum when the distributions coincide
+  objective = objectives.get_objective("gan")
+  assert float(objective.distance(zeros, zeros)) == pytest.approx(0.0, abs=1e-7)
+  big = jnp.full(4, 50.0)  # perfectly separated: JS = log 2
+  assert float(objective.distance(big, -big)) == pytest.approx(math.log(2), abs=1e-6)
+
+
+def test_lsgan_losses():
+  assert float(objectives.lsgan_discriminator_loss(REAL, FAKE)) == pytest.approx(
+      0.5 * ((0 + 1 + 4) / 3 + (1 + 0) / 2))
+  assert float(objectives.lsgan_generator_loss(FAKE)) == pytest.approx((4 + 1) / 2)
+
+
+def test_acgan_loss_is_cross_entropy():
+  logits = jnp.array([[0.0, 0.0], [10.0, -10.0]])
+  value = float(objectives.acgan_loss(logits, jnp.array([0, 0])))
+  assert value == pytest.approx(0.5 * math.log(2), rel=1e-4)
+
+
+def test_unknown_objective():
+  with pytest.raises(ValueError, match="Unknown objective"):
+    objectives.get_objective("hinge")

@@ -1,0 +1,155 @@
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from tests.helpers import CLIPPING, PENALTY, assert_trees_close, image_batches, tiny_image_setup
+from wgan_jax import parallel
+from wgan_jax.data.toy import toy_dataset
+from wgan_jax.lipschitz import GradientPenalty
+from wgan_jax.metrics import wasserstein1
+from wgan_jax.models import create_models, toy_critic, toy_generator
+from wgan_jax.state import init_state
+from wgan_jax.step import generate, make_train_step
+
+N_CRITIC = 3
+
+
+def test_fused_step_equals_updates_one_by_one():
+  _, _, state, step = tiny_image_setup(PENALTY)
+  batches = image_batches(N_CRITIC, 6)
+  key = jax.random.PRNGKey(42)
+  fused_state, fused_metrics = jax.jit(step)(state, batches, key)
+
+  critic_key, generator_key = jax.random.split(key)
+  critic_update = jax.jit(step.critic_update)
+  manual = state
+  for i in range(N_CRITIC):
+    manual, critic_metrics = critic_update(manual, batches[i], jax.random.fold_in(critic_key, i))
+  manual, generator_metrics = jax.jit(step.generator_update, static_argnums=2)(
+      manual, generator_key, 6)
+  assert_trees_close(fused_state, manual, rtol=1e-5, atol=1e-6)
+  assert_trees_close(fused_metrics, {**critic_metrics, **generator_metrics}, rtol=1e-5, atol=1e-6)
+  assert int(fused_state.step) == 1
+
+
+def test_critic_update_leaves_generator_alone_and_vice_versa():
+  _, _, state, step = tiny_image_setup(PENALTY)
+  after_critic, _ = jax.jit(step.critic_update)(state, image_batches(1, 4)[0], jax.random.PRNGKey(0))
+  assert_trees_close(after_critic.generator_params, state.generator_params, rtol=0, atol=0)
+  assert_trees_close(after_critic.generator_batch_stats, state.generator_batch_stats, rtol=0, atol=0)
+  assert_trees_close(after_critic.generator_opt_state, state.generator_opt_state, rtol=0, atol=0)
+  assert not np.allclose(jax.tree_util.tree_leaves(after_critic.critic_params)[0],
+                         jax.tree_util.tree_leaves(state.critic_params)[0])
+
+  after_generator, _ = jax.jit(step.generator_update, static_argnums=2)(
+      state, jax.random.PRNGKey(1), 4)
+  assert_trees_close(after_generator.critic_params, state.critic_params, rtol=0, atol=0)
+  assert_trees_close(after_generator.critic_opt_state, state.critic_opt_state, rtol=0, atol=0)
+  assert not np.allclose(jax.tree_util.tree_leaves(after_generator.generator_params)[0],
+                         jax.tree_util.tree_leaves(state.generator_params)[0])
+
+
+def test_metrics_report_the_quantities_of_a_wgan_gp_step():
+  _, _, state, step = tiny_image_setup(PENALTY)
+  _, metrics = jax.jit(step)(state, image_batches(N_CRITIC, 4))
+  for name in ("critic_loss", "wasserstein_estimate", "gradient_penalty", "generator_loss",
+               "critic_grad_norm", "generator_grad_norm"):
+    assert name in metrics and np.isfinite(float(metrics[name])), name
+  assert float(metrics["gradient_penalty"]) >= 0.0
+
+
+def test_step_draws_from_the_state_key_when_given_none():
+  _, _, state, step = tiny_image_setup(PENALTY)
+  batches = image_batches(2, 4)
+  implicit, _ = jax.jit(step)(state, batches)
+  explicit, _ = jax.jit(step)(state, batches, jax.random.fold_in(state.key, state.step))
+  assert_trees_close(implicit, explicit, rtol=0, atol=0)
+
+
+def test_wgan_schedule_is_two_compilations_not_one_per_step():
+  _, _, state, step = tiny_image_setup(CLIPPING, critic_norm="batch")
+  jitted = jax.jit(step)
+  for n_critic in (5, 100, 5, 5, 100):
+    state, _ = jitted(state, image_batches(n_critic, 2))
+  assert jitted._cache_size() == 2
+  assert int(state.step) == 5
+
+
+@pytest.mark.parametrize("constraint,critic_norm", [(PENALTY, "layer"), (CLIPPING, "batch")])
+def test_data_parallel_steps_match_one_device(constraint, critic_norm):
+  devices = jax.local_devices()
+  assert len(devices) == 4, "conftest sets 4 simulated CPU devices"
+  global_batch, steps = 8, 2
+  batches = [image_batches(N_CRITIC, global_batch, seed=s) for s in range(steps)]
+
+  _, _, state, single_step = tiny_image_setup(constraint, critic_norm=critic_norm)
+  single = jax.jit(single_step)
+  reference = state
+  for b in batches:
+    reference, reference_metrics = single(reference, b)
+
+  axis = parallel.DEFAULT_AXIS
+  _, _, state, multi_step = tiny_image_setup(constraint, critic_norm=critic_norm, axis_name=axis)
+  pmapped = parallel.pmap_step(multi_step, axis)
+  replicated = parallel.replicate(state)
+  for b in batches:
+    replicated, pmap_metrics = pmapped(replicated, parallel.split_for_devices(b, len(devices)))
+  assert_trees_close(parallel.unreplicate(replicated), reference, rtol=2e-4, atol=2e-5)
+  assert_trees_close(parallel.unreplicate(pmap_metrics), reference_metrics, rtol=2e-4, atol=2e-5)
+
+  sharded_step = parallel.shard_map_step(multi_step, parallel.data_mesh(devices, axis), axis)
+  sharded = state
+  for b in batches:
+    sharded, shard_metrics = sharded_step(sharded, b)
+  assert_trees_close(sharded, reference, rtol=2e-4, atol=2e-5)
+  assert_trees_close(shard_metrics, reference_metrics, rtol=2e-4, atol=2e-5)
+
+
+def test_conditional_acgan_step():
+  model = {"generator": {"kind": "resnet", "width": 8, "latent_dim": 16},
+           "critic": {"kind": "resnet", "width": 8}}
+  generator, critic = create_models(model, (32, 32, 3), num_classes=10)
+  tx = optax.adam(2e-4, 0.0, 0.9)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+                                 generator_batch_multiple=2))
+  batches = {"x": image_batches(2, 4, (32, 32, 3)),
+             "label": jnp.asarray(np.random.default_rng(0).integers(0, 10, (2, 4)))}
+  state, metrics = step(state, batches)
+  for name in ("critic_acgan_loss", "critic_acgan_accuracy", "generator_acgan_loss"):
+    assert np.isfinite(float(metrics[name]))
+  samples = generate(generator, state, jnp.zeros((3, 16)), jnp.array([0, 1, 2]))
+  assert samples.shape == (3, 32, 32, 3)
+  with pytest.raises(ValueError, match="labels"):
+    step(state, batches["x"])
+
+
+@pytest.mark.parametrize("objective", ["gan", "lsgan"])
+def test_baseline_objectives_train(objective):
+  from wgan_jax.lipschitz import NoConstraint
+  _, _, state, step = tiny_image_setup(NoConstraint(), critic_norm="batch", objective=objective)
+  state, metrics = jax.jit(step)(state, image_batches(1, 4))
+  assert np.isfinite(float(metrics["critic_loss"])) and np.isfinite(float(metrics["generator_loss"]))
+  if objective == "gan":
+    assert "js_estimate" in metrics
+
+
+def test_wgan_gp_moves_toy_samples_towards_eight_gaussians():
+  generator, critic = toy_generator(width=128), toy_critic(width=128)
+  tx = optax.adam(1e-3, 0.5, 0.9)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 2)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=GradientPenalty(0.1)))
+  data = toy_dataset("8gaussians", 400 * 5 * 128 + 1024, seed=0)
+  reference = data[-1024:]
+  z = jax.random.normal(jax.random.PRNGKey(9), (1024, 2))
+  sample = lambda s: np.asarray(generate(generator, s, z))
+  start = wasserstein1(sample(state), reference)
+  for i in range(400):
+    state, _ = step(state, data[i * 640:(i + 1) * 640].reshape(5, 128, 2))
+  end = wasserstein1(sample(state), reference)
+  print("W1 start", start, "end", end)
+  assert end < 0.35 * start, (start, end)

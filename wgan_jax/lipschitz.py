@@ -1,0 +1,127 @@
+"""The two ways to keep a critic (approximately) 1-Lipschitz.
+
+* `WeightClipping` (WGAN): after every critic update, every critic parameter
+  (normalization scales and biases included) is projected onto [-c, c].
+* `GradientPenalty` (WGAN-GP): lambda * (||grad_x f(x_hat)|| - 1)^2 at
+  x_hat = a * real + (1 - a) * fake with one `a` per example, the norm over
+  all non-batch axes, each gradient taken per example with `vmap(grad)`.
+  One-sided: lambda * max(0, ||grad|| - 1)^2.
+* `NoConstraint` for the standard GAN and LSGAN baselines.
+
+Each constraint has the same two hooks the train step calls: `penalty(...)`
+inside the critic loss and `project(params)` after the critic update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import optax
+
+Array = jax.Array
+ScoreFn = Callable[[Array], Array]  # [B, ...] -> [B]
+
+
+def interpolate(real: Array, fake: Array, alpha: Array) -> Array:
+  """a * real + (1 - a) * fake with `alpha` of shape [B], broadcast over the non-batch axes."""
+  alpha = alpha.reshape((-1,) + (1,) * (real.ndim - 1)).astype(real.dtype)
+  return alpha * real + (1.0 - alpha) * fake
+
+
+def per_example_input_gradients(score_fn: ScoreFn, x: Array) -> Array:
+  """grad_x f(x_i) for every example i, each taken on its own with `vmap(grad)`."""
+  single = lambda xi: score_fn(xi[None])[0]  # noqa: E731
+  return jax.vmap(jax.grad(single))(x)
+
+
+def per_example_norms(grads: Array) -> Array:
+  """The Euclidean norm of each example's gradient over all non-batch axes (safe at zero)."""
+  return optax.safe_norm(grads.reshape((grads.shape[0], -1)), 0.0, axis=1)
+
+
+def gradient_penalty(score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
+                     weight: float = 10.0, one_sided: bool = False,
+                     target: float = 1.0) -> tuple[Array, Array]:
+  """Returns `(weighted penalty, per-example gradient norms)` at the interpolates."""
+  x_hat = interpolate(real, fake, alpha)
+  norms = per_example_norms(per_example_input_gradients(score_fn, x_hat))
+  excess = norms - target
+  if one_sided:
+    excess = jnp.maximum(excess, 0.0)
+  return weight * jnp.mean(excess ** 2), norms
+
+
+def clip_weights(params: Any, clip_value: float) -> Any:
+  """Projects every leaf of `params` onto the box [-clip_value, clip_value]."""
+  # projection_box maps over the bounds too, so they must have the tree's structure.
+  lower = jax.tree_util.tree_map(lambda _: -clip_value, params)
+  upper = jax.tree_util.tree_map(lambda _: clip_value, params)
+  return optax.projections.projection_box(params, lower, upper)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoConstraint:
+  """No Lipschitz constraint (standard GAN, LSGAN)."""
+
+  uses_penalty = False
+
+  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array):
+    del score_fn, real, fake, alpha
+    return jnp.zeros(()), {}
+
+  def project(self, params: Any) -> Any:
+    return params
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightClipping(NoConstraint):
+  """WGAN weight clipping to [-clip_value, clip_value] after each critic update."""
+
+  clip_value: float = 0.01
+
+  def project(self, params: Any) -> Any:
+    return clip_weights(params, self.clip_value)
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientPenalty(NoConstraint):
+  """WGAN-GP gradient penalty, two-sided by default."""
+
+  weight: float = 10.0
+  one_sided: bool = False
+  target: float = 1.0
+  uses_penalty = True
+
+  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array):
+    value, norms = gradient_penalty(score_fn, real, fake, alpha, self.weight, self.one_sided,
+                                    self.target)
+    return value, {"gradient_penalty": value, "interpolate_grad_norm": jnp.mean(norms)}
+
+
+def get_constraint(name: str, **kwargs) -> NoConstraint:
+  """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'none'."""
+  kinds = {"clip": WeightClipping, "penalty": GradientPenalty, "none": NoConstraint}
+  if name not in kinds:
+    raise ValueError(f"Unknown Lipschitz constraint {name!r}; choose one of {sorted(kinds)}.")
+  return kinds[name](**kwargs)
+
+
+class BatchNormWithPenaltyError(ValueError):
+  """A critic with BatchNorm was combined with the per-example gradient penalty."""
+
+
+def check_critic_compatible(constraint: NoConstraint, critic_variables: Mapping[str, Any]) -> None:
+  """Rejects a BatchNorm critic under the gradient penalty.
+
+  BatchNorm makes each score depend on the whole batch, so the per-example
+  gradient the penalty constrains is no longer the critic's gradient; the
+  WGAN-GP paper drops it for that reason. Use LayerNorm or none.
+  """
+  if constraint.uses_penalty and jax.tree_util.tree_leaves(critic_variables.get("batch_stats", {})):
+    raise BatchNormWithPenaltyError(
+        "The critic contains BatchNorm, which is incompatible with the gradient penalty: the "
+        "penalty constrains per-example gradients, and BatchNorm couples the examples of a "
+        "batch. Set the critic's normalization to 'layer' or 'none', or use weight clipping.")

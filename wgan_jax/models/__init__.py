@@ -1,0 +1,86 @@
+"""Model families and a registry that builds `(generator, critic)` from a config.
+
+A model config names the generator and the critic separately, so the WGAN
+paper's mixed settings (an MLP generator against a DCGAN critic) are one line:
+
+    model = dict(generator=dict(kind='mlp', width=512),
+                 critic=dict(kind='dcgan', normalization='batch'))
+
+Every generator is called as `generator(z, labels=None, train=True)` and
+exposes `latent_dim`; every critic is called as `critic(x, train=True)` and
+returns a score per example, or `(score, class_logits)` with an AC-GAN head.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Sequence
+
+import flax.linen as nn
+
+from wgan_jax.models.dcgan import DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator
+from wgan_jax.models.mlp import MLPCritic, MLPGenerator, toy_critic, toy_generator
+from wgan_jax.models.resnet import ResNetCritic, ResNetGenerator
+
+GENERATORS: dict[str, type[nn.Module]] = {
+    "dcgan": DCGANGenerator,
+    "gp_dcgan": GPDCGANGenerator,
+    "resnet": ResNetGenerator,
+    "mlp": MLPGenerator,
+}
+CRITICS: dict[str, type[nn.Module]] = {
+    "dcgan": DCGANCritic,
+    "gp_dcgan": GPDCGANCritic,
+    "resnet": ResNetCritic,
+    "mlp": MLPCritic,
+}
+
+# Fields filled from the data rather than the config, when a module has them.
+_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes")
+
+
+def _field_names(module_cls: type[nn.Module]) -> set[str]:
+  return {f.name for f in dataclasses.fields(module_cls) if f.name not in ("parent", "name")}
+
+
+def _build(registry: Mapping[str, type[nn.Module]], role: str, spec: Mapping[str, Any],
+           data_fields: Mapping[str, Any]) -> nn.Module:
+  spec = dict(spec)
+  kind = spec.pop("kind", None)
+  if kind not in registry:
+    raise ValueError(f"Unknown {role} kind {kind!r}; choose one of {sorted(registry)}.")
+  module_cls = registry[kind]
+  allowed = _field_names(module_cls)
+  unknown = sorted(set(spec) - allowed)
+  if unknown:
+    raise ValueError(f"Unknown {role} option(s) {unknown} for kind {kind!r}; valid options are "
+                     f"{sorted(allowed - set(_DATA_FIELDS))}.")
+  kwargs = {k: v for k, v in data_fields.items() if k in allowed and k not in spec}
+  kwargs.update(spec)
+  return module_cls(**kwargs)
+
+
+def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], num_classes: int = 0,
+                  axis_name: str | None = None) -> tuple[nn.Module, nn.Module]:
+  """Builds `(generator, critic)` for examples of shape `data_shape` (without the batch axis).
+
+  `axis_name`, when given, is handed to every module that has BatchNorm so its
+  batch statistics are computed over the whole global batch (synchronised
+  BatchNorm), which keeps a data-parallel run equal to a single-device run.
+  """
+  data_shape = tuple(int(d) for d in data_shape)
+  data_fields: dict[str, Any] = {"output_shape": data_shape, "num_classes": num_classes}
+  if len(data_shape) == 3:
+    data_fields.update(image_size=data_shape[0], channels=data_shape[2])
+  if axis_name is not None:
+    data_fields["axis_name"] = axis_name
+  generator = _build(GENERATORS, "generator", model_config["generator"], data_fields)
+  critic = _build(CRITICS, "critic", model_config["critic"], data_fields)
+  return generator, critic
+
+
+__all__ = [
+    "CRITICS", "GENERATORS", "DCGANCritic", "DCGANGenerator", "GPDCGANCritic", "GPDCGANGenerator",
+    "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator", "create_models", "toy_critic",
+    "toy_generator",
+]

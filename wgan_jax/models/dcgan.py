@@ -1,0 +1,170 @@
+"""DCGAN generators and critics.
+
+Two families live here:
+
+* `DCGANGenerator` / `DCGANCritic`: the WGAN paper's official DCGAN (4x4
+  kernels, stride-2 pyramids, `n_extra_layers`, no biases, N(0, 0.02) init)
+  at 32 or 64 px. `normalization='none'` in the generator is the paper's
+  "generator without BatchNorm"; the critic's normalization is
+  'none' | 'batch' | 'layer' ('layer' is what the WGAN-GP `gan_64x64` DCGAN
+  critic uses).
+* `GPDCGANGenerator` / `GPDCGANCritic`: the WGAN-GP code's `gan_cifar`
+  (32 px, 3 channels) and `gan_mnist` (28 px, 1 channel) models: a linear
+  projection to 4x4, 5x5 transposed convolutions with 'SAME' padding, and a
+  three-convolution LeakyReLU critic with a linear head.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from wgan_jax.models.layers import dcgan_kernel_init, leaky_relu, normalization
+
+SUPPORTED_DCGAN_SIZES = (16, 32, 64, 128)
+
+
+def _check_power_of_two_size(image_size: int) -> None:
+  if image_size < 16 or image_size & (image_size - 1):
+    raise ValueError(
+        f"The WGAN DCGAN needs an image size that is a power of two and at least 16, "
+        f"got {image_size}.")
+
+
+class DCGANGenerator(nn.Module):
+  """The WGAN paper's DCGAN generator (official `DCGAN_G`, or `DCGAN_G_nobn` with normalization='none')."""
+
+  image_size: int = 64
+  channels: int = 3
+  latent_dim: int = 100
+  width: int = 64  # ngf
+  n_extra_layers: int = 0
+  normalization: str = "batch"  # 'batch' | 'none'
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, z, labels=None, train: bool = True):
+    del labels
+    _check_power_of_two_size(self.image_size)
+    if self.normalization not in ("batch", "none"):
+      raise ValueError(f"DCGAN generator normalization must be 'batch' or 'none', got "
+                       f"{self.normalization!r}.")
+    conv_t = lambda features, **kw: nn.ConvTranspose(  # noqa: E731
+        features, (4, 4), use_bias=False, kernel_init=dcgan_kernel_init, **kw)
+    norm = lambda: normalization(self.normalization, self.axis_name, dcgan_init=True)  # noqa: E731
+
+    features = self.width // 2
+    size = 4
+    while size != self.image_size:
+      features *= 2
+      size *= 2
+
+    x = z.reshape((z.shape[0], 1, 1, -1))
+    # 1x1 -> 4x4 (PyTorch ConvTranspose2d(k=4, s=1, p=0)).
+    x = conv_t(features, strides=(1, 1), padding=((3, 3), (3, 3)), name="initial")(x)
+    x = nn.relu(norm()(x, train))
+    size = 4
+    while size < self.image_size // 2:
+      features //= 2
+      # PyTorch ConvTranspose2d(k=4, s=2, p=1) doubles the size.
+      x = conv_t(features, strides=(2, 2), padding=((2, 2), (2, 2)), name=f"pyramid_{size}")(x)
+      x = nn.relu(norm()(x, train))
+      size *= 2
+    for i in range(self.n_extra_layers):
+      x = nn.Conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
+                  kernel_init=dcgan_kernel_init, name=f"extra_{i}")(x)
+      x = nn.relu(norm()(x, train))
+    x = conv_t(self.channels, strides=(2, 2), padding=((2, 2), (2, 2)), name="final")(x)
+    return jnp.tanh(x)
+
+
+class DCGANCritic(nn.Module):
+  """The WGAN paper's DCGAN critic (official `DCGAN_D`), returning one score per example."""
+
+  width: int = 64  # ndf
+  n_extra_layers: int = 0
+  normalization: str = "batch"  # 'none' | 'batch' | 'layer'
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    image_size = x.shape[1]
+    _check_power_of_two_size(image_size)
+    conv = lambda features, k, s, p, name: nn.Conv(  # noqa: E731
+        features, (k, k), strides=(s, s), padding=((p, p), (p, p)), use_bias=False,
+        kernel_init=dcgan_kernel_init, name=name)
+    norm = lambda: normalization(self.normalization, self.axis_name, dcgan_init=True)  # noqa: E731
+
+    features = self.width
+    x = leaky_relu(conv(features, 4, 2, 1, "initial")(x))
+    size = image_size // 2
+    for i in range(self.n_extra_layers):
+      x = leaky_relu(norm()(conv(features, 3, 1, 1, f"extra_{i}")(x), train))
+    while size > 4:
+      features *= 2
+      x = leaky_relu(norm()(conv(features, 4, 2, 1, f"pyramid_{size}")(x), train))
+      size //= 2
+    x = conv(1, 4, 1, 0, "final")(x)
+    return x.reshape((x.shape[0],))
+
+
+class GPDCGANGenerator(nn.Module):
+  """The WGAN-GP `gan_cifar` (image_size=32) and `gan_mnist` (image_size=28) generator.
+
+  `gan_mnist` ends in a sigmoid over [0, 1] pixels in the official code; this
+  library keeps images in [-1, 1], so the default output is tanh (the same
+  function up to an affine change of pixel scale).
+  """
+
+  image_size: int = 32  # 32 (gan_cifar) or 28 (gan_mnist)
+  channels: int = 3
+  latent_dim: int = 128
+  width: int = 128  # DIM
+  normalization: str = "batch"  # 'batch' | 'none'
+  output_activation: str = "tanh"  # 'tanh' | 'sigmoid'
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, z, labels=None, train: bool = True):
+    del labels
+    if self.image_size not in (28, 32):
+      raise ValueError(f"GPDCGANGenerator supports 28 (gan_mnist) or 32 (gan_cifar) px, got "
+                       f"{self.image_size}.")
+    if self.normalization not in ("batch", "none"):
+      raise ValueError(f"Generator normalization must be 'batch' or 'none', got "
+                       f"{self.normalization!r}.")
+    dim = self.width
+    norm = lambda: normalization(self.normalization, self.axis_name)  # noqa: E731
+    deconv = lambda features, name: nn.ConvTranspose(  # noqa: E731
+        features, (5, 5), strides=(2, 2), padding="SAME", name=name)
+
+    x = nn.Dense(4 * 4 * 4 * dim, name="project")(z)
+    x = nn.relu(norm()(x, train)).reshape((z.shape[0], 4, 4, 4 * dim))
+    x = nn.relu(norm()(deconv(2 * dim, "deconv_1")(x), train))
+    if self.image_size == 28:
+      x = x[:, :7, :7, :]
+    x = nn.relu(norm()(deconv(dim, "deconv_2")(x), train))
+    x = deconv(self.channels, "deconv_out")(x)
+    if self.output_activation == "sigmoid":
+      return nn.sigmoid(x)
+    return jnp.tanh(x)
+
+
+class GPDCGANCritic(nn.Module):
+  """The WGAN-GP `gan_cifar` / `gan_mnist` critic: three 5x5 stride-2 convolutions and a linear head."""
+
+  width: int = 128  # DIM
+  normalization: str = "none"  # 'none' (WGAN-GP) | 'batch' (gan_mnist's weight-clipping mode) | 'layer'
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    dim = self.width
+    norm = lambda: normalization(self.normalization, self.axis_name)  # noqa: E731
+    conv = lambda features, name: nn.Conv(  # noqa: E731
+        features, (5, 5), strides=(2, 2), padding="SAME", name=name)
+    x = leaky_relu(conv(dim, "conv_1")(x))
+    x = leaky_relu(norm()(conv(2 * dim, "conv_2")(x), train))
+    x = leaky_relu(norm()(conv(4 * dim, "conv_3")(x), train))
+    x = x.reshape((x.shape[0], -1))
+    return nn.Dense(1, name="output")(x)[:, 0]

@@ -1,0 +1,64 @@
+"""Running one train step over several devices: `pmap` (the trainer's default) or `shard_map`.
+
+The step itself is written once (`wgan_jax.step`); this module only places
+state and batches on devices and wraps the step in the chosen transform.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import numpy as np
+from flax import jax_utils
+from jax.sharding import Mesh, PartitionSpec as P
+
+DEFAULT_AXIS = "batch"
+
+replicate = jax_utils.replicate
+unreplicate = jax_utils.unreplicate
+
+
+def split_for_devices(batches: Any, num_devices: int) -> Any:
+  """`[n_critic, global_batch, ...]` -> `[num_devices, n_critic, global_batch / num_devices, ...]`."""
+
+  def split(a):
+    n_critic, global_batch = a.shape[:2]
+    if global_batch % num_devices:
+      raise ValueError(f"The global batch of {global_batch} does not divide over "
+                       f"{num_devices} devices.")
+    a = a.reshape((n_critic, num_devices, global_batch // num_devices) + a.shape[2:])
+    return np.swapaxes(a, 0, 1) if isinstance(a, np.ndarray) else a.swapaxes(0, 1)
+
+  return jax.tree_util.tree_map(split, batches)
+
+
+def pmap_step(train_step: Callable, axis_name: str = DEFAULT_AXIS, donate: bool = False) -> Callable:
+  """`pmap`s `train_step(state, real_batches)` over the local devices.
+
+  The step must have been built with the same `axis_name`. State is
+  replicated (`replicate`), batches carry a leading device axis.
+  """
+  return jax.pmap(lambda state, batches: train_step(state, batches), axis_name=axis_name,
+                  donate_argnums=(0,) if donate else ())
+
+
+def data_mesh(devices=None, axis_name: str = DEFAULT_AXIS) -> Mesh:
+  """A one-dimensional mesh of `devices` (default: all) along `axis_name`."""
+  devices = np.asarray(jax.devices() if devices is None else devices)
+  return Mesh(devices, (axis_name,))
+
+
+def shard_map_step(train_step: Callable, mesh: Mesh, axis_name: str = DEFAULT_AXIS,
+                   donate: bool = False) -> Callable:
+  """Runs `train_step(state, real_batches)` under `jax.shard_map` on `mesh`.
+
+  The state is replicated and `real_batches` (`[n_critic, global_batch, ...]`)
+  is split along its batch axis. `check_vma=False` keeps pmap's semantics:
+  the step averages gradients itself with `pmean`, so shard_map must not also
+  insert its implicit sum for replicated parameters.
+  """
+  mapped = jax.shard_map(lambda state, batches: train_step(state, batches), mesh=mesh,
+                         in_specs=(P(), P(None, axis_name)), out_specs=(P(), P()),
+                         check_vma=False)
+  return jax.jit(mapped, donate_argnums=(0,) if donate else ())

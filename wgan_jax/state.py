@@ -1,0 +1,77 @@
+"""`GANState`: everything a GAN's training carries from one step to the next, as one pytree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+
+@flax.struct.dataclass
+class GANState:
+  """Parameters, BatchNorm statistics and optimizer states of both networks.
+
+  `step` counts generator iterations. `key` is the run's base PRNG key: the
+  step draws its randomness from `fold_in(key, step)` unless given a key, so a
+  run is reproducible from its seed and a resumed run continues exactly.
+  """
+
+  step: jax.Array
+  generator_params: Any
+  generator_batch_stats: Any
+  generator_opt_state: optax.OptState
+  critic_params: Any
+  critic_batch_stats: Any
+  critic_opt_state: optax.OptState
+  key: jax.Array
+
+
+def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.GradientTransformation,
+               critic_tx: optax.GradientTransformation, key: jax.Array,
+               example: jax.Array) -> GANState:
+  """Initialises both networks for examples shaped like `example` (with a batch axis)."""
+  init_key, run_key = jax.random.split(key)
+  generator_key, critic_key = jax.random.split(init_key)
+  z = jnp.zeros((1, generator.latent_dim), jnp.float32)
+  labels = jnp.zeros((1,), jnp.int32)
+  generator_vars = generator.init(generator_key, z, labels, train=False)
+  critic_vars = critic.init(critic_key, jnp.zeros((1, *example.shape[1:]), jnp.float32),
+                            train=False)
+  generator_params = generator_vars["params"]
+  critic_params = critic_vars["params"]
+  return GANState(
+      step=jnp.zeros((), jnp.int32),
+      generator_params=generator_params,
+      generator_batch_stats=generator_vars.get("batch_stats", {}),
+      generator_opt_state=generator_tx.init(generator_params),
+      critic_params=critic_params,
+      critic_batch_stats=critic_vars.get("batch_stats", {}),
+      critic_opt_state=critic_tx.init(critic_params),
+      key=run_key,
+  )
+
+
+def critic_variables(state: GANState) -> dict[str, Any]:
+  """The critic's variables as `critic.apply` takes them."""
+  return as_variables(state.critic_params, state.critic_batch_stats)
+
+
+def generator_variables(state: GANState) -> dict[str, Any]:
+  """The generator's variables as `generator.apply` takes them."""
+  return as_variables(state.generator_params, state.generator_batch_stats)
+
+
+def as_variables(params: Any, batch_stats: Any) -> dict[str, Any]:
+  variables = {"params": params}
+  if jax.tree_util.tree_leaves(batch_stats):
+    variables["batch_stats"] = batch_stats
+  return variables
+
+
+def count_params(params: Any) -> int:
+  """Number of scalars in a parameter pytree."""
+  return sum(int(x.size) for x in jax.tree_util.tree_leaves(params))
