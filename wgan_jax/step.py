@@ -44,7 +44,8 @@ def split_batch(batch: Array | Mapping[str, Array]) -> tuple[Array, Array | None
   return batch, None
 
 
-def _split_scores(output: Any) -> tuple[Array, Array | None]:
+def split_scores(output: Any) -> tuple[Array, Array | None]:
+  """A critic's `(scores, class_logits or None)` from its output."""
   if isinstance(output, (tuple, list)):
     return output[0], output[1]
   return output, None
@@ -143,7 +144,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
   def run_critic(params, batch_stats, x):
     out, mutated = critic.apply(as_variables(params, batch_stats), x, train=True,
                                 mutable=["batch_stats"])
-    scores, logits = _split_scores(out)
+    scores, logits = split_scores(out)
     return scores, logits, mutated.get("batch_stats", batch_stats)
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:

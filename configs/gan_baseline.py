@@ -1,0 +1,37 @@
+"""The baselines of both papers on the same machinery: standard GAN (DCGAN) and LSGAN.
+
+`configs/gan_baseline.py:OBJECTIVE[,ARCH[,DATASET]]`, OBJECTIVE in gan | lsgan; ARCH and DATASET as
+in `wgan_lsun_bedrooms.py` (the WGAN paper's GAN comparisons, Figs. 5-7 and the JS curves of
+Figs. 3-4). One discriminator update per generator update, no Lipschitz constraint.
+GAN: Adam(2e-4, b1 0.5, b2 0.999), the DCGAN settings; LSGAN: RMSProp(1e-4), as in the WGAN-GP
+code's LSGAN mode.
+"""
+
+from configs.wgan_lsun_bedrooms import DATASETS, wgan_models
+from wgan_jax.config import adam, base_config, finalize, rmsprop
+
+
+def get_config(arg: str = "gan,dcgan,lsun"):
+  parts = arg.split(",")
+  objective = parts[0]
+  arch = parts[1] if len(parts) > 1 else "dcgan"
+  dataset = parts[2] if len(parts) > 2 else "lsun"
+  c = base_config()
+  c.data.update(DATASETS[dataset])
+  models = wgan_models(arch)
+  c.model.generator = models["generator"]
+  c.model.critic = models["critic"]
+  c.objective = objective
+  c.constraint.kind = "none"
+  if objective == "gan":
+    c.optimizer.generator = adam(2e-4, 0.5, 0.999)
+    c.optimizer.critic = adam(2e-4, 0.5, 0.999)
+  elif objective == "lsgan":
+    c.optimizer.generator = rmsprop(1e-4)
+    c.optimizer.critic = rmsprop(1e-4)
+  else:
+    raise ValueError(f"OBJECTIVE must be 'gan' or 'lsgan', got {objective!r}.")
+  c.batch_size = 64
+  c.n_critic = 1
+  c.num_steps = 100_000
+  return finalize(c)

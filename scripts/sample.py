@@ -1,0 +1,32 @@
+"""Write samples from a run's newest checkpoint: `python scripts/sample.py --workdir DIR --num N --out FILE`.
+
+FILE ending in .npz holds `samples` ([N, 2] float for 2-D data, [N, H, W, C] uint8 for images)
+and `labels` for conditional models; FILE ending in .png is an image grid or a scatter plot.
+"""
+
+import sys
+
+import _bootstrap  # noqa: F401
+from absl import app, flags
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
+_NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
+_OUT = flags.DEFINE_string("out", "samples.png", "Output .npz or .png file.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
+
+
+def main(argv):
+  del argv
+  from wgan_jax.sampling import sample, write_samples
+  try:
+    samples, labels = sample(_WORKDIR.value, _NUM.value, _SEED.value)
+    write_samples(samples, labels, _OUT.value)
+  except (FileNotFoundError, ValueError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+  print(f"Wrote {len(samples)} samples to {_OUT.value}")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,157 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from wgan_jax.config import base_config
+from wgan_jax.data import pipeline, sources, toy
+from wgan_jax.metrics import mode_statistics
+
+
+def _data_config(**overrides):
+  config = base_config().data
+  config.update(overrides)
+  return config
+
+
+def _write_idx(path, array, gz):
+  header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim,
+                                                                      *array.shape)
+  opener = gzip.open if gz else open
+  with opener(path, "wb") as f:
+    f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+  rng = np.random.default_rng(0)
+  _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 28, 28)), True)
+  _write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, (40,)), False)
+  return tmp_path
+
+
+def _first_group(source, config, devices=1, n_critic=2, batch=4, **kw):
+  it = pipeline.make_pipeline(source, config, per_device_batch=batch, local_devices=devices,
+                              n_critic=n_critic, seed=0, **kw)
+  return next(it), it
+
+
+def test_toy_sets_match_their_modes():
+  for name in ("8gaussians", "25gaussians"):
+    centers, std = toy.TOY_MODES[name]
+    stats = mode_statistics(toy.toy_dataset(name, 5000), centers, std)
+    assert stats["modes_covered"] == len(centers)
+    assert stats["high_quality_share"] > 0.98
+  roll = toy.toy_dataset("swissroll", 2000)
+  assert roll.shape == (2000, 2) and np.abs(roll).max() < 3
+  lines = toy.parallel_lines(10, np.random.default_rng(0), theta=0.5)
+  assert np.all(lines[:, 0] == 0.5) and np.all((lines[:, 1] >= 0) & (lines[:, 1] <= 1))
+
+
+@pytest.mark.parametrize("devices", [1, 4])
+def test_mnist_idx_batches(mnist_dir, devices):
+  config = _data_config(source="mnist_idx", path=str(mnist_dir), use_labels=True)
+  source = sources.make_source(config, 0)
+  assert source.num_classes == 10 and source.num_examples == 40
+  group, _ = _first_group(source, config, devices=devices)
+  assert group["x"].shape == (devices, 2, 4, 28, 28, 1)
+  assert group["label"].shape == (devices, 2, 4)
+  assert group["x"].dtype == np.float32 and group["x"].min() >= -1 and group["x"].max() <= 1
+
+
+def test_idx_errors(tmp_path, mnist_dir):
+  with pytest.raises(sources.DataError, match="does not exist"):
+    sources.mnist_idx_source(str(tmp_path / "missing"))
+  (tmp_path / "bad").mkdir()
+  (tmp_path / "bad" / "train-images-idx3-ubyte").write_bytes(b"\x01\x02\x03\x04")
+  with pytest.raises(sources.DataError, match="not an IDX file"):
+    sources.read_idx(tmp_path / "bad" / "train-images-idx3-ubyte")
+  truncated = tmp_path / "t.idx"
+  truncated.write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 100) + b"\x00" * 10)
+  with pytest.raises(sources.DataError, match="truncated"):
+    sources.read_idx(truncated)
+
+
+def _image_tree(root, size=(12, 10)):
+  rng = np.random.default_rng(0)
+  for cls in ("cat", "dog"):
+    (root / cls / "nested").mkdir(parents=True)
+    for i in range(3):
+      pixels = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+      Image.fromarray(pixels).save(root / cls / f"{i}.png")
+      Image.fromarray(pixels).save(root / cls / "nested" / f"{i}.jpg")
+  return root
+
+
+def test_image_folder_with_classes_and_resize(tmp_path):
+  root = _image_tree(tmp_path / "images")
+  config = _data_config(source="image_folder", path=str(root), channels=3, image_size=8,
+                        resize=True, use_labels=True)
+  source = sources.make_source(config, 0)
+  assert source.num_examples == 12 and source.num_classes == 2
+  shape = pipeline.check_example_shape(pipeline.peek(source), config, source.description)
+  assert shape == (8, 8, 3)
+  group, _ = _first_group(source, config)
+  assert group["x"].shape == (1, 2, 4, 8, 8, 3)
+  assert set(np.unique(group["label"])) <= {0, 1}
+
+
+def test_image_folder_errors(tmp_path):
+  root = _image_tree(tmp_path / "images")
+  (root / "cat" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+  with pytest.raises(sources.DataError, match="broken.jpg"):
+    sources.image_folder_source(str(root), 3)
+  (tmp_path / "empty").mkdir()
+  with pytest.raises(sources.DataError, match="No .jpg"):
+    sources.image_folder_source(str(tmp_path / "empty"), 3)
+  with pytest.raises(sources.DataError, match="No data path"):
+    sources.image_folder_source("", 3)
+
+
+def test_npz_source_and_shape_errors(tmp_path):
+  path = tmp_path / "data.npz"
+  np.savez(path, x=np.zeros((10, 16, 16, 3), np.uint8), labels=np.arange(10) % 2)
+  config = _data_config(source="npz", path=str(path), channels=1)
+  source = sources.make_source(config, 0)
+  with pytest.raises(sources.DataError, match="3 channel.*asks for 1"):
+    pipeline.check_example_shape(pipeline.peek(source), config, source.description)
+  config = _data_config(source="npz", path=str(path), image_size=32)
+  with pytest.raises(sources.DataError, match="16x16.*32x32.*resize"):
+    pipeline.check_example_shape(pipeline.peek(source), config, source.description)
+  with pytest.raises(sources.DataError, match="does not exist"):
+    sources.npz_source(str(tmp_path / "nope.npz"))
+  np.savez(tmp_path / "empty.npz", x=np.zeros((0, 4, 4, 1), np.uint8))
+  with pytest.raises(sources.DataError, match="empty"):
+    sources.npz_source(str(tmp_path / "empty.npz"))
+
+
+def test_tfds_source_with_mock_data():
+  import tensorflow_datasets as tfds
+  config = _data_config(source="tfds", name="mnist", use_labels=True)
+  with tfds.testing.mock_data(num_examples=16):
+    source = sources.make_source(config, 0)
+    group, _ = _first_group(source, config, devices=2, batch=2)
+  assert group["x"].shape == (2, 2, 2, 28, 28, 1)
+  assert source.num_classes == 10
+
+
+def test_missing_tfds_dataset_is_a_clear_error(tmp_path):
+  config = _data_config(source="tfds", name="mnist", tfds_data_dir=str(tmp_path))
+  with pytest.raises(sources.DataError, match="download=True"):
+    sources.make_source(config, 0)
+
+
+def test_pipeline_is_deterministic_and_skips_exactly():
+  config = _data_config(name="8gaussians", toy_pool_size=5000)
+  source = sources.make_source(config, 0)
+  it = pipeline.make_pipeline(source, config, per_device_batch=8, local_devices=2, n_critic=3,
+                              seed=5)
+  groups = [next(it)["x"] for _ in range(5)]
+  assert groups[0].shape == (2, 3, 8, 2)
+  resumed = pipeline.make_pipeline(source, config, per_device_batch=8, local_devices=2, n_critic=3,
+                                   seed=5, skip_groups=3)
+  np.testing.assert_array_equal(next(resumed)["x"], groups[3])
+  batches, used = pipeline.take_critic_batches(iter([{"x": g} for g in groups]), 7, 3)
+  assert batches["x"].shape == (2, 7, 8, 2) and used == 3

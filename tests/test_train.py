@@ -1,0 +1,182 @@
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from configs import default as default_config
+from tests.helpers import assert_trees_close
+from wgan_jax.lipschitz import BatchNormWithPenaltyError
+from wgan_jax.train import ConfigError, NonFiniteLossError, train
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def tiny_config(**overrides):
+  c = default_config.get_config()
+  c.model.generator.width = 32
+  c.model.critic.width = 32
+  c.batch_size = 16
+  c.data.toy_pool_size = 20_000
+  c.num_steps = 6
+  c.log_every = 2
+  c.sample_every = 3
+  c.checkpoint_every = 3
+  c.eval.every = 3
+  c.eval.num_samples = 200
+  for key, value in overrides.items():
+    target = c
+    *parents, leaf = key.split(".")
+    for p in parents:
+      target = target[p]
+    target[leaf] = value
+  return c
+
+
+def _metrics(workdir):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f]
+
+
+def test_default_job_end_to_end(tmp_path):
+  workdir = str(tmp_path / "run")
+  result = train(tiny_config(), workdir)
+  assert result["step"] == 6
+  lines = _metrics(workdir)
+  assert [m["step"] for m in lines] == [2, 3, 4, 6]
+  for key in ("critic_loss", "wasserstein_estimate", "generator_loss", "gradient_penalty",
+              "critic_grad_norm", "gen_iters_per_sec", "elapsed_sec"):
+    assert key in lines[-1]
+  assert {"w1", "w1_real_vs_real", "modes_covered"} <= set(lines[-1])
+  assert json.load(open(os.path.join(workdir, "config.json")))["n_critic"] == 5
+  assert sorted(os.listdir(os.path.join(workdir, "samples"))) == ["samples_0000003.png",
+                                                                   "samples_0000006.png"]
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["3", "6"]
+  assert os.listdir(os.path.join(workdir, "tensorboard"))
+
+
+def test_resume_is_exact(tmp_path):
+  straight = train(tiny_config(num_steps=6), str(tmp_path / "straight"))
+  train(tiny_config(num_steps=3), str(tmp_path / "resumed"))
+  resumed = train(tiny_config(num_steps=6), str(tmp_path / "resumed"))
+  assert resumed["step"] == 6
+  assert_trees_close(resumed["state"], straight["state"], rtol=0, atol=0)
+  last_straight = _metrics(tmp_path / "straight")[-1]
+  last_resumed = _metrics(tmp_path / "resumed")[-1]
+  for key in ("critic_loss", "generator_loss", "w1"):
+    assert last_resumed[key] == last_straight[key]
+
+
+def test_wgan_schedule_and_clipping_resume_exactly(tmp_path):
+  overrides = {"constraint.kind": "clip", "wgan_schedule": True, "n_critic": 2,
+               "eval.metrics": (), "eval.every": 0}
+  straight = train(tiny_config(num_steps=4, **overrides), str(tmp_path / "a"))
+  train(tiny_config(num_steps=2, **overrides), str(tmp_path / "b"))
+  resumed = train(tiny_config(num_steps=4, **overrides), str(tmp_path / "b"))
+  assert_trees_close(resumed["state"], straight["state"], rtol=0, atol=0)
+  for leaf in jax.tree_util.tree_leaves(resumed["state"].critic_params):
+    assert np.abs(np.asarray(leaf)).max() <= 0.01 + 1e-7
+
+
+def _run_script(workdir, *flags, timeout=300):
+  return subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), f"--workdir={workdir}",
+                         *flags], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+TINY_FLAGS = ["--config.model.generator.width=32", "--config.model.critic.width=32",
+              "--config.batch_size=16", "--config.data.toy_pool_size=20000",
+              "--config.eval.every=0", "--config.log_every=1", "--config.sample_every=1000",
+              "--config.checkpoint_every=1000"]
+
+
+def test_sigterm_saves_and_resumes_exactly(tmp_path):
+  killed, straight = tmp_path / "killed", tmp_path / "straight"
+  process = subprocess.Popen(
+      [sys.executable, str(REPO / "scripts" / "train.py"), f"--workdir={killed}",
+       "--config.num_steps=100000", *TINY_FLAGS], cwd=REPO, stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True)
+  metrics = killed / "metrics.jsonl"
+  deadline = time.time() + 240
+  while time.time() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 5):
+    time.sleep(0.2)
+  process.send_signal(signal.SIGTERM)
+  out, err = process.communicate(timeout=120)
+  assert process.returncode == 0, err
+  assert "SIGTERM received" in err + out
+  saved = [int(d) for d in os.listdir(killed / "checkpoints") if d.isdigit()]
+  assert len(saved) == 1 and 5 <= saved[0] < 100000
+  stop = saved[0]
+
+  total = stop + 3
+  resumed = _run_script(killed, f"--config.num_steps={total}", *TINY_FLAGS)
+  assert resumed.returncode == 0, resumed.stderr
+  reference = _run_script(straight, f"--config.num_steps={total}", *TINY_FLAGS)
+  assert reference.returncode == 0, reference.stderr
+  by_step = {m["step"]: m for m in _metrics(killed)}
+  reference_metrics = _metrics(straight)
+  assert by_step[total]["critic_loss"] == reference_metrics[-1]["critic_loss"]
+  assert by_step[total]["generator_loss"] == reference_metrics[-1]["generator_loss"]
+
+
+def test_bad_config_key_is_named(tmp_path):
+  result = _run_script(tmp_path, "--config.n_critics=3")
+  assert result.returncode != 0
+  assert "n_critics" in result.stderr
+
+
+def test_batch_not_divisible_by_devices(tmp_path):
+  assert jax.device_count() == 4
+  with pytest.raises(ConfigError, match="not divisible by the 4 devices"):
+    train(tiny_config(batch_size=10), str(tmp_path))
+
+
+def test_batchnorm_critic_with_penalty_is_refused_before_training(tmp_path):
+  config = tiny_config()
+  with config.unlocked():
+    config.model.generator = dict(kind="mlp", latent_dim=2, width=8, depth=1)
+    config.model.critic = dict(kind="gp_dcgan", width=4, normalization="batch")
+    config.data.update(dict(source="npz", path=str(tmp_path / "d.npz")))
+  np.savez(tmp_path / "d.npz", x=np.zeros((32, 28, 28, 1), np.uint8))
+  with config.unlocked():
+    config.model.generator = dict(kind="gp_dcgan", latent_dim=8, width=4)
+  config.eval.metrics = ()
+  with pytest.raises(BatchNormWithPenaltyError):
+    train(config, str(tmp_path / "run"))
+  assert not (tmp_path / "run" / "checkpoints").exists() or not os.listdir(
+      tmp_path / "run" / "checkpoints")
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+  workdir = str(tmp_path / "run")
+  good = train(tiny_config(num_steps=2, checkpoint_every=1, **{"eval.every": 0}), workdir)
+  config = tiny_config(num_steps=50, checkpoint_every=1, log_every=1, **{"eval.every": 0})
+  config.optimizer.critic.learning_rate = 1e30
+  config.optimizer.generator.learning_rate = 1e30
+  with pytest.raises(NonFiniteLossError, match=r"Non-finite \w+ = (nan|inf|-inf) at generator "
+                     r"iteration 3.*last good checkpoint \(step 2\) is intact"):
+    train(config, workdir)
+  from wgan_jax.checkpoint import Checkpointer
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
+  assert checkpointer.latest_step() == 2
+  restored = checkpointer.restore(good["state"])
+  checkpointer.close()
+  assert_trees_close(restored, good["state"], rtol=0, atol=0)
+
+
+def test_sample_script_writes_npz_and_png(tmp_path):
+  workdir = tmp_path / "run"
+  train(tiny_config(num_steps=3), str(workdir))
+  for out in ("s.npz", "s.png"):
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "sample.py"),
+                             f"--workdir={workdir}", "--num=50", f"--out={tmp_path / out}"],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+  samples = np.load(tmp_path / "s.npz")["samples"]
+  assert samples.shape == (50, 2) and samples.dtype == np.float32
+  assert (tmp_path / "s.png").stat().st_size > 0

@@ -1,0 +1,116 @@
+"""Shared config defaults and the translation from a config to library objects.
+
+Every experiment in `configs/` starts from `base_config()` and changes what
+its paper changes. The returned `ConfigDict` is locked, so a misspelt
+`--config.KEY=VALUE` fails at once with the name of the bad key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ml_collections
+
+from wgan_jax import lipschitz
+from wgan_jax.optim import optimizer_from_config
+
+
+def adam(learning_rate: float = 1e-4, b1: float = 0.5, b2: float = 0.9) -> dict[str, Any]:
+  return dict(name="adam", learning_rate=learning_rate, b1=b1, b2=b2)
+
+
+def rmsprop(learning_rate: float = 5e-5) -> dict[str, Any]:
+  """PyTorch's RMSprop, as in the WGAN paper's official code."""
+  return dict(name="rmsprop", learning_rate=learning_rate, decay=0.99, eps=1e-8,
+              eps_in_sqrt=False)
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Defaults shared by every experiment (WGAN-GP on 8 Gaussians unless overridden)."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+
+  c.data = ml_collections.ConfigDict(dict(
+      source="toy",  # toy | tfds | mnist_idx | image_folder | npz
+      name="8gaussians",  # toy set or TFDS name
+      path="",  # for mnist_idx, image_folder, npz
+      split="train",
+      tfds_data_dir="",
+      download=False,  # TFDS: download and prepare if missing
+      image_size=0,  # 0: keep the source's size
+      channels=0,  # 0: keep the source's channels
+      resize=False,  # resize the short side and centre-crop to image_size
+      dequantize=False,  # WGAN-GP ResNet: x / 128 - 1 + U[0, 1/128)
+      use_labels=False,  # feed labels (conditional models)
+      shuffle_buffer=10_000,
+      toy_pool_size=1_000_000,
+      verify_images=True,  # open every image file before training
+  ))
+
+  c.model = ml_collections.ConfigDict(dict(
+      generator=dict(kind="mlp", latent_dim=2, width=512, depth=3),
+      critic=dict(kind="mlp", width=512, depth=3),
+  ))
+  c.objective = "wasserstein"  # wasserstein | gan | lsgan
+  c.constraint = ml_collections.ConfigDict(dict(
+      kind="penalty",  # penalty | clip | none
+      weight=10.0, one_sided=False,  # penalty
+      clip_value=0.01,  # clip
+  ))
+  c.optimizer = ml_collections.ConfigDict(dict(
+      generator=adam(), critic=adam(),
+      linear_decay_steps=0,  # > 0: decay both learning rates linearly to 0 over this many steps
+  ))
+
+  c.batch_size = 256  # global critic batch
+  c.n_critic = 5
+  c.wgan_schedule = False  # 100 critic iterations for the first 25 generator iterations and every 500th
+  c.generator_batch_multiple = 1
+  c.acgan_scale = 1.0
+  c.acgan_scale_generator = 0.1
+  c.num_steps = 100_000  # generator iterations
+
+  c.log_every = 100
+  c.sample_every = 1000
+  c.checkpoint_every = 1000
+  c.keep_checkpoints = 3
+  c.num_sample_images = 64  # images in a sample grid (toy: 1000 points)
+  c.eval = ml_collections.ConfigDict(dict(
+      every=0,  # 0: only at the end
+      metrics=(),  # toy: 'w1', 'modes'
+      num_samples=1000,
+  ))
+  c.donate_state = True
+  return c
+
+
+def finalize(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Locks the config so unknown keys are rejected."""
+  config.lock()
+  return config
+
+
+def constraint_from_config(config: ml_collections.ConfigDict) -> lipschitz.NoConstraint:
+  kind = config.constraint.kind
+  if kind == "penalty":
+    return lipschitz.GradientPenalty(weight=config.constraint.weight,
+                                     one_sided=config.constraint.one_sided)
+  if kind == "clip":
+    return lipschitz.WeightClipping(clip_value=config.constraint.clip_value)
+  return lipschitz.get_constraint(kind)
+
+
+def optimizers_from_config(config: ml_collections.ConfigDict):
+  """(generator_tx, critic_tx), with the linear decay counted in generator iterations."""
+  decay = config.optimizer.linear_decay_steps
+  generator = dict(config.optimizer.generator, linear_decay_steps=decay)
+  critic = dict(config.optimizer.critic, linear_decay_steps=decay)
+  return (optimizer_from_config(generator),
+          optimizer_from_config(critic, updates_per_step=config.n_critic))
+
+
+def critic_iterations(config: ml_collections.ConfigDict, step: int) -> int:
+  """Critic iterations at generator iteration `step` (the WGAN schedule when enabled)."""
+  if config.wgan_schedule and (step < 25 or step % 500 == 0):
+    return 100
+  return config.n_critic

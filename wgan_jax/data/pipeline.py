@@ -1,0 +1,130 @@
+"""The tf.data input pipeline: shard, shuffle, skip, decode, preprocess, batch, prefetch.
+
+Each element is one generator iteration's worth of real data for this
+process: `{'x': [local_devices, n_critic, per_device_batch, ...]}` (plus
+`'label'` when the source has labels). The order is a pure function of the
+seed, so `skip_groups` resumes exactly where an earlier run stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+# TF is used for input only: it must never take GPU memory from JAX.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf  # noqa: E402
+
+tf.config.set_visible_devices([], "GPU")
+
+from wgan_jax.data.sources import DataError, Source  # noqa: E402
+
+
+def preprocess_image(image: tf.Tensor, image_size: int | None, resize: bool,
+                     dequantize: bool, noise_seed: tf.Tensor | None = None) -> tf.Tensor:
+  """uint8 -> float32 in [-1, 1]; optionally resize the short side and centre-crop to a square.
+
+  With `dequantize`, uniform noise seeded by `noise_seed` (the example's
+  position in the stream, so a resumed run draws the same noise).
+  """
+  if resize and image_size:
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    scale = image_size / tf.cast(tf.minimum(height, width), tf.float32)
+    new_size = tf.cast(tf.math.ceil(tf.cast(tf.stack([height, width]), tf.float32) * scale),
+                       tf.int32)
+    image = tf.image.resize(image, new_size, method="bilinear", antialias=True)
+    image = tf.image.resize_with_crop_or_pad(image, image_size, image_size)
+    image = tf.clip_by_value(image, 0.0, 255.0)
+  if image.dtype == tf.uint8 or (resize and image_size):
+    image = tf.cast(image, tf.float32)
+    if dequantize:
+      # The WGAN-GP ResNet's scaling: 2 * (x / 256 - 0.5) + U[0, 1/128).
+      image = image / 128.0 - 1.0 + tf.random.stateless_uniform(
+          tf.shape(image), noise_seed, 0.0, 1.0 / 128.0)
+    else:
+      image = image / 127.5 - 1.0
+  return tf.cast(image, tf.float32)
+
+
+def peek(source: Source) -> dict[str, np.ndarray]:
+  """Decodes the first example (for shape checks before training)."""
+  for example in source.dataset.take(1).map(source.decode):
+    return {k: v.numpy() for k, v in example.items()}
+  raise DataError(f"{source.description or 'The data set'} is empty.")
+
+
+def check_example_shape(example: Mapping[str, np.ndarray], data_config: Mapping[str, Any],
+                        description: str) -> tuple[int, ...]:
+  """Checks one decoded example against the config; returns the example shape after preprocessing."""
+  x = example["x"]
+  if x.ndim == 1:  # low-dimensional data
+    return tuple(x.shape)
+  if x.ndim != 3:
+    raise DataError(f"{description}: expected images of shape [H, W, C], got {x.shape}.")
+  channels = data_config.get("channels")
+  if channels and x.shape[-1] != channels:
+    raise DataError(f"{description}: images have {x.shape[-1]} channel(s) but the config asks "
+                    f"for {channels} (--config.data.channels).")
+  image_size = data_config.get("image_size")
+  if image_size and not data_config.get("resize") and tuple(x.shape[:2]) != (image_size, image_size):
+    raise DataError(f"{description}: images are {x.shape[0]}x{x.shape[1]} but the config asks "
+                    f"for {image_size}x{image_size}; set --config.data.resize=True to resize "
+                    f"and centre-crop, or change --config.data.image_size.")
+  if image_size and data_config.get("resize"):
+    return (image_size, image_size, x.shape[-1])
+  return tuple(x.shape)
+
+
+def make_pipeline(source: Source, data_config: Mapping[str, Any], *, per_device_batch: int,
+                  local_devices: int, n_critic: int, seed: int, skip_groups: int = 0,
+                  process_index: int = 0, process_count: int = 1) -> Iterator[dict[str, np.ndarray]]:
+  """Yields numpy groups `[local_devices, n_critic, per_device_batch, ...]` forever."""
+  dataset = source.dataset
+  if process_count > 1:
+    dataset = dataset.shard(process_count, process_index)
+  buffer = int(data_config.get("shuffle_buffer") or 10_000)
+  if source.num_examples > 0:
+    buffer = min(buffer, source.num_examples)
+  group = local_devices * n_critic * per_device_batch
+  dataset = dataset.repeat().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+  dataset = dataset.skip(skip_groups * group)
+  dataset = dataset.map(source.decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+  if source.is_image:
+    image_size = data_config.get("image_size")
+    resize = bool(data_config.get("resize"))
+    dequantize = bool(data_config.get("dequantize"))
+
+    def preprocess(position, example):
+      out = dict(example)
+      noise_seed = tf.stack([tf.constant(seed, tf.int64), position])
+      out["x"] = preprocess_image(example["x"], image_size, resize, dequantize, noise_seed)
+      return out
+
+    dataset = dataset.enumerate(start=skip_groups * group)
+    dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+  else:
+    dataset = dataset.map(lambda e: {**e, "x": tf.cast(e["x"], tf.float32)})
+
+  if not data_config.get("use_labels", False):
+    dataset = dataset.map(lambda e: {"x": e["x"]})
+  dataset = (dataset.batch(per_device_batch, drop_remainder=True)
+             .batch(n_critic, drop_remainder=True)
+             .batch(local_devices, drop_remainder=True)
+             .prefetch(tf.data.AUTOTUNE))
+  options = tf.data.Options()
+  options.deterministic = True
+  dataset = dataset.with_options(options)
+  return dataset.as_numpy_iterator()
+
+
+def take_critic_batches(iterator: Iterator[dict[str, np.ndarray]], n_critic: int,
+                        group_size: int) -> tuple[dict[str, np.ndarray], int]:
+  """Takes enough pipeline groups for `n_critic` critic iterations; returns (batches, groups used)."""
+  groups = -(-n_critic // group_size)
+  parts = [next(iterator) for _ in range(groups)]
+  if groups == 1 and n_critic == group_size:
+    return parts[0], 1
+  return {k: np.concatenate([p[k] for p in parts], axis=1)[:, :n_critic] for k in parts[0]}, groups

@@ -1,0 +1,256 @@
+"""Where examples come from: TFDS names, MNIST IDX files, image folders, `.npz` arrays, toy sets.
+
+Every source returns a `Source`: a finite, deterministically ordered
+`tf.data.Dataset` of `{'x': ..., 'label': ...}` elements *before* any costly
+decoding (file paths for image folders), plus a `decode` function applied
+after shuffling. Shuffling and skipping then work on cheap elements, which is
+what lets a resumed run skip exactly the examples it has already seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import pathlib
+import struct
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from wgan_jax.data import toy
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class DataError(ValueError):
+  """A data source is missing, empty, corrupt or of the wrong shape; the message says which."""
+
+
+@dataclasses.dataclass
+class Source:
+  """A finite data set: cheap elements, a decode step, and what the decoded examples look like."""
+
+  dataset: tf.data.Dataset
+  decode: Callable[[Mapping[str, tf.Tensor]], Mapping[str, tf.Tensor]]
+  num_examples: int
+  num_classes: int = 0
+  is_image: bool = True
+  description: str = ""
+
+
+def _identity(example):
+  return example
+
+
+# ----------------------------------------------------------------------------- in-memory arrays
+
+
+def array_source(x: np.ndarray, labels: np.ndarray | None = None, num_classes: int = 0,
+                 is_image: bool = True, description: str = "") -> Source:
+  """A source over arrays held in memory; elements are indices, decoding is a gather."""
+  if len(x) == 0:
+    raise DataError(f"{description or 'The data set'} is empty.")
+  x_tensor = tf.constant(x)
+  label_tensor = tf.constant(labels.astype(np.int32)) if labels is not None else None
+
+  def decode(example):
+    out = {"x": tf.gather(x_tensor, example["index"])}
+    if label_tensor is not None:
+      out["label"] = tf.gather(label_tensor, example["index"])
+    return out
+
+  indices = tf.data.Dataset.range(len(x)).map(lambda i: {"index": i})
+  if labels is not None and not num_classes:
+    num_classes = int(labels.max()) + 1
+  return Source(indices, decode, len(x), num_classes if labels is not None else 0, is_image,
+                description)
+
+
+def toy_source(name: str, size: int, seed: int) -> Source:
+  """A pool of `size` points of a toy set (effectively infinite at the default size)."""
+  points = toy.toy_dataset(name, size, seed)
+  return array_source(points, is_image=False, description=f"toy data set {name!r}")
+
+
+# ----------------------------------------------------------------------------- MNIST IDX
+
+
+def _open_maybe_gzip(path: pathlib.Path):
+  with open(path, "rb") as f:
+    magic = f.read(2)
+  return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+  """Reads an IDX file (gzipped or not) into a numpy array."""
+  path = pathlib.Path(path)
+  with _open_maybe_gzip(path) as f:
+    header = f.read(4)
+    if len(header) != 4 or header[0] != 0 or header[1] != 0:
+      raise DataError(f"{path} is not an IDX file (bad magic number).")
+    dtype = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
+             0x0E: ">f8"}.get(header[2])
+    if dtype is None:
+      raise DataError(f"{path}: unknown IDX data type 0x{header[2]:02x}.")
+    shape = struct.unpack(">" + "I" * header[3], f.read(4 * header[3]))
+    data = np.frombuffer(f.read(), dtype=dtype)
+  if data.size != int(np.prod(shape)):
+    raise DataError(f"{path} is truncated: expected {int(np.prod(shape))} values, "
+                    f"found {data.size}.")
+  return data.reshape(shape)
+
+
+def _find_idx(directory: pathlib.Path, stem: str) -> pathlib.Path:
+  for name in (stem, stem + ".gz"):
+    if (directory / name).exists():
+      return directory / name
+  raise DataError(f"No MNIST file {stem}[.gz] in {directory}.")
+
+
+def mnist_idx_source(directory: str, split: str = "train") -> Source:
+  """MNIST (or Fashion-MNIST) from the four standard IDX files in `directory`."""
+  directory_path = _existing_dir(directory)
+  prefix = {"train": "train", "test": "t10k"}.get(split)
+  if prefix is None:
+    raise DataError(f"MNIST IDX split must be 'train' or 'test', got {split!r}.")
+  images = read_idx(_find_idx(directory_path, f"{prefix}-images-idx3-ubyte"))
+  labels = read_idx(_find_idx(directory_path, f"{prefix}-labels-idx1-ubyte"))
+  if len(images) != len(labels):
+    raise DataError(f"{directory}: {len(images)} images but {len(labels)} labels.")
+  return array_source(images[..., None], labels, 10, description=f"MNIST IDX files in {directory}")
+
+
+# ----------------------------------------------------------------------------- npz
+
+
+def npz_source(path: str) -> Source:
+  """Arrays from an `.npz` file: images under 'x' (or 'images'), optional labels under 'label'/'labels'/'y'."""
+  file_path = pathlib.Path(path)
+  if not file_path.is_file():
+    raise DataError(f"The .npz file {path} does not exist.")
+  with np.load(file_path) as arrays:
+    key = next((k for k in ("x", "images", "image", "data") if k in arrays), None)
+    if key is None:
+      raise DataError(f"{path} has no array named 'x' or 'images' (found {sorted(arrays)}).")
+    x = arrays[key]
+    label_key = next((k for k in ("label", "labels", "y") if k in arrays), None)
+    labels = arrays[label_key] if label_key else None
+  if x.ndim == 3:
+    x = x[..., None]
+  is_image = x.ndim == 4
+  return array_source(x, labels, is_image=is_image, description=f"{path}")
+
+
+# ----------------------------------------------------------------------------- image folders
+
+
+def _existing_dir(directory: str) -> pathlib.Path:
+  if not directory:
+    raise DataError("No data path given: set --config.data.path.")
+  path = pathlib.Path(directory).expanduser()
+  if not path.is_dir():
+    raise DataError(f"The data directory {directory} does not exist.")
+  return path
+
+
+def list_images(directory: str) -> tuple[list[str], list[int], list[str]]:
+  """All images below `directory`, sorted; first-level sub-folders become class labels."""
+  root = _existing_dir(directory)
+  files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DataError(f"No .jpg/.jpeg/.png images found under {directory}.")
+  classes = sorted({p.relative_to(root).parts[0] for p in files if len(p.relative_to(root).parts) > 1})
+  class_index = {c: i for i, c in enumerate(classes)}
+  labels = [class_index.get(p.relative_to(root).parts[0], 0) if classes else 0 for p in files]
+  return [str(p) for p in files], labels, classes
+
+
+def verify_images(paths: list[str]) -> None:
+  """Opens every image header and checks its integrity, naming the first bad file."""
+  from PIL import Image  # matplotlib depends on Pillow
+
+  for path in paths:
+    try:
+      with Image.open(path) as image:
+        image.verify()
+    except Exception as error:  # noqa: BLE001 -- any failure means the file is unusable
+      raise DataError(f"Corrupt or unreadable image file {path}: {error}") from None
+
+
+def image_folder_source(directory: str, channels: int, verify: bool = True) -> Source:
+  """Images in a folder tree (recursive); class sub-folders become labels."""
+  paths, labels, classes = list_images(directory)
+  if verify:
+    verify_images(paths)
+  path_tensor = tf.constant(paths)
+  label_tensor = tf.constant(np.asarray(labels, np.int32))
+
+  def decode(example):
+    raw = tf.io.read_file(tf.gather(path_tensor, example["index"]))
+    image = tf.io.decode_image(raw, channels=channels, expand_animations=False)
+    return {"x": image, "label": tf.gather(label_tensor, example["index"])}
+
+  indices = tf.data.Dataset.range(len(paths)).map(lambda i: {"index": i})
+  return Source(indices, decode, len(paths), len(classes),
+                description=f"image folder {directory} ({len(paths)} images, "
+                f"{len(classes)} classes)")
+
+
+# ----------------------------------------------------------------------------- TFDS
+
+
+def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> Source:
+  """A TFDS data set by name; nothing is downloaded unless `download` is set."""
+  import tensorflow_datasets as tfds
+
+  try:
+    builder = tfds.builder(name, data_dir=data_dir or None)
+    if download:
+      builder.download_and_prepare()
+    info = builder.info
+    dataset = builder.as_dataset(split=split, shuffle_files=False,
+                                 read_config=tfds.ReadConfig(shuffle_seed=0))
+  except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as error:
+    raise DataError(
+        f"TFDS data set {name!r} (split {split!r}) is not available in "
+        f"{data_dir or 'the default TFDS directory'}: {error}. Prepare it first, point "
+        f"--config.data.tfds_data_dir at it, or set --config.data.download=True.") from None
+  image_key = next((k for k in ("image", "img") if k in info.features), None)
+  if image_key is None:
+    raise DataError(f"TFDS data set {name!r} has no 'image' feature.")
+  label_key = "label" if "label" in info.features else None
+  num_classes = int(info.features[label_key].num_classes) if label_key else 0
+
+  def pick(example):
+    out = {"x": example[image_key]}
+    if label_key:
+      out["label"] = tf.cast(example[label_key], tf.int32)
+    return out
+
+  try:
+    num_examples = int(info.splits[split].num_examples)
+  except Exception:  # noqa: BLE001 -- sub-split expressions
+    num_examples = -1
+  return Source(dataset.map(pick), _identity, num_examples, num_classes,
+                description=f"TFDS {name}:{split}")
+
+
+def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
+  """Builds the source named by `data_config.source`."""
+  kind = data_config["source"]
+  if kind == "toy":
+    return toy_source(data_config["name"], data_config["toy_pool_size"], seed)
+  if kind == "tfds":
+    return tfds_source(data_config["name"], data_config["split"],
+                       data_config.get("tfds_data_dir"), data_config.get("download", False))
+  if kind == "mnist_idx":
+    return mnist_idx_source(data_config["path"], data_config["split"])
+  if kind == "image_folder":
+    return image_folder_source(data_config["path"], data_config["channels"],
+                               data_config.get("verify_images", True))
+  if kind == "npz":
+    return npz_source(data_config["path"])
+  raise DataError(f"Unknown data source {kind!r}; choose toy, tfds, mnist_idx, image_folder "
+                  f"or npz.")

@@ -1,0 +1,75 @@
+"""Sampling from a trained run: rebuild the models from `config.json`, restore the newest checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from wgan_jax.checkpoint import Checkpointer
+from wgan_jax.config import optimizers_from_config
+from wgan_jax.data import pipeline, sources
+from wgan_jax.models import create_models
+from wgan_jax.plotting import save_image_grid, to_uint8
+from wgan_jax.state import init_state
+from wgan_jax.step import generate
+
+
+def load_run(workdir: str):
+  """Returns `(config, generator, state)` of the newest checkpoint in `workdir`."""
+  config_path = os.path.join(workdir, "config.json")
+  if not os.path.exists(config_path):
+    raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
+  with open(config_path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
+  if checkpointer.latest_step() is None:
+    raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
+  source = sources.make_source(config.data, config.seed)
+  shape = pipeline.check_example_shape(pipeline.peek(source), config.data, source.description)
+  num_classes = source.num_classes if config.data.use_labels else 0
+  generator, critic = create_models(config.model, shape, num_classes)
+  generator_tx, critic_tx = optimizers_from_config(config)
+  target = init_state(generator, critic, generator_tx, critic_tx, jax.random.PRNGKey(0),
+                      jnp.zeros((1,) + shape))
+  state = checkpointer.restore(target)
+  checkpointer.close()
+  return config, generator, state, num_classes
+
+
+def sample(workdir: str, num: int, seed: int = 0, batch: int = 500):
+  """`num` samples (float, in the data's range) and their labels (or None)."""
+  config, generator, state, num_classes = load_run(workdir)
+  del config
+  key = jax.random.PRNGKey(seed)
+  labels = np.arange(num) % num_classes if num_classes else None
+  fn = jax.jit(lambda z, y: generate(generator, state, z, y))
+  outputs = []
+  for start in range(0, num, batch):
+    key, sub = jax.random.split(key)
+    count = min(batch, num - start)
+    z = jax.random.normal(sub, (count, generator.latent_dim))
+    y = jnp.asarray(labels[start:start + count]) if labels is not None else None
+    outputs.append(np.asarray(fn(z, y)))
+  return np.concatenate(outputs), labels
+
+
+def write_samples(samples: np.ndarray, labels, out: str) -> None:
+  """`.npz` (key 'samples', uint8 images or float points; 'labels' if conditional) or `.png` grid."""
+  if out.endswith(".npz"):
+    arrays = {"samples": to_uint8(samples) if samples.ndim == 4 else samples.astype(np.float32)}
+    if labels is not None:
+      arrays["labels"] = labels
+    np.savez(out, **arrays)
+  elif out.endswith(".png"):
+    if samples.ndim != 4:
+      from wgan_jax.plotting import save_toy_plot
+      save_toy_plot(samples[:0], samples, out, title=f"{len(samples)} samples")
+    else:
+      save_image_grid(samples, out)
+  else:
+    raise ValueError(f"--out must end in .npz or .png, got {out!r}.")

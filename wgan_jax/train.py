@@ -1,0 +1,298 @@
+"""The training loop, top to bottom: build, restore, step, log, sample, evaluate, checkpoint.
+
+`train(config, workdir)` writes into `workdir`:
+  config.json      the resolved config
+  metrics.jsonl    one JSON object per logged step
+  samples/         image grids or 2-D scatter plots with the critic's value surface
+  checkpoints/     orbax checkpoints (resumed from automatically)
+  tensorboard/     TensorBoard event files
+Only process 0 writes logs, samples and TensorBoard files; every process
+takes part in checkpointing, as orbax requires.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from tqdm import tqdm
+
+from wgan_jax import parallel
+from wgan_jax.checkpoint import Checkpointer
+from wgan_jax.config import constraint_from_config, critic_iterations, optimizers_from_config
+from wgan_jax.data import pipeline, sources
+from wgan_jax.data.toy import TOY_MODES, toy_dataset
+from wgan_jax.lipschitz import check_critic_compatible
+from wgan_jax.metrics import lowdim
+from wgan_jax.models import create_models
+from wgan_jax.plotting import save_image_grid, save_toy_plot
+from wgan_jax.state import GANState, critic_variables, init_state
+from wgan_jax.step import generate, make_train_step, split_scores
+
+AXIS = parallel.DEFAULT_AXIS
+LOW_DIM_METRICS = ("w1", "modes")
+
+
+class ConfigError(ValueError):
+  """The config asks for something impossible; the message says what to change."""
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN or infinity; the run stopped without saving it."""
+
+
+class _StopRequested:
+  """Turns SIGTERM/SIGINT into a flag the loop checks after each step."""
+
+  def __init__(self):
+    self.signal_name: str | None = None
+    self._previous = {}
+
+  def __enter__(self):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+      try:
+        self._previous[sig] = signal.signal(sig, self._handle)
+      except ValueError:  # not the main thread: signals cannot be caught here
+        pass
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signal_name = signal.Signals(signum).name
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None:
+  """Checks the config before any data is read or anything compiled."""
+  if config.batch_size % num_devices:
+    raise ConfigError(f"batch_size={config.batch_size} is not divisible by the {num_devices} "
+                      f"devices; choose a multiple of {num_devices}.")
+  if config.n_critic < 1 or config.num_steps < 0:
+    raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
+  unknown = sorted(set(config.eval.metrics) - set(LOW_DIM_METRICS))
+  if unknown:
+    raise ConfigError(f"Unknown evaluation metric(s) {unknown}; this trainer computes "
+                      f"{list(LOW_DIM_METRICS)}.")
+  if "modes" in config.eval.metrics and (config.data.source != "toy"
+                                         or config.data.name not in TOY_MODES):
+    raise ConfigError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
+
+
+def _groups_consumed(config: ml_collections.ConfigDict, steps: int) -> int:
+  """Pipeline groups (of `n_critic` batches) used by the first `steps` generator iterations."""
+  if not config.wgan_schedule:
+    return steps
+  per_step = lambda n: -(-n // config.n_critic)  # noqa: E731
+  heavy = min(steps, 25) + sum(1 for s in range(25, steps) if s % 500 == 0)
+  return per_step(100) * heavy + per_step(config.n_critic) * (steps - heavy)
+
+
+def _is_finite(metrics: dict[str, float]) -> tuple[bool, str]:
+  for name, value in metrics.items():
+    if not math.isfinite(value):
+      return False, name
+  return True, ""
+
+
+class _Writer:
+  """metrics.jsonl plus TensorBoard, on process 0 only."""
+
+  def __init__(self, workdir: str, enabled: bool):
+    self.enabled = enabled
+    if enabled:
+      import tensorflow as tf
+      self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+      self._tb = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+
+  def write(self, step: int, values: dict[str, float]) -> None:
+    if not self.enabled:
+      return
+    import tensorflow as tf
+    self._jsonl.write(json.dumps({"step": step, **values}) + "\n")
+    self._jsonl.flush()
+    with self._tb.as_default(step=step):
+      for name, value in values.items():
+        tf.summary.scalar(name, value)
+    self._tb.flush()
+
+  def close(self) -> None:
+    if self.enabled:
+      self._jsonl.close()
+      self._tb.close()
+
+
+def _summary_line(step: int, values: dict[str, float]) -> str:
+  keys = ("critic_loss", "wasserstein_estimate", "js_estimate", "gradient_penalty",
+          "generator_loss", "gen_iters_per_sec", "w1", "modes_covered")
+  parts = [f"{k}={values[k]:.4g}" for k in keys if k in values]
+  return f"step {step}: " + " ".join(parts)
+
+
+def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+  """Trains (or resumes) the run in `workdir`; returns the final state and last metrics."""
+  # ---- devices and config
+  num_devices, local_devices = jax.device_count(), jax.local_device_count()
+  is_writer = jax.process_index() == 0
+  validate_config(config, num_devices)
+  per_device_batch = config.batch_size // num_devices
+  os.makedirs(workdir, exist_ok=True)
+  sample_dir = os.path.join(workdir, "samples")
+  if is_writer:
+    os.makedirs(sample_dir, exist_ok=True)
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
+
+  # ---- data (every data error surfaces here, before anything is compiled)
+  source = sources.make_source(config.data, config.seed)
+  example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
+                                               source.description)
+  num_classes = source.num_classes if config.data.use_labels else 0
+
+  # ---- models, optimizers, step
+  generator, critic = create_models(config.model, example_shape, num_classes, axis_name=AXIS)
+  generator_tx, critic_tx = optimizers_from_config(config)
+  constraint = constraint_from_config(config)
+  state = init_state(generator, critic, generator_tx, critic_tx,
+                     jax.random.PRNGKey(config.seed), jnp.zeros((1,) + example_shape))
+  check_critic_compatible(constraint, critic_variables(state))
+  train_step = make_train_step(
+      generator, critic, generator_tx, critic_tx, objective=config.objective,
+      constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
+      acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
+      axis_name=AXIS)
+  p_step = parallel.pmap_step(train_step, AXIS, donate=config.donate_state)
+
+  # ---- restore
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
+  if checkpointer.latest_step() is not None:
+    state = checkpointer.restore(state)
+  start_step = int(state.step)
+  last_saved = start_step if checkpointer.latest_step() is not None else None
+
+  data = pipeline.make_pipeline(
+      source, config.data, per_device_batch=per_device_batch, local_devices=local_devices,
+      n_critic=config.n_critic, seed=config.seed,
+      skip_groups=_groups_consumed(config, start_step),
+      process_index=jax.process_index(), process_count=jax.process_count())
+
+  # ---- fixed inputs for samples and evaluation
+  sampler = _Sampler(config, generator, critic, example_shape, num_classes)
+  writer = _Writer(workdir, is_writer)
+  replicated = parallel.replicate(state)
+  del state
+  last_metrics: dict[str, float] = {}
+  progress = tqdm(total=config.num_steps, initial=start_step, disable=not is_writer,
+                  unit="it", dynamic_ncols=True, desc="generator iterations")
+  interval_start, interval_steps, run_start = time.time(), 0, time.time()
+  step = start_step
+
+  with _StopRequested() as stop:
+    while step < config.num_steps:
+      batches, _ = pipeline.take_critic_batches(data, critic_iterations(config, step),
+                                                config.n_critic)
+      replicated, metrics = p_step(replicated, batches)
+      step += 1
+      interval_steps += 1
+      progress.update(1)
+
+      log_now = step % config.log_every == 0 or step == config.num_steps
+      save_now = step % config.checkpoint_every == 0 or step == config.num_steps
+      if log_now or save_now or stop.signal_name:
+        values = {k: float(v) for k, v in parallel.unreplicate(metrics).items()}
+        finite, bad = _is_finite(values)
+        if not finite:
+          checkpointer.close()
+          writer.close()
+          progress.close()
+          kept = f"step {last_saved}" if last_saved is not None else "none saved yet"
+          raise NonFiniteLossError(
+              f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
+              f"without saving. The last good checkpoint ({kept}) is intact in "
+              f"{checkpointer.directory}.")
+        now = time.time()
+        values["gen_iters_per_sec"] = interval_steps / max(now - interval_start, 1e-9)
+        values["elapsed_sec"] = now - run_start
+        interval_start, interval_steps = now, 0
+        if config.eval.every and (step % config.eval.every == 0 or step == config.num_steps):
+          values.update(sampler.evaluate(parallel.unreplicate(replicated)))
+        writer.write(step, values)
+        last_metrics = values
+        if log_now and is_writer:
+          progress.set_postfix_str(_summary_line(step, values).split(": ", 1)[1], refresh=False)
+          progress.write(_summary_line(step, values))
+
+      if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
+        sampler.save(parallel.unreplicate(replicated), sample_dir, step)
+      if save_now or stop.signal_name:
+        checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
+        last_saved = step
+      if stop.signal_name:
+        progress.write(f"{stop.signal_name} received: saved a checkpoint at step {step}; "
+                       f"resume by running the same command again.")
+        break
+
+  progress.close()
+  checkpointer.close()
+  writer.close()
+  return {"state": parallel.unreplicate(replicated), "metrics": last_metrics, "step": step,
+          "stopped_by": stop.signal_name}
+
+
+class _Sampler:
+  """Fixed noise (and labels) for sample pictures, and the low-dimensional evaluation."""
+
+  def __init__(self, config, generator, critic, example_shape, num_classes):
+    self.config = config
+    # In eval mode the models' BatchNorm uses running statistics and no device axis.
+    self.generator, self.critic = generator, critic
+    self.low_dim = len(example_shape) == 1
+    count = config.eval.num_samples if self.low_dim else config.num_sample_images
+    key = jax.random.PRNGKey(config.seed + 1)
+    self.z = jax.random.normal(key, (count, generator.latent_dim))
+    self.labels = jnp.arange(count) % num_classes if num_classes else None
+    if self.low_dim and config.data.source == "toy":
+      self.reference = toy_dataset(config.data.name, 2 * count, seed=config.seed + 2)
+    else:
+      self.reference = None
+    self._generate = jax.jit(lambda state: generate(self.generator, state, self.z, self.labels))
+
+  def evaluate(self, state: GANState) -> dict[str, float]:
+    results: dict[str, float] = {}
+    if not self.low_dim or self.reference is None:
+      return results
+    fake = np.asarray(self._generate(state))
+    real, held_out = np.split(self.reference, 2)
+    if "w1" in self.config.eval.metrics:
+      results["w1"] = lowdim.wasserstein1(fake, real)
+      results["w1_real_vs_real"] = lowdim.wasserstein1(held_out, real)
+    if "modes" in self.config.eval.metrics:
+      centers, std = TOY_MODES[self.config.data.name]
+      stats = lowdim.mode_statistics(fake, centers, std)
+      results["modes_covered"] = float(stats["modes_covered"])
+      results["high_quality_share"] = stats["high_quality_share"]
+    return results
+
+  def save(self, state: GANState, directory: str, step: int) -> str:
+    fake = np.asarray(self._generate(state))
+    if self.low_dim and fake.shape[-1] == 2:
+      path = os.path.join(directory, f"samples_{step:07d}.png")
+      critic_apply = jax.jit(lambda x: split_scores(
+          self.critic.apply(critic_variables(state), x, train=False))[0])
+      real = self.reference[: len(fake)] if self.reference is not None else fake[:0]
+      save_toy_plot(real, fake, path, critic_fn=lambda x: np.asarray(critic_apply(x)),
+                    title=f"generator iteration {step}")
+      return path
+    path = os.path.join(directory, f"samples_{step:07d}.png")
+    save_image_grid(fake, path)
+    return path
