@@ -8,7 +8,7 @@ code's LSGAN mode.
 """
 
 from configs.wgan_lsun_bedrooms import DATASETS, wgan_models
-from wgan_jax.config import adam, base_config, finalize, rmsprop
+from wgan_jax.config import base_config, finalize, rmsprop, use_standard_gan
 
 
 def get_config(arg: str = "gan,dcgan,lsun"):
@@ -21,17 +21,13 @@ def get_config(arg: str = "gan,dcgan,lsun"):
   models = wgan_models(arch)
   c.model.generator = models["generator"]
   c.model.critic = models["critic"]
-  c.objective = objective
-  c.constraint.kind = "none"
-  if objective == "gan":
-    c.optimizer.generator = adam(2e-4, 0.5, 0.999)
-    c.optimizer.critic = adam(2e-4, 0.5, 0.999)
-  elif objective == "lsgan":
+  use_standard_gan(c)
+  if objective == "lsgan":
+    c.objective = "lsgan"
     c.optimizer.generator = rmsprop(1e-4)
     c.optimizer.critic = rmsprop(1e-4)
-  else:
+  elif objective != "gan":
     raise ValueError(f"OBJECTIVE must be 'gan' or 'lsgan', got {objective!r}.")
   c.batch_size = 64
-  c.n_critic = 1
   c.num_steps = 100_000
   return finalize(c)

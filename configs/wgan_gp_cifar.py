@@ -9,7 +9,7 @@ Data: TFDS cifar10 by default; --config.data.source=image_folder --config.data.p
 local tree. 200,000 generator iterations, as the official code.
 """
 
-from wgan_jax.config import adam, base_config, finalize, rmsprop
+from wgan_jax.config import base_config, finalize, rmsprop, use_standard_gan, use_weight_clipping
 
 
 def get_config(mode: str = "penalty_adam"):
@@ -25,15 +25,9 @@ def get_config(mode: str = "penalty_adam"):
     c.optimizer.generator = rmsprop(5e-5)
     c.optimizer.critic = rmsprop(5e-5)
   elif mode == "clip":
-    c.constraint.kind = "clip"
-    c.optimizer.generator = rmsprop(5e-5)
-    c.optimizer.critic = rmsprop(5e-5)
+    use_weight_clipping(c)
   elif mode == "dcgan":
-    c.objective = "gan"
-    c.constraint.kind = "none"
-    c.n_critic = 1
-    c.optimizer.generator = adam(2e-4, 0.5, 0.999)
-    c.optimizer.critic = adam(2e-4, 0.5, 0.999)
+    use_standard_gan(c)
   elif mode != "penalty_adam":
     raise ValueError(f"MODE must be penalty_adam, penalty_rmsprop, clip or dcgan; got {mode!r}.")
   c.num_sample_images = 100

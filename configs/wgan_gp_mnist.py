@@ -8,7 +8,7 @@ loss with Adam(2e-4, 0.5). Data: the local IDX files by default (set --config.da
 over [0, 1] pixels; here pixels are in [-1, 1] and the generator ends in tanh.
 """
 
-from wgan_jax.config import adam, base_config, finalize, rmsprop
+from wgan_jax.config import base_config, finalize, use_standard_gan, use_weight_clipping
 
 
 def get_config(mode: str = "wgan-gp"):
@@ -24,15 +24,9 @@ def get_config(mode: str = "wgan-gp"):
     c.constraint.kind = "penalty"
     c.constraint.weight = 10.0
   elif mode == "wgan":
-    c.constraint.kind = "clip"
-    c.optimizer.generator = rmsprop(5e-5)
-    c.optimizer.critic = rmsprop(5e-5)
+    use_weight_clipping(c)
   elif mode == "dcgan":
-    c.objective = "gan"
-    c.constraint.kind = "none"
-    c.n_critic = 1
-    c.optimizer.generator = adam(2e-4, 0.5, 0.999)
-    c.optimizer.critic = adam(2e-4, 0.5, 0.999)
+    use_standard_gan(c)
   else:
     raise ValueError(f"MODE must be wgan-gp, wgan or dcgan; got {mode!r}.")
   c.num_sample_images = 128

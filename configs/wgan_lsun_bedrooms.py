@@ -11,7 +11,7 @@ with 100 for the first 25 generator iterations and every 500th; the official cod
 --niter 25 epochs is replaced by a generator-iteration budget.
 """
 
-from wgan_jax.config import base_config, finalize, rmsprop
+from wgan_jax.config import base_config, finalize, use_weight_clipping
 
 DATASETS = {
     "lsun": dict(source="tfds", name="lsun/bedroom", image_size=64, channels=3, resize=True),
@@ -42,9 +42,7 @@ def get_config(arg: str = "dcgan,lsun"):
   c.data.update(DATASETS[dataset])
   c.model.generator = wgan_models(arch)["generator"]
   c.model.critic = wgan_models(arch)["critic"]
-  c.constraint.kind = "clip"
-  c.optimizer.generator = rmsprop(5e-5)
-  c.optimizer.critic = rmsprop(5e-5)
+  use_weight_clipping(c)
   c.batch_size = 64
   c.n_critic = 5
   c.wgan_schedule = True

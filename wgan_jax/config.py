@@ -25,6 +25,24 @@ def rmsprop(learning_rate: float = 5e-5) -> dict[str, Any]:
               eps_in_sqrt=False)
 
 
+def use_weight_clipping(c: ml_collections.ConfigDict, learning_rate: float = 5e-5,
+                        clip_value: float = 0.01) -> None:
+  """The WGAN recipe: clip critic weights to [-c, c], RMSProp for both networks."""
+  c.constraint.kind = "clip"
+  c.constraint.clip_value = clip_value
+  c.optimizer.generator = rmsprop(learning_rate)
+  c.optimizer.critic = rmsprop(learning_rate)
+
+
+def use_standard_gan(c: ml_collections.ConfigDict) -> None:
+  """The DCGAN baseline: non-saturating GAN loss, no constraint, one D update, Adam(2e-4, 0.5)."""
+  c.objective = "gan"
+  c.constraint.kind = "none"
+  c.n_critic = 1
+  c.optimizer.generator = adam(2e-4, 0.5, 0.999)
+  c.optimizer.critic = adam(2e-4, 0.5, 0.999)
+
+
 def base_config() -> ml_collections.ConfigDict:
   """Defaults shared by every experiment (WGAN-GP on 8 Gaussians unless overridden)."""
   c = ml_collections.ConfigDict()
