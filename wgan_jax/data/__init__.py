@@ -1,0 +1,1 @@
+"""Input data: sources and the tf.data pipeline (TensorFlow, CPU only) and toy sets (NumPy only)."""

@@ -8,18 +8,12 @@ seed, so `skip_groups` resumes exactly where an earlier run stopped.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator, Mapping
 
 import numpy as np
+from wgan_jax.data._tf import tf
 
-# TF is used for input only: it must never take GPU memory from JAX.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
-
-tf.config.set_visible_devices([], "GPU")
-
-from wgan_jax.data.sources import DataError, Source  # noqa: E402
+from wgan_jax.data.sources import DataError, Source
 
 
 def preprocess_image(image: tf.Tensor, image_size: int | None, resize: bool,

@@ -17,7 +17,7 @@ import struct
 from typing import Any, Callable, Mapping
 
 import numpy as np
-import tensorflow as tf
+from wgan_jax.data._tf import tf
 
 from wgan_jax.data import toy
 
