@@ -11,16 +11,13 @@ import ml_collections
 import numpy as np
 
 from wgan_jax.checkpoint import Checkpointer
-from wgan_jax.config import optimizers_from_config
-from wgan_jax.data import pipeline, sources
-from wgan_jax.models import create_models
 from wgan_jax.plotting import save_image_grid, to_uint8
-from wgan_jax.state import init_state
 from wgan_jax.step import generate
+from wgan_jax.train import build_run
 
 
 def load_run(workdir: str):
-  """Returns `(config, generator, state)` of the newest checkpoint in `workdir`."""
+  """Returns `(config, generator, state, num_classes)` of the newest checkpoint in `workdir`."""
   config_path = os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):
     raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
@@ -29,16 +26,10 @@ def load_run(workdir: str):
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
   if checkpointer.latest_step() is None:
     raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
-  source = sources.make_source(config.data, config.seed)
-  shape = pipeline.check_example_shape(pipeline.peek(source), config.data, source.description)
-  num_classes = source.num_classes if config.data.use_labels else 0
-  generator, critic = create_models(config.model, shape, num_classes)
-  generator_tx, critic_tx = optimizers_from_config(config)
-  target = init_state(generator, critic, generator_tx, critic_tx, jax.random.PRNGKey(0),
-                      jnp.zeros((1,) + shape))
-  state = checkpointer.restore(target)
+  run = build_run(config)
+  state = checkpointer.restore(run.state)
   checkpointer.close()
-  return config, generator, state, num_classes
+  return config, run.generator, state, run.num_classes
 
 
 def sample(workdir: str, num: int, seed: int = 0, batch: int = 500):

@@ -12,6 +12,7 @@ takes part in checkpointing, as orbax requires.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -94,7 +95,7 @@ def _groups_consumed(config: ml_collections.ConfigDict, steps: int) -> int:
   if not config.wgan_schedule:
     return steps
   per_step = lambda n: -(-n // config.n_critic)  # noqa: E731
-  heavy = min(steps, 25) + sum(1 for s in range(25, steps) if s % 500 == 0)
+  heavy = min(steps, 25) + max(steps - 1, 0) // 500  # steps 0-24, then 500, 1000, ... < steps
   return per_step(100) * heavy + per_step(config.n_critic) * (steps - heavy)
 
 
@@ -139,6 +140,33 @@ def _summary_line(step: int, values: dict[str, float]) -> str:
   return f"step {step}: " + " ".join(parts)
 
 
+@dataclasses.dataclass
+class Run:
+  """What a config builds: the data source, both networks, their optimizers and a fresh state."""
+
+  source: sources.Source
+  example_shape: tuple[int, ...]
+  num_classes: int
+  generator: Any
+  critic: Any
+  generator_tx: Any
+  critic_tx: Any
+  state: GANState
+
+
+def build_run(config: ml_collections.ConfigDict, axis_name: str | None = None) -> Run:
+  """Opens the data (checking it against the config) and initialises models and optimizers."""
+  source = sources.make_source(config.data, config.seed)
+  example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
+                                               source.description)
+  num_classes = source.num_classes if config.data.use_labels else 0
+  generator, critic = create_models(config.model, example_shape, num_classes, axis_name=axis_name)
+  generator_tx, critic_tx = optimizers_from_config(config)
+  state = init_state(generator, critic, generator_tx, critic_tx,
+                     jax.random.PRNGKey(config.seed), jnp.zeros((1,) + example_shape))
+  return Run(source, example_shape, num_classes, generator, critic, generator_tx, critic_tx, state)
+
+
 def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   """Trains (or resumes) the run in `workdir`; returns the final state and last metrics."""
   # ---- devices and config
@@ -153,18 +181,12 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
 
-  # ---- data (every data error surfaces here, before anything is compiled)
-  source = sources.make_source(config.data, config.seed)
-  example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
-                                               source.description)
-  num_classes = source.num_classes if config.data.use_labels else 0
-
-  # ---- models, optimizers, step
-  generator, critic = create_models(config.model, example_shape, num_classes, axis_name=AXIS)
-  generator_tx, critic_tx = optimizers_from_config(config)
+  # ---- data and models (every data error surfaces here, before anything is compiled)
+  run = build_run(config, axis_name=AXIS)
+  source, example_shape, num_classes = run.source, run.example_shape, run.num_classes
+  generator, critic, state = run.generator, run.critic, run.state
+  generator_tx, critic_tx = run.generator_tx, run.critic_tx
   constraint = constraint_from_config(config)
-  state = init_state(generator, critic, generator_tx, critic_tx,
-                     jax.random.PRNGKey(config.seed), jnp.zeros((1,) + example_shape))
   check_critic_compatible(constraint, critic_variables(state))
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, objective=config.objective,
@@ -266,6 +288,8 @@ class _Sampler:
     else:
       self.reference = None
     self._generate = jax.jit(lambda state: generate(self.generator, state, self.z, self.labels))
+    self._critic_values = jax.jit(lambda state, x: split_scores(
+        self.critic.apply(critic_variables(state), x, train=False))[0])
 
   def evaluate(self, state: GANState) -> dict[str, float]:
     results: dict[str, float] = {}
@@ -287,10 +311,8 @@ class _Sampler:
     fake = np.asarray(self._generate(state))
     if self.low_dim and fake.shape[-1] == 2:
       path = os.path.join(directory, f"samples_{step:07d}.png")
-      critic_apply = jax.jit(lambda x: split_scores(
-          self.critic.apply(critic_variables(state), x, train=False))[0])
       real = self.reference[: len(fake)] if self.reference is not None else fake[:0]
-      save_toy_plot(real, fake, path, critic_fn=lambda x: np.asarray(critic_apply(x)),
+      save_toy_plot(real, fake, path, critic_fn=lambda x: np.asarray(self._critic_values(state, x)),
                     title=f"generator iteration {step}")
       return path
     path = os.path.join(directory, f"samples_{step:07d}.png")
