@@ -6,6 +6,7 @@ Several hosts: pass --coordinator_address, --num_processes and --process_id (or 
 them in the environment that `jax.distributed.initialize` reads).
 """
 
+import os
 import sys
 
 import _bootstrap  # noqa: F401  (sys.path and TF set-up)
@@ -29,6 +30,9 @@ def main(argv):
   from wgan_jax.train import ConfigError, NonFiniteLossError, train
 
   if _COORDINATOR.value or _NUM_PROCESSES.value:
+    # CPU processes need a collectives backend to talk to each other; GPUs and TPUs ignore this.
+    if not os.environ.get("JAX_CPU_COLLECTIVES_IMPLEMENTATION"):
+      jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
                                num_processes=_NUM_PROCESSES.value, process_id=_PROCESS_ID.value)
   try:

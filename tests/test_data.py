@@ -155,3 +155,19 @@ def test_pipeline_is_deterministic_and_skips_exactly():
   np.testing.assert_array_equal(next(resumed)["x"], groups[3])
   batches, used = pipeline.take_critic_batches(iter([{"x": g} for g in groups]), 7, 3)
   assert batches["x"].shape == (2, 7, 8, 2) and used == 3
+
+
+def test_process_shards_together_equal_the_single_process_stream(mnist_dir):
+  config = _data_config(source="mnist_idx", path=str(mnist_dir), use_labels=True, dequantize=True)
+  source = sources.make_source(config, 0)
+  kw = dict(per_device_batch=2, n_critic=2, seed=3, skip_groups=1)
+  whole = pipeline.make_pipeline(source, config, local_devices=4, **kw)
+  shards = [pipeline.make_pipeline(source, config, local_devices=2, global_devices=4,
+                                   device_offset=offset, **kw) for offset in (0, 2)]
+  for _ in range(3):  # crosses an epoch boundary of the 40 examples
+    expected = next(whole)
+    parts = [next(shard) for shard in shards]
+    for key in ("x", "label"):
+      np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), expected[key])
+  with pytest.raises(ValueError, match="not within the 4 global devices"):
+    pipeline.make_pipeline(source, config, local_devices=2, global_devices=4, device_offset=3, **kw)

@@ -1,3 +1,5 @@
+import functools
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -7,19 +9,23 @@ from wgan_jax.models import (DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGAN
 from wgan_jax.state import count_params
 
 
-def _init(module, *args, **kwargs):
-  return module.init(jax.random.PRNGKey(0), *args, train=False, **kwargs)
+def _init(module, *args):
+  return jax.jit(functools.partial(module.init, train=False))(jax.random.PRNGKey(0), *args)
+
+
+def _apply(module, variables, *args):
+  return jax.jit(functools.partial(module.apply, train=False))(variables, *args)
 
 
 def _generate(generator, n=3, labels=None):
   z = jnp.zeros((n, generator.latent_dim))
   variables = _init(generator, z, labels)
-  return generator.apply(variables, z, labels, train=False), variables
+  return _apply(generator, variables, z, labels), variables
 
 
 def _score(critic, x):
   variables = _init(critic, x)
-  return critic.apply(variables, x, train=False), variables
+  return _apply(critic, variables, x), variables
 
 
 @pytest.mark.parametrize("size", [32, 64])

@@ -99,6 +99,20 @@ def _groups_consumed(config: ml_collections.ConfigDict, steps: int) -> int:
   return per_step(100) * heavy + per_step(config.n_critic) * (steps - heavy)
 
 
+def _first_local_device_index() -> int:
+  """Where this process's devices start in the global device order that pmap indexes."""
+  owners = [device.process_index for device in jax.devices()]
+  return owners.index(jax.process_index())
+
+
+def _any_process(flag: bool) -> bool:
+  """True on every process if `flag` is true on any (so all processes stop at the same step)."""
+  if jax.process_count() == 1:
+    return flag
+  from jax.experimental import multihost_utils
+  return bool(np.any(multihost_utils.process_allgather(np.array(flag))))
+
+
 def _is_finite(metrics: dict[str, float]) -> tuple[bool, str]:
   for name, value in metrics.items():
     if not math.isfinite(value):
@@ -206,7 +220,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
       source, config.data, per_device_batch=per_device_batch, local_devices=local_devices,
       n_critic=config.n_critic, seed=config.seed,
       skip_groups=_groups_consumed(config, start_step),
-      process_index=jax.process_index(), process_count=jax.process_count())
+      global_devices=num_devices, device_offset=_first_local_device_index())
 
   # ---- fixed inputs for samples and evaluation
   sampler = _Sampler(config, generator, critic, example_shape, num_classes)
@@ -227,10 +241,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
       step += 1
       interval_steps += 1
       progress.update(1)
+      stopping = _any_process(stop.signal_name is not None)
 
       log_now = step % config.log_every == 0 or step == config.num_steps
       save_now = step % config.checkpoint_every == 0 or step == config.num_steps
-      if log_now or save_now or stop.signal_name:
+      if log_now or save_now or stopping:
         values = {k: float(v) for k, v in parallel.unreplicate(metrics).items()}
         finite, bad = _is_finite(values)
         if not finite:
@@ -256,11 +271,12 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
 
       if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
         sampler.save(parallel.unreplicate(replicated), sample_dir, step)
-      if save_now or stop.signal_name:
+      if save_now or stopping:
         checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
         last_saved = step
-      if stop.signal_name:
-        progress.write(f"{stop.signal_name} received: saved a checkpoint at step {step}; "
+      if stopping:
+        reason = stop.signal_name or "a stop signal to another process"
+        progress.write(f"{reason} received: saved a checkpoint at step {step}; "
                        f"resume by running the same command again.")
         break
 

@@ -73,18 +73,34 @@ def check_example_shape(example: Mapping[str, np.ndarray], data_config: Mapping[
 
 def make_pipeline(source: Source, data_config: Mapping[str, Any], *, per_device_batch: int,
                   local_devices: int, n_critic: int, seed: int, skip_groups: int = 0,
-                  process_index: int = 0, process_count: int = 1) -> Iterator[dict[str, np.ndarray]]:
-  """Yields numpy groups `[local_devices, n_critic, per_device_batch, ...]` forever."""
-  dataset = source.dataset
-  if process_count > 1:
-    dataset = dataset.shard(process_count, process_index)
+                  global_devices: int | None = None,
+                  device_offset: int = 0) -> Iterator[dict[str, np.ndarray]]:
+  """Yields numpy groups `[local_devices, n_critic, per_device_batch, ...]` forever.
+
+  On several hosts every process shuffles the same cheap stream of elements
+  and keeps, before decoding, only the examples that fall to its devices
+  (`device_offset` ... `device_offset + local_devices - 1` of `global_devices`).
+  So each process decodes only its own shard, and the model sees exactly the
+  batches a single process with all the devices would feed it.
+  """
+  global_devices = global_devices or local_devices
+  if not 0 <= device_offset <= global_devices - local_devices:
+    raise ValueError(f"Devices {device_offset}..{device_offset + local_devices - 1} are not "
+                     f"within the {global_devices} global devices.")
   buffer = int(data_config.get("shuffle_buffer") or 10_000)
   if source.num_examples > 0:
     buffer = min(buffer, source.num_examples)
-  group = local_devices * n_critic * per_device_batch
-  dataset = dataset.repeat().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-  dataset = dataset.skip(skip_groups * group)
-  dataset = dataset.map(source.decode, num_parallel_calls=tf.data.AUTOTUNE)
+  per_device = n_critic * per_device_batch
+  group = global_devices * per_device
+  start = skip_groups * group
+  dataset = source.dataset.repeat().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+  dataset = dataset.skip(start).enumerate(start=start)
+  if local_devices != global_devices:
+    first, last = device_offset * per_device, (device_offset + local_devices) * per_device
+    dataset = dataset.filter(lambda position, _: (position % group >= first)
+                             & (position % group < last))
+  dataset = dataset.map(lambda position, example: (position, source.decode(example)),
+                        num_parallel_calls=tf.data.AUTOTUNE)
 
   if source.is_image:
     image_size = data_config.get("image_size")
@@ -92,16 +108,15 @@ def make_pipeline(source: Source, data_config: Mapping[str, Any], *, per_device_
     dequantize = bool(data_config.get("dequantize"))
 
     def preprocess(position, example):
-      out = dict(example)
       noise_seed = tf.stack([tf.constant(seed, tf.int64), position])
-      out["x"] = preprocess_image(example["x"], image_size, resize, dequantize, noise_seed)
-      return out
-
-    dataset = dataset.enumerate(start=skip_groups * group)
-    dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+      return {**example, "x": preprocess_image(example["x"], image_size, resize, dequantize,
+                                                noise_seed)}
   else:
-    dataset = dataset.map(lambda e: {**e, "x": tf.cast(e["x"], tf.float32)})
+    def preprocess(position, example):
+      del position
+      return {**example, "x": tf.cast(example["x"], tf.float32)}
 
+  dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
   if not data_config.get("use_labels", False):
     dataset = dataset.map(lambda e: {"x": e["x"]})
   dataset = (dataset.batch(per_device_batch, drop_remainder=True)

@@ -210,16 +210,19 @@ def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> 
     if download:
       builder.download_and_prepare()
     info = builder.info
+    image_key = next((k for k in ("image", "img") if k in info.features), None)
+    if image_key is None:
+      raise DataError(f"TFDS data set {name!r} has no 'image' feature.")
+    # Images stay encoded until after shuffling and sharding, so each process decodes only
+    # its own examples and the shuffle buffer holds compressed bytes.
     dataset = builder.as_dataset(split=split, shuffle_files=False,
+                                 decoders={image_key: tfds.decode.SkipDecoding()},
                                  read_config=tfds.ReadConfig(shuffle_seed=0))
   except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as error:
     raise DataError(
         f"TFDS data set {name!r} (split {split!r}) is not available in "
         f"{data_dir or 'the default TFDS directory'}: {error}. Prepare it first, point "
         f"--config.data.tfds_data_dir at it, or set --config.data.download=True.") from None
-  image_key = next((k for k in ("image", "img") if k in info.features), None)
-  if image_key is None:
-    raise DataError(f"TFDS data set {name!r} has no 'image' feature.")
   label_key = "label" if "label" in info.features else None
   num_classes = int(info.features[label_key].num_classes) if label_key else 0
 
@@ -229,11 +232,14 @@ def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> 
       out["label"] = tf.cast(example[label_key], tf.int32)
     return out
 
+  def decode(example):
+    return {**example, "x": info.features[image_key].decode_example(example["x"])}
+
   try:
     num_examples = int(info.splits[split].num_examples)
   except Exception:  # noqa: BLE001 -- sub-split expressions
     num_examples = -1
-  return Source(dataset.map(pick), _identity, num_examples, num_classes,
+  return Source(dataset.map(pick), decode, num_examples, num_classes,
                 description=f"TFDS {name}:{split}")
 
 

@@ -35,8 +35,8 @@ CRITICS: dict[str, type[nn.Module]] = {
     "mlp": MLPCritic,
 }
 
-# Fields filled from the data rather than the config, when a module has them.
-_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes")
+# Fields filled from the data (or the model-wide config) rather than per network.
+_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes", "conv_lowering")
 
 
 def _field_names(module_cls: type[nn.Module]) -> set[str]:
@@ -64,12 +64,15 @@ def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], nu
                   axis_name: str | None = None) -> tuple[nn.Module, nn.Module]:
   """Builds `(generator, critic)` for examples of shape `data_shape` (without the batch axis).
 
+  `model_config['conv_lowering']` ('auto' | 'xla' | 'patches') picks how
+  strided and transposed convolutions are lowered (see `models.layers`).
   `axis_name`, when given, is handed to every module that has BatchNorm so its
   batch statistics are computed over the whole global batch (synchronised
   BatchNorm), which keeps a data-parallel run equal to a single-device run.
   """
   data_shape = tuple(int(d) for d in data_shape)
-  data_fields: dict[str, Any] = {"output_shape": data_shape, "num_classes": num_classes}
+  data_fields: dict[str, Any] = {"output_shape": data_shape, "num_classes": num_classes,
+                                 "conv_lowering": model_config.get("conv_lowering", "auto")}
   if len(data_shape) == 3:
     data_fields.update(image_size=data_shape[0], channels=data_shape[2])
   if axis_name is not None:
