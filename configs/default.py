@@ -13,6 +13,7 @@ from wgan_jax.config import base_config, finalize
 def get_config():
   c = base_config()
   c.constraint.weight = 0.1
+  c.data.device_resident = True  # the toy pool lives on the device: no host input pipeline
   c.num_steps = 1500
   c.log_every = 100
   c.sample_every = 500

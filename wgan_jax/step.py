@@ -64,6 +64,7 @@ class TrainStep:
   critic_update: Callable[[GANState, Any, Array], tuple[GANState, Metrics]]
   generator_update: Callable[[GANState, Array, int], tuple[GANState, Metrics]]
   generator_batch_multiple: int = 1
+  draw: Callable[[Callable[[Array, int], Array], Array, int], Array] | None = None
 
   def __call__(self, state: GANState, real_batches: Any,
                key: Array | None = None) -> tuple[GANState, Metrics]:
@@ -85,6 +86,37 @@ class TrainStep:
     state, generator_metrics = self.generator_update(
         state, generator_key, batch_size * self.generator_batch_multiple)
     return state, {**critic_metrics, **generator_metrics}
+
+  def from_dataset(self, state: GANState, dataset: Any, n_critic: int, batch_size: int,
+                   preprocess: Callable[[Array, Array], Array] | None = None,
+                   key: Array | None = None) -> tuple[GANState, Metrics]:
+    """The fused step with its real batches drawn in-graph from a device-resident `dataset`.
+
+    `dataset` is an array `[N, ...]` (or a `{'x', 'label'}` dict of them) held
+    on every device; `batch_size` is the per-device batch. Examples are drawn
+    uniformly with replacement from a key derived from the step's key, for the
+    global batch and sliced per device (so data parallelism changes nothing).
+    `preprocess(x, noise)` runs on the device after the gather, with `noise`
+    uniform in [0, 1) and shaped like `x` (XLA drops it when unused), e.g.
+    uint8 -> [-1, 1] with dequantization. Otherwise this is `self(state, batches, key)`.
+    """
+    if key is None:
+      key = jax.random.fold_in(state.key, state.step)
+    index_key, noise_key = jax.random.split(jax.random.fold_in(key, _DATA_STREAM))
+    num_examples = jax.tree_util.tree_leaves(dataset)[0].shape[0]
+    indices = self.draw(lambda k, n: jax.random.randint(k, (n, n_critic), 0, num_examples),
+                        index_key, batch_size).T
+    batches = jax.tree_util.tree_map(lambda a: jnp.take(a, indices, axis=0), dataset)
+    if preprocess is not None:
+      x, labels = split_batch(batches)
+      noise = self.draw(lambda k, n: jax.random.uniform(k, (n, n_critic) + x.shape[2:]),
+                        noise_key, batch_size).swapaxes(0, 1)
+      x = preprocess(x, noise)
+      batches = {"x": x, "label": labels} if labels is not None else x
+    return self(state, batches, key)
+
+
+_DATA_STREAM = 0x5EED  # folds the step key into the data-sampling stream
 
 
 def make_train_step(generator: nn.Module, critic: nn.Module,
@@ -219,7 +251,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                           generator_batch_stats=batch_stats, generator_opt_state=opt_state)
     return state, pmean(metrics)
 
-  return TrainStep(critic_update, generator_update, generator_batch_multiple)
+  return TrainStep(critic_update, generator_update, generator_batch_multiple, draw)
 
 
 def generate(generator: nn.Module, state: GANState, z: Array, labels: Array | None = None,

@@ -207,7 +207,6 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
       acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
       axis_name=AXIS)
-  p_step = parallel.pmap_step(train_step, AXIS, donate=config.donate_state)
 
   # ---- restore
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
@@ -216,11 +215,12 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   start_step = int(state.step)
   last_saved = start_step if checkpointer.latest_step() is not None else None
 
-  data = pipeline.make_pipeline(
-      source, config.data, per_device_batch=per_device_batch, local_devices=local_devices,
-      n_critic=config.n_critic, seed=config.seed,
-      skip_groups=_groups_consumed(config, start_step),
-      global_devices=num_devices, device_offset=_first_local_device_index())
+  # ---- input: the whole data set held on the devices, or a host tf.data pipeline
+  if config.data.device_resident:
+    advance = _resident_stepper(config, source, train_step, per_device_batch)
+  else:
+    advance = _pipeline_stepper(config, source, train_step, per_device_batch, start_step,
+                                num_devices, local_devices)
 
   # ---- fixed inputs for samples and evaluation
   sampler = _Sampler(config, generator, critic, example_shape, num_classes)
@@ -235,9 +235,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
 
   with _StopRequested() as stop:
     while step < config.num_steps:
-      batches, _ = pipeline.take_critic_batches(data, critic_iterations(config, step),
-                                                config.n_critic)
-      replicated, metrics = p_step(replicated, batches)
+      replicated, metrics = advance(replicated, critic_iterations(config, step))
       step += 1
       interval_steps += 1
       progress.update(1)
@@ -285,6 +283,41 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   writer.close()
   return {"state": parallel.unreplicate(replicated), "metrics": last_metrics, "step": step,
           "stopped_by": stop.signal_name}
+
+
+def _pipeline_stepper(config, source, train_step, per_device_batch, start_step, num_devices,
+                      local_devices):
+  """One generator iteration fed by the tf.data pipeline, resumed where `start_step` left off."""
+  p_step = parallel.pmap_step(train_step, AXIS, donate=config.donate_state)
+  data = pipeline.make_pipeline(
+      source, config.data, per_device_batch=per_device_batch, local_devices=local_devices,
+      n_critic=config.n_critic, seed=config.seed,
+      skip_groups=_groups_consumed(config, start_step),
+      global_devices=num_devices, device_offset=_first_local_device_index())
+
+  def advance(replicated, n_critic):
+    batches, _ = pipeline.take_critic_batches(data, n_critic, config.n_critic)
+    return p_step(replicated, batches)
+
+  return advance
+
+
+def _resident_stepper(config, source, train_step, per_device_batch):
+  """One generator iteration drawing its batches in-graph from the data set held on each device."""
+  arrays, pixels = pipeline.load_resident(source, config.data)
+  preprocess = pipeline.device_preprocess(config.data) if pixels else None
+  dataset = parallel.replicate(arrays)
+  compiled = {}  # n_critic -> pmapped step (two under the WGAN schedule)
+
+  def advance(replicated, n_critic):
+    if n_critic not in compiled:
+      compiled[n_critic] = jax.pmap(
+          lambda state, data: train_step.from_dataset(state, data, n_critic, per_device_batch,
+                                                      preprocess),
+          axis_name=AXIS, donate_argnums=(0,) if config.donate_state else ())
+    return compiled[n_critic](replicated, dataset)
+
+  return advance
 
 
 class _Sampler:

@@ -1,0 +1,160 @@
+"""Timing the train step: compile once, run generator iterations on device-resident data.
+
+`build_jax_step(config, devices, dispatch)` returns a `TimedStep` whose
+`run(n)` performs `n` generator iterations and waits for the device, so a
+caller can alternate it with a peer implementation and compare rates taken
+side by side. Real batches are random arrays of the config's example shape,
+made once and kept on the device: this measures the step, not the input
+pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wgan_jax import parallel
+from wgan_jax.config import constraint_from_config, optimizers_from_config
+from wgan_jax.data.toy import toy_dataset
+from wgan_jax.models import create_models
+from wgan_jax.state import init_state
+from wgan_jax.step import make_train_step
+
+DISPATCHES = ("fused", "per_iteration")
+
+# Dense peak FLOP/s by device kind substring (vendor data sheets; SXM parts).
+DEVICE_PEAK_FLOPS = {
+    "H100": {"float32": 67e12, "tf32": 494.5e12, "bfloat16": 989.4e12},
+    "H200": {"float32": 67e12, "tf32": 494.5e12, "bfloat16": 989.4e12},
+    "A100": {"float32": 19.5e12, "tf32": 156e12, "bfloat16": 312e12},
+}
+
+
+def example_shape(config) -> tuple[int, ...]:
+  """The shape of one real example, read from the config (no data is opened)."""
+  data = config.data
+  if data.source == "toy":
+    return tuple(toy_dataset(data.name, 1, seed=0).shape[1:])
+  if not (data.image_size and data.channels):
+    raise ValueError("Benchmarking image data needs config.data.image_size and .channels.")
+  return (data.image_size, data.image_size, data.channels)
+
+
+def device_peak_flops(device, dtype: str = "float32") -> float | None:
+  for name, peaks in DEVICE_PEAK_FLOPS.items():
+    if name in device.device_kind:
+      return peaks.get(dtype)
+  return None
+
+
+def _flops(jitted: Callable, *args) -> float | None:
+  """XLA's count of floating-point operations for one call (None where the backend gives none)."""
+  try:
+    analysis = jitted.lower(*args).compile().cost_analysis()
+  except Exception:  # noqa: BLE001 -- cost analysis is optional per backend
+    return None
+  if isinstance(analysis, (list, tuple)):
+    analysis = analysis[0] if analysis else {}
+  flops = (analysis or {}).get("flops")
+  return float(flops) if flops and flops > 0 else None
+
+
+@dataclasses.dataclass
+class TimedStep:
+  """A compiled step with its state and data; `run(n)` does n generator iterations."""
+
+  run: Callable[[int], None]
+  compile_sec: float
+  flops_per_gen_iter: float | None
+  devices: int
+  batch: int
+  n_critic: int
+
+
+def build_jax_step(config, devices: int = 1, dispatch: str = "fused") -> TimedStep:
+  """Builds and compiles the configured step on `devices` local devices."""
+  if dispatch not in DISPATCHES:
+    raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}.")
+  if dispatch == "per_iteration" and devices != 1:
+    raise ValueError("Per-iteration dispatch is timed on one device.")
+  if config.batch_size % devices:
+    raise ValueError(f"batch_size={config.batch_size} does not divide over {devices} devices.")
+  shape = example_shape(config)
+  axis = parallel.DEFAULT_AXIS if devices > 1 else None
+  generator, critic = create_models(config.model, shape, axis_name=axis)
+  generator_tx, critic_tx = optimizers_from_config(config)
+  state = init_state(generator, critic, generator_tx, critic_tx, jax.random.PRNGKey(config.seed),
+                     jnp.zeros((1,) + shape))
+  step = make_train_step(generator, critic, generator_tx, critic_tx, objective=config.objective,
+                         constraint=constraint_from_config(config),
+                         generator_batch_multiple=config.generator_batch_multiple,
+                         axis_name=axis)
+  n_critic, batch = config.n_critic, config.batch_size
+  rng = np.random.default_rng(0)
+  real = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
+
+  # Per-generator-iteration FLOPs from the two halves (XLA counts a loop body once).
+  critic_flops = _flops(jax.jit(step.critic_update), state, jnp.asarray(real[0]),
+                        jax.random.PRNGKey(0))
+  generator_flops = _flops(jax.jit(step.generator_update, static_argnums=2), state,
+                           jax.random.PRNGKey(0), batch * config.generator_batch_multiple)
+  flops = (critic_flops * n_critic + generator_flops
+           if critic_flops and generator_flops else None)
+
+  if devices > 1:
+    local = jax.local_devices()[:devices]
+    state = parallel.replicate(state, devices=local)
+    # An identity pmap leaves each device's share of the batches on that device.
+    batches = jax.pmap(lambda b: b, devices=local)(parallel.split_for_devices(real, devices))
+    mapped = jax.pmap(lambda s, b: step(s, b), axis_name=axis, devices=local, donate_argnums=0)
+    holder = {"state": state}
+
+    def run(n: int) -> None:
+      for _ in range(n):
+        holder["state"], _ = mapped(holder["state"], batches)
+      jax.block_until_ready(holder["state"])
+  elif dispatch == "fused":
+    fused = jax.jit(step, donate_argnums=0)
+    batches = jnp.asarray(real)
+    holder = {"state": state}
+
+    def run(n: int) -> None:
+      for _ in range(n):
+        holder["state"], _ = fused(holder["state"], batches)
+      jax.block_until_ready(holder["state"])
+  else:
+    critic_update = jax.jit(step.critic_update, donate_argnums=0)
+    generator_update = jax.jit(step.generator_update, static_argnums=2, donate_argnums=0)
+    batches = [jnp.asarray(b) for b in real]
+    holder = {"state": state, "key": jax.random.PRNGKey(1)}
+
+    def run(n: int) -> None:
+      for _ in range(n):
+        holder["key"], key = jax.random.split(holder["key"])
+        state = holder["state"]
+        for i, b in enumerate(batches):
+          state, _ = critic_update(state, b, jax.random.fold_in(key, i))
+        holder["state"], _ = generator_update(state, key, batch * config.generator_batch_multiple)
+      jax.block_until_ready(holder["state"])
+
+  start = time.perf_counter()
+  run(1)  # compiles
+  compile_sec = time.perf_counter() - start
+  return TimedStep(run, compile_sec, flops, devices, batch, n_critic)
+
+
+def time_rounds(run: Callable[[int], None], steps: int) -> float:
+  """Generator iterations per second over one round of `steps`."""
+  start = time.perf_counter()
+  run(steps)
+  return steps / (time.perf_counter() - start)
+
+
+def summarize(rates: list[float]) -> dict[str, Any]:
+  return {"gen_iters_per_sec": float(np.median(rates)),
+          "gen_iters_per_sec_rounds": [round(r, 4) for r in rates]}
