@@ -101,8 +101,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.num_sample_images = 64  # images in a sample grid (toy: 1000 points)
   c.eval = ml_collections.ConfigDict(dict(
       every=0,  # 0: only at the end
-      metrics=(),  # toy: 'w1', 'modes'
-      num_samples=1000,
+      metrics=(),  # toy: 'w1', 'modes'; images: 'fid', 'kid', 'is'; MNIST: 'mnist'
+      num_samples=1000,  # generated samples per evaluation
+      num_reference=10_000,  # real images behind FID / KID (features cached)
+      inception_weights="",  # converted FID Inception .npz; "" = the user cache
+      batch_size=100,  # Inception batch
   ))
   c.donate_state = True
   return c

@@ -17,7 +17,7 @@ from wgan_jax.train import build_run
 
 
 def load_run(workdir: str):
-  """Returns `(config, generator, state, num_classes)` of the newest checkpoint in `workdir`."""
+  """Returns `(config, run, state)`: the run's config, what it builds, and its newest checkpoint."""
   config_path = os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):
     raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
@@ -29,13 +29,12 @@ def load_run(workdir: str):
   run = build_run(config)
   state = checkpointer.restore(run.state)
   checkpointer.close()
-  return config, run.generator, state, run.num_classes
+  return config, run, state
 
 
-def sample(workdir: str, num: int, seed: int = 0, batch: int = 500):
+def generate_samples(generator, state, num: int, num_classes: int = 0, seed: int = 0,
+                     batch: int = 500):
   """`num` samples (float, in the data's range) and their labels (or None)."""
-  config, generator, state, num_classes = load_run(workdir)
-  del config
   key = jax.random.PRNGKey(seed)
   labels = np.arange(num) % num_classes if num_classes else None
   fn = jax.jit(lambda z, y: generate(generator, state, z, y))
@@ -47,6 +46,12 @@ def sample(workdir: str, num: int, seed: int = 0, batch: int = 500):
     y = jnp.asarray(labels[start:start + count]) if labels is not None else None
     outputs.append(np.asarray(fn(z, y)))
   return np.concatenate(outputs), labels
+
+
+def sample(workdir: str, num: int, seed: int = 0):
+  """`num` samples from the newest checkpoint in `workdir`, and their labels (or None)."""
+  _, run, state = load_run(workdir)
+  return generate_samples(run.generator, state, num, run.num_classes, seed)
 
 
 def write_samples(samples: np.ndarray, labels, out: str) -> None:

@@ -30,16 +30,15 @@ from wgan_jax import parallel
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.config import constraint_from_config, critic_iterations, optimizers_from_config
 from wgan_jax.data import pipeline, sources
-from wgan_jax.data.toy import TOY_MODES, toy_dataset
+from wgan_jax.data.toy import toy_dataset
+from wgan_jax.evaluation import METRICS, Evaluator
 from wgan_jax.lipschitz import check_critic_compatible
-from wgan_jax.metrics import lowdim
 from wgan_jax.models import create_models
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, critic_variables, init_state
 from wgan_jax.step import generate, make_train_step, split_scores
 
 AXIS = parallel.DEFAULT_AXIS
-LOW_DIM_METRICS = ("w1", "modes")
 
 
 class ConfigError(ValueError):
@@ -81,13 +80,9 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None
                       f"devices; choose a multiple of {num_devices}.")
   if config.n_critic < 1 or config.num_steps < 0:
     raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
-  unknown = sorted(set(config.eval.metrics) - set(LOW_DIM_METRICS))
+  unknown = sorted(set(config.eval.metrics) - set(METRICS))
   if unknown:
-    raise ConfigError(f"Unknown evaluation metric(s) {unknown}; this trainer computes "
-                      f"{list(LOW_DIM_METRICS)}.")
-  if "modes" in config.eval.metrics and (config.data.source != "toy"
-                                         or config.data.name not in TOY_MODES):
-    raise ConfigError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
+    raise ConfigError(f"Unknown evaluation metric(s) {unknown}; choose from {list(METRICS)}.")
 
 
 def _groups_consumed(config: ml_collections.ConfigDict, steps: int) -> int:
@@ -149,7 +144,8 @@ class _Writer:
 
 def _summary_line(step: int, values: dict[str, float]) -> str:
   keys = ("critic_loss", "wasserstein_estimate", "js_estimate", "gradient_penalty",
-          "generator_loss", "gen_iters_per_sec", "w1", "modes_covered")
+          "generator_loss", "gen_iters_per_sec", "w1", "modes_covered", "fid", "kid",
+          "inception_score", "mnist_frechet", "mnist_class_entropy")
   parts = [f"{k}={values[k]:.4g}" for k in keys if k in values]
   return f"step {step}: " + " ".join(parts)
 
@@ -222,8 +218,12 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     advance = _pipeline_stepper(config, source, train_step, per_device_batch, start_step,
                                 num_devices, local_devices)
 
-  # ---- fixed inputs for samples and evaluation
-  sampler = _Sampler(config, generator, critic, example_shape, num_classes)
+  # ---- fixed inputs for samples and evaluation (weights and references load here, before training)
+  try:
+    evaluator = Evaluator(config.eval, config.data, source, example_shape, config.seed)
+  except (ValueError, FileNotFoundError) as error:
+    raise ConfigError(f"Evaluation: {error}") from None
+  sampler = _Sampler(config, generator, critic, example_shape, num_classes, evaluator)
   writer = _Writer(workdir, is_writer)
   replicated = parallel.replicate(state)
   del state
@@ -321,43 +321,43 @@ def _resident_stepper(config, source, train_step, per_device_batch):
 
 
 class _Sampler:
-  """Fixed noise (and labels) for sample pictures, and the low-dimensional evaluation."""
+  """Fixed noise (and labels) for sample pictures and for evaluation."""
 
-  def __init__(self, config, generator, critic, example_shape, num_classes):
-    self.config = config
+  def __init__(self, config, generator, critic, example_shape, num_classes, evaluator):
+    self.config, self.evaluator = config, evaluator
     # In eval mode the models' BatchNorm uses running statistics and no device axis.
     self.generator, self.critic = generator, critic
     self.low_dim = len(example_shape) == 1
     count = config.eval.num_samples if self.low_dim else config.num_sample_images
-    key = jax.random.PRNGKey(config.seed + 1)
-    self.z = jax.random.normal(key, (count, generator.latent_dim))
-    self.labels = jnp.arange(count) % num_classes if num_classes else None
+    self.z, self.labels = self._noise(jax.random.PRNGKey(config.seed + 1), count, num_classes)
+    self.eval_z, self.eval_labels = self._noise(jax.random.PRNGKey(config.seed + 3),
+                                                config.eval.num_samples, num_classes)
     if self.low_dim and config.data.source == "toy":
-      self.reference = toy_dataset(config.data.name, 2 * count, seed=config.seed + 2)
+      self.reference = toy_dataset(config.data.name, count, seed=config.seed + 2)
     else:
       self.reference = None
-    self._generate = jax.jit(lambda state: generate(self.generator, state, self.z, self.labels))
+    self._generate = jax.jit(lambda state, z, y: generate(self.generator, state, z, y))
     self._critic_values = jax.jit(lambda state, x: split_scores(
         self.critic.apply(critic_variables(state), x, train=False))[0])
 
+  def _noise(self, key, count, num_classes):
+    z = jax.random.normal(key, (count, self.generator.latent_dim))
+    return z, (jnp.arange(count) % num_classes if num_classes else None)
+
+  def _samples(self, state, z, labels, chunk=500):
+    parts = []
+    for i in range(0, len(z), chunk):
+      y = labels[i:i + chunk] if labels is not None else None
+      parts.append(np.asarray(self._generate(state, z[i:i + chunk], y)))
+    return np.concatenate(parts)
+
   def evaluate(self, state: GANState) -> dict[str, float]:
-    results: dict[str, float] = {}
-    if not self.low_dim or self.reference is None:
-      return results
-    fake = np.asarray(self._generate(state))
-    real, held_out = np.split(self.reference, 2)
-    if "w1" in self.config.eval.metrics:
-      results["w1"] = lowdim.wasserstein1(fake, real)
-      results["w1_real_vs_real"] = lowdim.wasserstein1(held_out, real)
-    if "modes" in self.config.eval.metrics:
-      centers, std = TOY_MODES[self.config.data.name]
-      stats = lowdim.mode_statistics(fake, centers, std)
-      results["modes_covered"] = float(stats["modes_covered"])
-      results["high_quality_share"] = stats["high_quality_share"]
-    return results
+    if not self.evaluator.metrics:
+      return {}
+    return self.evaluator(self._samples(state, self.eval_z, self.eval_labels))
 
   def save(self, state: GANState, directory: str, step: int) -> str:
-    fake = np.asarray(self._generate(state))
+    fake = self._samples(state, self.z, self.labels)
     if self.low_dim and fake.shape[-1] == 2:
       path = os.path.join(directory, f"samples_{step:07d}.png")
       real = self.reference[: len(fake)] if self.reference is not None else fake[:0]

@@ -146,15 +146,19 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
   if source.num_examples <= 0:
     raise DataError(f"{source.description}: the size of the data set is unknown, so it cannot "
                     f"be held on the device; set --config.data.device_resident=False.")
-  dataset = source.dataset.map(source.decode, num_parallel_calls=tf.data.AUTOTUNE)
   image_size = data_config.get("image_size")
-  if source.is_image and data_config.get("resize") and image_size:
-    dataset = dataset.map(lambda e: {**e, "x": resize_and_crop(e["x"], image_size)},
-                          num_parallel_calls=tf.data.AUTOTUNE)
-  if not data_config.get("use_labels", False):
-    dataset = dataset.map(lambda e: {"x": e["x"]})
-  arrays = next(iter(dataset.batch(source.num_examples).as_numpy_iterator()))
   resized = source.is_image and bool(data_config.get("resize") and image_size)
+  if source.arrays is not None and not resized:  # already decoded in memory
+    arrays = dict(source.arrays)
+  else:
+    dataset = source.dataset.map(source.decode, num_parallel_calls=tf.data.AUTOTUNE)
+    if resized:
+      dataset = dataset.map(lambda e: {**e, "x": resize_and_crop(e["x"], image_size)},
+                            num_parallel_calls=tf.data.AUTOTUNE)
+    parts = list(dataset.batch(4096).as_numpy_iterator())
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+  if not data_config.get("use_labels", False):
+    arrays = {"x": arrays["x"]}
   pixels = source.is_image and (arrays["x"].dtype == np.uint8 or resized)
   if not pixels:
     arrays["x"] = arrays["x"].astype(np.float32)

