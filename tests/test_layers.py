@@ -20,15 +20,20 @@ CASES = [
     (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(5, 5), strides=(3, 3), padding="SAME")),
     (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(4, 4), strides=(1, 1),
                                            padding=((3, 3), (3, 3)))),
+    (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(5, 5), strides=(2, 2), padding="SAME",
+                                           features=1)),  # narrow output: the input-side form
+    (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(4, 4), strides=(2, 2),
+                                           padding=((2, 2), (2, 2)), features=1)),
 ]
 
 
 @pytest.mark.parametrize("ours, flax_layer, options", CASES)
 @pytest.mark.parametrize("lowering", ["xla", "patches"])
 def test_conv_layers_equal_flax_values_and_gradients(ours, flax_layer, options, lowering):
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 9, 3))
-  reference = flax_layer(features=4, **options)
-  layer = ours(features=4, lowering=lowering, **options)
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 9, 32))  # 32 >= 5 * 5 * 1: narrow path
+  options = {"features": 4, **options}
+  reference = flax_layer(**options)
+  layer = ours(lowering=lowering, **options)
   variables = reference.init(jax.random.PRNGKey(1), x)
   ours_variables = layer.init(jax.random.PRNGKey(1), x)
   # Same parameter names, shapes and initial values: checkpoints move between lowerings.

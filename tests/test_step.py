@@ -145,6 +145,26 @@ def test_device_resident_step_is_the_same_on_four_devices():
   assert_trees_close(parallel.unreplicate(metrics), reference_metrics, rtol=2e-4, atol=2e-5)
 
 
+def test_bfloat16_compute_keeps_float32_state_and_tracks_the_float32_step():
+  generator, critic, state, step = tiny_image_setup(PENALTY, critic_norm="layer")
+  tx = optax.adam(1e-3, 0.5, 0.9)
+  mixed = make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+                          compute_dtype=jnp.bfloat16)
+  batches = image_batches(N_CRITIC, 6)
+  full_state, full_metrics = jax.jit(step)(state, batches)
+  mixed_state, mixed_metrics = jax.jit(mixed)(state, batches)
+  for leaf in jax.tree_util.tree_leaves(mixed_state):
+    assert leaf.dtype in (jnp.float32, jnp.int32, jnp.uint32), leaf.dtype
+  for key in ("critic_loss", "wasserstein_estimate", "generator_loss"):
+    assert mixed_metrics[key].dtype == jnp.float32
+    np.testing.assert_allclose(mixed_metrics[key], full_metrics[key], rtol=0.1, atol=0.02)
+  moved = lambda a, b: jnp.abs(a - b).sum()  # noqa: E731
+  step_full = jax.tree_util.tree_map(moved, full_state.critic_params, state.critic_params)
+  step_mixed = jax.tree_util.tree_map(moved, mixed_state.critic_params, state.critic_params)
+  for a, b in zip(jax.tree_util.tree_leaves(step_full), jax.tree_util.tree_leaves(step_mixed)):
+    np.testing.assert_allclose(b, a, rtol=0.2)  # the same update, to bfloat16 precision
+
+
 def test_conditional_acgan_step():
   model = {"generator": {"kind": "resnet", "width": 8, "latent_dim": 16},
            "critic": {"kind": "resnet", "width": 8}}

@@ -93,7 +93,7 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused") -> TimedSt
   step = make_train_step(generator, critic, generator_tx, critic_tx, objective=config.objective,
                          constraint=constraint_from_config(config),
                          generator_batch_multiple=config.generator_batch_multiple,
-                         axis_name=axis)
+                         axis_name=axis, compute_dtype=config.model.compute_dtype)
   n_critic, batch = config.n_critic, config.batch_size
   rng = np.random.default_rng(0)
   real = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)

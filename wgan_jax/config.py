@@ -74,6 +74,9 @@ def base_config() -> ml_collections.ConfigDict:
       # Strided / transposed convolutions: 'auto' picks 'patches' on CPU (same parameters and
       # results, far faster gradients there) and XLA's own convolutions on GPU and TPU.
       conv_lowering="auto",
+      # The networks' arithmetic: "bfloat16" for mixed precision (parameters and optimizer
+      # states stay float32).
+      compute_dtype="float32",
   ))
   c.objective = "wasserstein"  # wasserstein | gan | lsgan
   c.constraint = ml_collections.ConfigDict(dict(

@@ -5,7 +5,9 @@
     state, metrics = jax.jit(train_step)(state, real_batches)
 
 `real_batches` has a leading `n_critic` axis: `[n_critic, batch, ...]`, or a
-dict `{'x': ..., 'label': ...}` of such arrays for conditional models. Each
+dict `{'x': ..., 'label': ...}` of such arrays for conditional models. A
+`'fake'` entry makes `critic_update` score those examples instead of the
+generator's (training a critic between two fixed distributions). Each
 critic iteration takes a fresh real batch and fresh noise. The number of
 critic iterations is the leading axis, so the WGAN schedule (100 iterations
 now and then, 5 otherwise) costs one extra compilation, not one per step.
@@ -127,7 +129,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                     generator_batch_multiple: int = 1,
                     acgan_scale: float = 1.0,
                     acgan_scale_generator: float = 0.1,
-                    axis_name: str | None = None) -> TrainStep:
+                    axis_name: str | None = None,
+                    compute_dtype: Any = jnp.float32) -> TrainStep:
   """Builds the train step for a generator/critic pair.
 
   Args:
@@ -143,6 +146,9 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     acgan_scale, acgan_scale_generator: weights of the AC-GAN classification
       loss in the critic (on real data) and generator (on generated data).
     axis_name: the device axis to average over, or None on one device.
+    compute_dtype: dtype of the networks' arithmetic (jnp.bfloat16 for mixed
+      precision); parameters, optimizer states, losses and the penalty's
+      norms stay float32.
   """
   objective = get_objective(objective)
   num_classes = int(getattr(generator, "num_classes", 0) or 0)
@@ -168,16 +174,27 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
   def random_labels(key, n):
     return jax.random.randint(key, (n,), 0, num_classes)
 
+  def compute(tree):
+    """Parameters and inputs in the compute dtype; the float32 originals get the gradients."""
+    return jax.tree_util.tree_map(lambda a: a.astype(compute_dtype)
+                                  if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
+
+  def stats_like(new, old):
+    return jax.tree_util.tree_map(lambda n, o: n.astype(o.dtype), new, old)
+
   def run_generator(params, batch_stats, z, labels):
-    out, mutated = generator.apply(as_variables(params, batch_stats), z, labels, train=True,
-                                   mutable=["batch_stats"])
-    return out, mutated.get("batch_stats", batch_stats)
+    out, mutated = generator.apply(as_variables(compute(params), batch_stats), compute(z),
+                                   labels, train=True, mutable=["batch_stats"])
+    return out.astype(jnp.float32), stats_like(mutated.get("batch_stats", batch_stats),
+                                                batch_stats)
 
   def run_critic(params, batch_stats, x):
-    out, mutated = critic.apply(as_variables(params, batch_stats), x, train=True,
-                                mutable=["batch_stats"])
+    out, mutated = critic.apply(as_variables(compute(params), batch_stats), compute(x),
+                                train=True, mutable=["batch_stats"])
     scores, logits = split_scores(out)
-    return scores, logits, mutated.get("batch_stats", batch_stats)
+    logits = logits.astype(jnp.float32) if logits is not None else None
+    return (scores.astype(jnp.float32), logits,
+            stats_like(mutated.get("batch_stats", batch_stats), batch_stats))
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:
     real, labels = split_batch(real_batch)
@@ -187,9 +204,14 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                        "{'x': images, 'label': labels}.")
     batch_size = real.shape[0]
     noise_key, alpha_key = jax.random.split(key)
-    # As in the WGAN-GP AC-GAN code, the critic's fakes are generated for the real labels.
-    fake, _ = run_generator(state.generator_params, state.generator_batch_stats,
-                            draw(noise, noise_key, batch_size), labels)
+    if isinstance(real_batch, Mapping) and "fake" in real_batch:
+      # A fixed "fake" distribution (a critic trained as a distance estimator, e.g. the
+      # papers' toy figures): the generator is not run.
+      fake = real_batch["fake"].astype(jnp.float32)
+    else:
+      # As in the WGAN-GP AC-GAN code, the critic's fakes are generated for the real labels.
+      fake, _ = run_generator(state.generator_params, state.generator_batch_stats,
+                              draw(noise, noise_key, batch_size), labels)
     fake = lax.stop_gradient(fake)
     alpha = draw(uniform, alpha_key, batch_size)
 

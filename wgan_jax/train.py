@@ -202,7 +202,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
       generator, critic, generator_tx, critic_tx, objective=config.objective,
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
       acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
-      axis_name=AXIS)
+      axis_name=AXIS, compute_dtype=config.model.compute_dtype)
 
   # ---- restore
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)

@@ -118,9 +118,10 @@ def upsample_nearest(x: jax.Array) -> jax.Array:
 # input-dilated convolutions that it runs through a slow generic loop (20-50x
 # slower than PyTorch on the WGAN-GP `gan_cifar` step). The 'patches' lowering
 # computes the same function from strided slices and one matrix multiply
-# (strided convolutions) or from a stride-1 convolution per output phase
-# (transposed convolutions, "sub-pixel"), whose gradients XLA's CPU backend
-# handles well. Parameters are those of `nn.Conv` / `nn.ConvTranspose`, so a
+# (strided convolutions), and transposed convolutions per output phase
+# ("sub-pixel": each phase a stride-1 convolution written as shifted slices and
+# one matrix multiply; or, for narrow outputs, from the input side), all of
+# whose gradients XLA's CPU backend handles well. Parameters are those of `nn.Conv` / `nn.ConvTranspose`, so a
 # checkpoint trained with one lowering loads with the other.
 
 CONV_LOWERINGS = ("auto", "xla", "patches")
@@ -163,52 +164,85 @@ def _phase_taps(k: int, s: int, pad_lo: int):
   return phases
 
 
-def _subpixel_kernel(kernel: jax.Array, phases_h, phases_w):
-  """Gathers the transposed kernel into one stride-1 kernel with an output block per phase."""
-  kh, kw = kernel.shape[:2]
-
-  def window(phases, k):
-    lo = min(d for d, taps in phases if taps)
-    hi = max(d + len(taps) - 1 for d, taps in phases if taps)
-    index = np.full((hi - lo + 1, len(phases)), k)  # k points at an appended zero tap
-    for r, (d, taps) in enumerate(phases):
-      for u, t in enumerate(taps):
-        index[d - lo + u, r] = t
-    return lo, hi, index
-
-  lo_h, hi_h, index_h = window(phases_h, kh)
-  lo_w, hi_w, index_w = window(phases_w, kw)
-  padded = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))
-  # [window_h, phases_h, window_w, phases_w, in, out] -> [window_h, window_w, in, phases_h*phases_w*out]
-  combined = padded[index_h[:, :, None, None], index_w[None, None, :, :]]
-  wh, sh, ww, sw, cin, cout = combined.shape
-  combined = combined.transpose(0, 2, 4, 1, 3, 5).reshape(wh, ww, cin, sh * sw * cout)
-  return combined, (lo_h, hi_h), (lo_w, hi_w)
-
-
 def conv_transpose_subpixel(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
-                            pads: tuple[tuple[int, int], ...], inner: str = "patches") -> jax.Array:
+                            pads: tuple[tuple[int, int], ...]) -> jax.Array:
   """`lax.conv_transpose` (input dilated by `strides`, explicit `pads`, kernel not flipped)
-  as one stride-1 convolution with a block of output channels per phase, then depth-to-space."""
+  computed per output phase ("sub-pixel"): each phase is a stride-1 convolution of the input
+  with the kernel taps that reach it, as shifted slices and one matrix multiply, and the
+  phases are interleaved (depth-to-space). No multiply touches a dilation zero."""
   (kh, kw), (sh, sw) = kernel.shape[:2], strides
   height, width = x.shape[1:3]
   out_h = (height - 1) * sh + 1 + sum(pads[0]) - kh + 1
   out_w = (width - 1) * sw + 1 + sum(pads[1]) - kw + 1
-  rows, cols = -(-out_h // sh), -(-out_w // sw)  # outputs per phase (last ones cropped below)
-  combined, (lo_h, hi_h), (lo_w, hi_w) = _subpixel_kernel(
-      kernel, _phase_taps(kh, sh, pads[0][0]), _phase_taps(kw, sw, pads[1][0]))
+  rows, cols = -(-out_h // sh), -(-out_w // sw)  # outputs per phase (the last ones cropped below)
+  phases_h, phases_w = _phase_taps(kh, sh, pads[0][0]), _phase_taps(kw, sw, pads[1][0])
+  lo_h, hi_h = _window(phases_h)
+  lo_w, hi_w = _window(phases_w)
   # Input rows lo_h .. rows-1+hi_h feed the outputs; out-of-range rows are the dilation's zeros.
   x = jax.lax.pad(x, jnp.zeros((), x.dtype),
                   ((0, 0, 0), (-lo_h, rows - 1 + hi_h - (height - 1), 0),
                    (-lo_w, cols - 1 + hi_w - (width - 1), 0), (0, 0, 0)))
-  if inner == "patches":
-    y = conv_patches(x, combined, (1, 1), ((0, 0), (0, 0)))
-  else:
-    y = jax.lax.conv_general_dilated(x, combined.astype(x.dtype), (1, 1), "VALID",
-                                     dimension_numbers=_NHWC)
-  batch, cout = y.shape[0], kernel.shape[-1]
-  y = y.reshape(batch, rows, cols, sh, sw, cout).transpose(0, 1, 3, 2, 4, 5)
-  return y.reshape(batch, rows * sh, cols * sw, cout)[:, :out_h, :out_w]
+  shifted = {}
+
+  def window(i, j):  # the input shifted by (i, j) rows and columns, one slice per offset
+    if (i, j) not in shifted:
+      shifted[(i, j)] = x[:, i:i + rows, j:j + cols, :]
+    return shifted[(i, j)]
+
+  batch, cout = x.shape[0], kernel.shape[-1]
+  outputs = []
+  for d_h, taps_h in phases_h:
+    for d_w, taps_w in phases_w:
+      if not taps_h or not taps_w:
+        outputs.append(jnp.zeros((batch, rows, cols, cout), x.dtype))
+        continue
+      taps = kernel[np.asarray(taps_h)][:, np.asarray(taps_w)].astype(x.dtype)
+      patches = jnp.concatenate([window(d_h - lo_h + u, d_w - lo_w + v)
+                                 for u in range(len(taps_h)) for v in range(len(taps_w))], -1)
+      outputs.append(patches @ taps.reshape(-1, cout))
+  y = jnp.stack(outputs, axis=3).reshape(batch, rows, cols, sh, sw, cout)
+  y = y.transpose(0, 1, 3, 2, 4, 5).reshape(batch, rows * sh, cols * sw, cout)
+  return y[:, :out_h, :out_w]
+
+
+def conv_transpose_col2im(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                          pads: tuple[tuple[int, int], ...]) -> jax.Array:
+  """The same transposed convolution from the input side: one matrix multiply gives every
+  input pixel's contribution through each kernel tap, and each output phase sums the shifted
+  contributions of its taps (col2im without strided writes), then phases interleave. Cheaper
+  than `conv_transpose_subpixel` when the layer narrows the channels, as generators do."""
+  (kh, kw), (sh, sw) = kernel.shape[:2], strides
+  batch, height, width, cin = x.shape
+  cout = kernel.shape[-1]
+  out_h = (height - 1) * sh + 1 + sum(pads[0]) - kh + 1
+  out_w = (width - 1) * sw + 1 + sum(pads[1]) - kw + 1
+  rows, cols_out = -(-out_h // sh), -(-out_w // sw)
+  phases_h, phases_w = _phase_taps(kh, sh, pads[0][0]), _phase_taps(kw, sw, pads[1][0])
+  lo_h, hi_h = _window(phases_h)
+  lo_w, hi_w = _window(phases_w)
+  weights = kernel.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout).astype(x.dtype)
+  cols = (x @ weights).reshape(batch, height, width, kh, kw, cout)
+  cols = jax.lax.pad(cols, jnp.zeros((), x.dtype),
+                     ((0, 0, 0), (-lo_h, rows - 1 + hi_h - (height - 1), 0),
+                      (-lo_w, cols_out - 1 + hi_w - (width - 1), 0),
+                      (0, 0, 0), (0, 0, 0), (0, 0, 0)))
+  outputs = []
+  for d_h, taps_h in phases_h:
+    for d_w, taps_w in phases_w:
+      y = jnp.zeros((batch, rows, cols_out, cout), x.dtype)
+      for u, th in enumerate(taps_h):
+        for v, tw in enumerate(taps_w):
+          i, j = d_h - lo_h + u, d_w - lo_w + v
+          y = y + cols[:, i:i + rows, j:j + cols_out, th, tw, :]
+      outputs.append(y)
+  y = jnp.stack(outputs, axis=3).reshape(batch, rows, cols_out, sh, sw, cout)
+  y = y.transpose(0, 1, 3, 2, 4, 5).reshape(batch, rows * sh, cols_out * sw, cout)
+  return y[:, :out_h, :out_w]
+
+
+def _window(phases) -> tuple[int, int]:
+  """The input offsets (first, last) that any output phase reads."""
+  return (min(d for d, _ in phases), max(d + max(len(t), 1) - 1 for d, t in phases))
 
 
 def _transpose_padding(k: int, s: int, padding: str) -> tuple[int, int]:
@@ -274,7 +308,9 @@ class ConvTranspose(nn.Module):
     else:
       pads = tuple(tuple(p) for p in self.padding)
     if resolve_lowering(self.lowering) == "patches" and strides != (1, 1):
-      y = conv_transpose_subpixel(x, kernel, strides, pads)
+      # Measured on CPU: the input-side form wins only for narrow outputs (an RGB layer).
+      narrow = self.features * kernel_size[0] * kernel_size[1] <= x.shape[-1]
+      y = (conv_transpose_col2im if narrow else conv_transpose_subpixel)(x, kernel, strides, pads)
     else:
       y = jax.lax.conv_general_dilated(x, kernel.astype(x.dtype), (1, 1), pads,
                                        lhs_dilation=strides, dimension_numbers=_NHWC)
