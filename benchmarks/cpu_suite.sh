@@ -12,8 +12,8 @@ $b --config=configs/wgan_gp_cifar.py --steps=2 --repeats=5 --compare=torch --dis
 $b --config=configs/default.py --steps=20 --repeats=5 --compare=torch --dispatch=both --label="toy MLP"
 $b --config=configs/wgan_lsun_bedrooms.py --steps=2 --repeats=5 --compare=torch --dispatch=both \
    --label="WGAN DCGAN 64x64 clipping"
-$b --config=configs/wgan_gp_cifar_resnet.py --steps=1 --repeats=3 --compare=torch \
-   --label="CIFAR-10 ResNet"
+# The CIFAR-10 ResNet row (--config=configs/wgan_gp_cifar_resnet.py --steps=1 --repeats=3
+# --compare=torch) had not finished after 17 minutes on 2 cores and was stopped; see PERFORMANCE.md.
 $b --config=configs/wgan_gp_cifar.py --config.model.generator.width=64 \
    --config.model.critic.width=64 --config.model.conv_lowering=xla --steps=1 --repeats=2 \
    --label="gan_cifar DIM=64, XLA's own conv lowering"

@@ -1,4 +1,4 @@
-"""The embedded default job: WGAN-GP on 8 Gaussians (gan_toy.py settings), about 2 minutes on 2 CPU cores.
+"""The embedded default job: WGAN-GP on 8 Gaussians (gan_toy.py settings), under 2 minutes on 2 CPU cores.
 
 Toy MLPs of 3x512 ReLU units, lambda = 0.1, Adam(1e-4, 0.5, 0.9), batch 256,
 5 critic iterations, as in the official `gan_toy.py`; 1,500 generator

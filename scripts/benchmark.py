@@ -43,12 +43,13 @@ def _emit(record: dict) -> None:
       f.write(line + "\n")
 
 
-def _scaling_sweep(argv) -> None:
+def _scaling_sweep() -> None:
   """Re-runs this script once per device count, with simulated CPU devices where needed."""
   per_device = _CONFIG.value.batch_size
-  passthrough = [a for a in argv[1:] if not a.startswith(("--scaling", "--devices",
-                                                           "--config.batch_size", "--compare",
-                                                           "--dispatch"))]
+  # absl strips flags from main's argv; the sweep forwards the command line's own flags.
+  passthrough = [a for a in sys.argv[1:] if not a.startswith(("--scaling", "--devices",
+                                                               "--config.batch_size",
+                                                               "--compare", "--dispatch"))]
   for count in (int(c) for c in _SCALING.value):
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
@@ -58,8 +59,9 @@ def _scaling_sweep(argv) -> None:
 
 
 def main(argv):
+  del argv
   if _SCALING.value:
-    return _scaling_sweep(argv)
+    return _scaling_sweep()
   if _DEVICES.value > 1 and "xla_force_host_platform_device_count" not in os.environ.get(
       "XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +

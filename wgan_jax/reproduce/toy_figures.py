@@ -218,7 +218,8 @@ def make_wgangp_fig1b(c, out_dir: str, quick: bool = False) -> dict:
   probe_real, probe_fake = jnp.asarray(real(rng, 1024)), jnp.asarray(fake(rng, 1024))
   settings = [(f"clip c={v}", WeightClipping(v)) for v in c.clip_values]
   settings.append((f"penalty lambda={c.penalty_weight}", GradientPenalty(c.penalty_weight)))
-  fig, (ax, hist) = plt.subplots(1, 2, figsize=(11, 4))
+  fig, (ax, clip_hist, penalty_hist) = plt.subplots(
+      1, 3, figsize=(15, 4), gridspec_kw={"width_ratios": [1.4, 1, 1]})
   curves, weights = {}, {}
   for label, constraint in settings:
     state, _, sec = train_critic(critic, constraint, "wasserstein", _adam(c.learning_rate), real,
@@ -235,10 +236,10 @@ def make_wgangp_fig1b(c, out_dir: str, quick: bool = False) -> dict:
   ax.legend(fontsize=8)
   clip_label = f"clip c={c.clip_values[1]}"
   penalty_label = settings[-1][0]
-  hist.hist(weights[clip_label], bins=100, alpha=0.6, label=f"weight clipping ({clip_label})")
-  hist.hist(weights[penalty_label], bins=100, alpha=0.6, label="gradient penalty")
-  hist.set(xlabel="critic weight", ylabel="count", title="critic weights after training")
-  hist.legend(fontsize=8)
+  clip_hist.hist(weights[clip_label], bins=60, color="tab:orange")
+  clip_hist.set(xlabel="critic weight", ylabel="count", title=f"weights, weight clipping ({clip_label})")
+  penalty_hist.hist(weights[penalty_label], bins=60, color="tab:red")
+  penalty_hist.set(xlabel="critic weight", title="weights, gradient penalty")
   at_bound = float(np.mean(np.abs(weights[clip_label]) >= c.clip_values[1] * 0.999))
   data = {"config": c.to_dict(), "quick": quick, "steps": steps, "curves": curves,
           "clipped_weights_at_bound_share": at_bound,
