@@ -30,4 +30,7 @@ def get_config(mode: str = "wgan-gp"):
   else:
     raise ValueError(f"MODE must be wgan-gp, wgan or dcgan; got {mode!r}.")
   c.num_sample_images = 128
+  c.eval.metrics = ("mnist",)  # the shipped classifier: Frechet distance and class entropy
+  c.eval.every = 5000
+  c.eval.num_samples = 10_000
   return finalize(c)

@@ -181,3 +181,23 @@ def test_sample_script_writes_npz_and_png(tmp_path):
   samples = np.load(tmp_path / "s.npz")["samples"]
   assert samples.shape == (50, 2) and samples.dtype == np.float32
   assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
+  from tests.test_data import _write_idx
+  rng = np.random.default_rng(0)
+  _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (64, 28, 28)), True)
+  _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, (64,)), True)
+  from configs import wgan_gp_mnist
+  config = wgan_gp_mnist.get_config()
+  config.data.path = str(tmp_path)
+  config.data.device_resident = True
+  config.model.generator.width = 4
+  config.model.critic.width = 4
+  config.batch_size, config.num_steps = 8, 2
+  config.eval.every, config.eval.num_samples = 2, 16
+  config.sample_every = config.checkpoint_every = 2
+  result = train(config, str(tmp_path / "run"))
+  last = _metrics(tmp_path / "run")[-1]
+  assert result["step"] == 2 and 0 <= last["mnist_class_entropy"] <= np.log(10) + 1e-9
+  assert last["mnist_frechet"] > 0
