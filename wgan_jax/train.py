@@ -218,7 +218,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     advance = _pipeline_stepper(config, source, train_step, per_device_batch, start_step,
                                 num_devices, local_devices)
 
-  # ---- fixed inputs for samples and evaluation (weights and references load here, before training)
+  # ---- fixed inputs for samples and evaluation (weights load here, before training; real-image
+  #      features for FID/KID on the first evaluation, then from their cache)
   try:
     evaluator = Evaluator(config.eval, config.data, source, example_shape, config.seed)
   except (ValueError, FileNotFoundError) as error:
