@@ -1,9 +1,13 @@
-"""Regenerate a paper figure: `python scripts/reproduce.py NAME [--quick] [--out DIR]`.
+"""Regenerate a paper figure or table: `python scripts/reproduce.py NAME [--quick] [--out DIR]`.
 
-NAME: wgan_fig1, wgan_fig2, wgangp_fig1a, wgangp_fig1b (see configs/toy_figures.py), or
-`all`. Each writes NAME.png (the figure) and NAME.json (its data, settings and run times)
-into --out (default docs/figures); --quick is a small version for smoke tests.
-docs/REPRODUCTION.md compares each figure with the paper.
+NAME: the low-dimensional figures wgan_fig1, wgan_fig2, wgangp_fig1a, wgangp_fig1b
+(configs/toy_figures.py); the training-run figures wgan_fig3 ... wgan_fig7, wgangp_fig3,
+wgangp_fig5b, wgangp_table3 (configs/training_figures.py); or `all`. Each writes NAME.png
+(the figure) and NAME.json (its data, settings, machine and run times) into --out (default
+docs/figures). Training runs are kept in --workdir and reused by later figures (WGAN Figs. 3-7
+share eight runs) or resumed if interrupted; --data_path reads a local MNIST IDX directory or
+CIFAR-10 image folder instead of TFDS. --quick is a small version for smoke tests.
+docs/REPRODUCTION.md compares each item with the paper.
 """
 
 import sys
@@ -15,22 +19,33 @@ from absl import app, flags
 _QUICK = flags.DEFINE_bool("quick", False, "A small version that finishes in minutes.")
 _OUT = flags.DEFINE_string("out", str(_bootstrap.REPO_ROOT / "docs" / "figures"),
                            "Output directory.")
+_WORKDIR = flags.DEFINE_string("workdir", str(_bootstrap.REPO_ROOT / "runs" / "reproduce"),
+                               "Where the training-run figures keep their runs.")
+_DATA_PATH = flags.DEFINE_string("data_path", "", "Local data for the training-run figures: an "
+                                 "MNIST IDX directory (WGAN Figs. 3-7, WGAN-GP Fig. 5b) or a "
+                                 "CIFAR-10 image-folder root's train/ (WGAN-GP Fig. 3, Table 3).")
 
 
 def main(argv):
-  from configs import toy_figures
-  from wgan_jax.reproduce.toy_figures import FIGURES
+  from configs import toy_figures, training_figures
+  from wgan_jax.reproduce import toy_figures as toy
+  from wgan_jax.reproduce import training_figures as trained
+  known = {**toy.FIGURES, **trained.FIGURES}
   names = argv[1:]
   if names == ["all"]:
-    names = list(FIGURES)
-  unknown = [n for n in names if n not in FIGURES]
+    names = list(known)
+  unknown = [n for n in names if n not in known]
   if not names or unknown:
-    print(f"error: name one or more of {sorted(FIGURES)} or 'all' (got {names}).",
-          file=sys.stderr)
+    print(f"error: name one or more of {sorted(known)} or 'all' (got {names}).", file=sys.stderr)
     return 2
   for name in names:
     start = time.time()
-    FIGURES[name](toy_figures.get_config(name), _OUT.value, quick=_QUICK.value)
+    if name in toy.FIGURES:
+      toy.FIGURES[name](toy_figures.get_config(name), _OUT.value, quick=_QUICK.value)
+    else:
+      config = training_figures.get_config(name)
+      config.data_path = _DATA_PATH.value
+      trained.FIGURES[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
     print(f"{name}: wrote {_OUT.value}/{name}.png and .json in {time.time() - start:.0f} s")
   return 0
 

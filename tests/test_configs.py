@@ -27,9 +27,28 @@ def _load(name, arg):
   return module.get_config() if arg is None else module.get_config(arg)
 
 
+def _figure_runs():
+  """Each distinct training run behind configs/training_figures.py, once."""
+  from configs import training_figures
+  runs = {}
+  for name in training_figures.FIGURE_NAMES:
+    for label, run in training_figures.get_config(name).runs.items():
+      runs.setdefault(f"{label}-{run.to_json(sort_keys=True)}", (name, label))
+  return sorted(runs.values())
+
+
 @pytest.mark.parametrize("name,arg", CONFIGS)
 def test_config_builds(name, arg):
-  config = _load(name, arg)
+  _check_builds(_load(name, arg))
+
+
+@pytest.mark.parametrize("figure,label", _figure_runs())
+def test_figure_run_builds(figure, label):
+  from configs import training_figures
+  _check_builds(training_figures.get_config(figure).runs[label])
+
+
+def _check_builds(config):
   with pytest.raises(AttributeError):
     config.not_a_key = 1  # locked: misspelt overrides fail
   data = config.data

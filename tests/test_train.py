@@ -51,7 +51,7 @@ def test_default_job_end_to_end(tmp_path):
   lines = _metrics(workdir)
   assert [m["step"] for m in lines] == [2, 3, 4, 6]
   for key in ("critic_loss", "wasserstein_estimate", "generator_loss", "gradient_penalty",
-              "critic_grad_norm", "gen_iters_per_sec", "elapsed_sec"):
+              "critic_grad_norm", "gen_iters_per_sec", "elapsed_sec", "train_sec"):
     assert key in lines[-1]
   assert {"w1", "w1_real_vs_real", "modes_covered"} <= set(lines[-1])
   assert json.load(open(os.path.join(workdir, "config.json")))["n_critic"] == 5

@@ -38,9 +38,11 @@ def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.Grad
   generator_key, critic_key = jax.random.split(init_key)
   z = jnp.zeros((1, generator.latent_dim), jnp.float32)
   labels = jnp.zeros((1,), jnp.int32)
-  generator_vars = generator.init(generator_key, z, labels, train=False)
-  critic_vars = critic.init(critic_key, jnp.zeros((1, *example.shape[1:]), jnp.float32),
-                            train=False)
+  x = jnp.zeros((1, *example.shape[1:]), jnp.float32)
+  # Compiled as one program each: run eagerly, every layer's ops compile one by one (tens of
+  # seconds for a conv net on CPU).
+  generator_vars = jax.jit(lambda k: generator.init(k, z, labels, train=False))(generator_key)
+  critic_vars = jax.jit(lambda k: critic.init(k, x, train=False))(critic_key)
   generator_params = generator_vars["params"]
   critic_params = critic_vars["params"]
   return GANState(

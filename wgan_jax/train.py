@@ -232,6 +232,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   progress = tqdm(total=config.num_steps, initial=start_step, disable=not is_writer,
                   unit="it", dynamic_ncols=True, desc="generator iterations")
   interval_start, interval_steps, run_start = time.time(), 0, time.time()
+  side_work = 0.0  # seconds spent evaluating, drawing samples and saving (not training)
   step = start_step
 
   with _StopRequested() as stop:
@@ -259,20 +260,27 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
         now = time.time()
         values["gen_iters_per_sec"] = interval_steps / max(now - interval_start, 1e-9)
         values["elapsed_sec"] = now - run_start
-        interval_start, interval_steps = now, 0
-        if config.eval.every and (step % config.eval.every == 0 or step == config.num_steps):
+        # Wall-clock of training alone (compilation included), for quality-against-time curves.
+        values["train_sec"] = now - run_start - side_work
+        every = config.eval.every
+        if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
           values.update(sampler.evaluate(parallel.unreplicate(replicated)))
+        side_work += time.time() - now
+        interval_start, interval_steps = time.time(), 0
         writer.write(step, values)
         last_metrics = values
         if log_now and is_writer:
           progress.set_postfix_str(_summary_line(step, values).split(": ", 1)[1], refresh=False)
           progress.write(_summary_line(step, values))
 
+      side_start = time.time()
       if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
         sampler.save(parallel.unreplicate(replicated), sample_dir, step)
       if save_now or stopping:
         checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
         last_saved = step
+      side_work += time.time() - side_start
+      interval_start += time.time() - side_start  # the logged rate stays a training rate
       if stopping:
         reason = stop.signal_name or "a stop signal to another process"
         progress.write(f"{reason} received: saved a checkpoint at step {step}; "

@@ -1,0 +1,124 @@
+"""Settings of the papers' training-run figures and tables: `configs/training_figures.py:NAME`.
+
+NAME is one of
+  wgan_fig3     WGAN Fig. 3: the Wasserstein estimate (-critic loss, median-filtered) against
+                generator iterations, with samples, for MLP G + DCGAN critic, DCGAN G + DCGAN
+                critic, and MLP G + MLP critic (high learning rates);
+  wgan_fig4     WGAN Fig. 4: the standard GAN's Jensen-Shannon estimate in the same settings;
+  wgan_fig5     WGAN Fig. 5: WGAN against GAN samples, DCGAN generator;
+  wgan_fig6     WGAN Fig. 6: the same with a generator without BatchNorm;
+  wgan_fig7     WGAN Fig. 7: the same with the 4x512 MLP generator;
+  wgangp_fig3   WGAN-GP Fig. 3: FID against generator iterations and against training wall-clock
+                on CIFAR-10 for weight clipping, penalty + RMSProp, penalty + Adam and DCGAN;
+  wgangp_fig5b  WGAN-GP Fig. 5b: the negative critic loss on the training set against a
+                validation set, training on 1,000 MNIST digits, penalty and clipping;
+  wgangp_table3 WGAN-GP Table 3: the CIFAR-10 ResNet, unsupervised and AC-GAN conditional.
+
+Every figure is a set of named training runs (`runs`), each a complete trainer config built
+from the experiment configs in `configs/` and then scaled by `scale` to what a CPU finishes:
+the paper's settings (optimizers, n_critic, clipping, penalty, batch, architecture shape) are
+kept; widths and iteration counts are not (see docs/REPRODUCTION.md). The WGAN paper's
+LSUN bedrooms are replaced by MNIST at 32 px (`configs/wgan_lsun_bedrooms.py:ARCH,lsun` is
+the full-size config). Runs shared by several figures (Figs. 3-7 use eight) are trained once.
+`data_path` (scripts/reproduce.py --data_path) reads local files instead of TFDS.
+"""
+
+import ml_collections
+
+from configs import gan_baseline, wgan_gp_cifar, wgan_gp_cifar_resnet, wgan_gp_mnist
+from configs import wgan_lsun_bedrooms
+
+WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
+              "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
+FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3")
+
+# MNIST at 32 px in place of LSUN bedrooms at 64 px.
+_MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
+_CIFAR10 = dict(source="tfds", name="cifar10", image_size=32, channels=3)
+
+
+def _scaled(run: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
+  """`run` with dotted-key overrides (`"model.critic.width": 32`) and its data held on the device."""
+  for key, value in overrides.items():
+    *parents, leaf = key.split(".")
+    target = run
+    for part in parents:
+      target = target[part]
+    target[leaf] = value
+  run.data.device_resident = True
+  return run
+
+
+def _wgan_runs(archs, c) -> dict:
+  """WGAN (weight clipping, RMSProp 5e-5) and GAN runs on MNIST for each generator/critic pair."""
+  runs = {}
+  for arch in archs:
+    overrides = {"num_steps": c.num_steps, "log_every": c.log_every,
+                 "sample_every": c.sample_every, "checkpoint_every": c.sample_every,
+                 # Sample quality at the end from the shipped MNIST classifier.
+                 "eval.metrics": ("mnist",), "eval.num_samples": 2000}
+    if arch in ("dcgan", "dcgan_nobn"):
+      overrides["model.generator.width"] = c.conv_width
+    if arch != "mlp":
+      overrides["model.critic.width"] = c.conv_width
+    wgan = _scaled(wgan_lsun_bedrooms.get_config(f"{arch},mnist"), overrides)
+    gan = _scaled(gan_baseline.get_config(f"gan,{arch},mnist"), overrides)
+    if arch == "mlp":  # Fig. 3 bottom: "substantially high learning rates (so training failed)"
+      wgan.optimizer.generator.learning_rate = c.mlp_learning_rate
+      wgan.optimizer.critic.learning_rate = c.mlp_learning_rate
+    runs[f"wgan_{arch}"], runs[f"gan_{arch}"] = wgan, gan
+  return runs
+
+
+def get_config(name: str = "wgan_fig3"):
+  if name not in FIGURE_NAMES:
+    raise ValueError(f"Unknown figure {name!r}; choose one of {', '.join(FIGURE_NAMES)}.")
+  c = ml_collections.ConfigDict()
+  c.name = name
+  c.data_path = ""  # a local MNIST IDX directory / CIFAR-10 image folder instead of TFDS
+  c.local_source = "mnist_idx"
+  c.median_filter = 21  # logged points in the running median of the loss curves
+  c.quick = ml_collections.ConfigDict(dict(num_steps=40, sample_every=20, log_every=2,
+                                           eval_every=20, eval_samples=100, reference=200))
+  if name in WGAN_ARCHS:
+    c.num_steps = 2000
+    c.log_every = 5
+    c.sample_every = 250
+    c.conv_width = 32  # ngf = ndf (the paper: 64)
+    c.mlp_learning_rate = 1e-3  # Fig. 3 bottom's deliberately high learning rate (20x)
+    c.sample_stages = (250, 500, 1000, 2000)
+    c.runs = ml_collections.ConfigDict(_wgan_runs(WGAN_ARCHS[name], c))
+    for run in c.runs.values():
+      run.data.update(_MNIST32)
+  elif name == "wgangp_fig3":
+    c.local_source = "image_folder"
+    c.num_steps, c.eval_every = 500, 125
+    c.quality_metric = "fid"  # the logged metric plotted ('kid' needs the same Inception weights)
+    c.runs = ml_collections.ConfigDict()
+    for mode in ("clip", "penalty_rmsprop", "penalty_adam", "dcgan"):
+      c.runs[mode] = _scaled(wgan_gp_cifar.get_config(mode), {
+          "model.generator.width": 32, "model.critic.width": 32, "num_steps": c.num_steps,
+          "log_every": 25, "sample_every": c.eval_every, "checkpoint_every": c.eval_every,
+          "eval.every": c.eval_every, "eval.metrics": (c.quality_metric,), "eval.num_samples": 250,
+          "eval.num_reference": 1000})
+  elif name == "wgangp_fig5b":
+    c.num_steps = 500
+    c.train_examples = 1000
+    c.validation_examples = 1000
+    c.measure_every = 20
+    c.measure_batch = 1000  # real and fake examples behind each loss estimate
+    c.quick.update(dict(num_steps=20, log_every=10))
+    c.runs = ml_collections.ConfigDict()
+    for label, mode in (("penalty", "wgan-gp"), ("clip", "wgan")):
+      c.runs[label] = _scaled(wgan_gp_mnist.get_config(mode), {"num_steps": c.num_steps,
+                                                               "eval.metrics": ()})
+  elif name == "wgangp_table3":
+    c.local_source = "image_folder"
+    c.timed_steps = 2  # generator iterations timed per run after compilation
+    c.published_inception_score = ml_collections.ConfigDict(dict(unsupervised=7.86,
+                                                                 acgan=8.42))
+    c.runs = ml_collections.ConfigDict()
+    for label, arg in (("unsupervised", ""), ("acgan", "acgan")):
+      c.runs[label] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {})
+  c.lock()
+  return c

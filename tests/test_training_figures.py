@@ -1,0 +1,96 @@
+"""The training-run figures (WGAN Figs. 3-7, WGAN-GP Fig. 3, 5b, Table 3) end to end at a tiny size."""
+
+import json
+
+import numpy as np
+import pytest
+
+from configs import training_figures
+from wgan_jax.reproduce import training_figures as figures
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+  """64 one-channel 16x16 'digits' (a bright square at a random place) as an .npz source."""
+  rng = np.random.default_rng(0)
+  x = np.zeros((64, 16, 16, 1), np.uint8)
+  for image, (row, col) in zip(x, rng.integers(0, 10, (64, 2))):
+    image[row:row + 6, col:col + 6] = 255
+  path = tmp_path_factory.mktemp("data") / "digits.npz"
+  np.savez(path, x=x, label=rng.integers(0, 10, 64))
+  return str(path)
+
+
+def _tiny(name, data_path, image_size=16, keep=None, **model_widths):
+  """Figure `name` on the tiny digits, 4 iterations, keeping only the runs in `keep`."""
+  c = training_figures.get_config(name)
+  if keep:
+    with c.unlocked():
+      c.runs = {label: c.runs[label] for label in keep}
+  c.data_path, c.local_source = data_path, "npz"
+  c.quick.update(dict(num_steps=4, sample_every=2, log_every=1, eval_every=2))
+  for run in c.runs.values():  # the WGAN-GP DCGANs take 28 (MNIST) or 32 px: resized here
+    run.data.update(dict(image_size=image_size, channels=1, resize=image_size != 16))
+    run.batch_size = 8
+    run.eval.num_samples = 64
+    for role in ("generator", "critic"):
+      run.model[role].width = model_widths.get(run.model[role].kind, 8)
+  return c
+
+
+def test_wgan_loss_curves_and_samples(digits, tmp_path):
+  c = _tiny("wgan_fig3", digits, keep=("wgan_mlp_g", "wgan_mlp"), mlp=16)
+  with c.unlocked():
+    c.sample_stages = (2, 4)
+  data = figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "wgan_fig3.png").stat().st_size > 0
+  assert json.loads((tmp_path / "wgan_fig3.json").read_text())["quick"] is True
+  assert [r["label"] for r in data["runs"]] == ["wgan_mlp_g", "wgan_mlp"]
+  for run in data["runs"]:
+    assert run["steps"] == [1, 2, 3, 4]
+    assert len(run["wasserstein_estimate_filtered"]) == 4
+    assert run["sample_stages"] == [2, 4]
+    assert {"mnist_frechet", "mnist_class_entropy"} <= set(run["final_scores"])
+  assert data["runs"][1]["optimizer"]["learning_rate"] == c.mlp_learning_rate
+  # A second call reuses the finished runs instead of training them again.
+  again = figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert again["runs"][0]["wasserstein_estimate"] == data["runs"][0]["wasserstein_estimate"]
+
+
+def test_wgangp_quality_against_time(digits, tmp_path):
+  c = _tiny("wgangp_fig3", digits, image_size=32, keep=("dcgan",))
+  c.quality_metric = "mnist_frechet"  # FID needs the Inception weights, absent in CI
+  for run in c.runs.values():
+    run.eval.metrics = ("mnist",)
+  data = figures.make_wgangp_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert [r["label"] for r in data["runs"]] == ["dcgan"]
+  for run in data["runs"]:
+    assert run["steps"] == [2, 4]
+    assert run["train_sec"][0] < run["train_sec"][1]
+    assert all(np.isfinite(run["mnist_frechet"]))
+
+
+def test_overfitting_curves_measure_both_sets(digits, tmp_path):
+  c = _tiny("wgangp_fig5b", digits, image_size=28, keep=("penalty",))
+  c.train_examples, c.validation_examples, c.measure_batch = 32, 32, 32
+  data = figures.make_wgangp_fig5b(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  for curve in data["curves"]:
+    assert curve["steps"] == [1, 2, 3, 4]
+    assert all(np.isfinite(curve["train"] + curve["validation"]))
+  assert (tmp_path / "wgangp_fig5b.png").stat().st_size > 0
+
+
+def test_read_metrics_sums_training_time_over_resumptions(tmp_path):
+  lines = [{"step": 10, "train_sec": 5.0}, {"step": 20, "train_sec": 10.0},
+           {"step": 30, "train_sec": 15.0},  # killed here; resumed from the step-20 checkpoint
+           {"step": 30, "train_sec": 4.0}, {"step": 40, "train_sec": 9.0}]
+  path = tmp_path / "metrics.jsonl"
+  path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+  records = figures.read_metrics(str(path))
+  assert [(r["step"], r["train_sec"]) for r in records] == [(10, 5.0), (20, 10.0), (30, 14.0),
+                                                            (40, 19.0)]
+
+
+def test_unknown_figure_name_is_refused():
+  with pytest.raises(ValueError, match="wgangp_fig5b"):
+    training_figures.get_config("wgan_fig9")

@@ -1,0 +1,419 @@
+"""The papers' figures and tables that need full training runs, made with the library's trainer.
+
+Each `make_*` function takes a `configs/training_figures.py` config, trains the runs it names
+with `wgan_jax.train.train` (or reuses them: a run lives in `workdir/LABEL-HASH`, HASH being
+its config's, so a finished run is read back and an interrupted one resumes), then writes
+`NAME.png` and `NAME.json` into `out_dir` and returns the JSON data. Fig. 5b trains its own
+critic/generator loop because it measures the critic on held-out data between updates.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import glob
+import hashlib
+import json
+import os
+import platform
+import re
+import time
+
+import jax
+import jax.numpy as jnp
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.ndimage  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from wgan_jax import benchmark  # noqa: E402
+from wgan_jax.config import constraint_from_config  # noqa: E402
+from wgan_jax.data import pipeline, sources  # noqa: E402
+from wgan_jax.reproduce.toy_figures import _save  # noqa: E402
+from wgan_jax.state import critic_variables  # noqa: E402
+from wgan_jax.step import generate, make_train_step, split_scores  # noqa: E402
+from wgan_jax.train import build_run, train  # noqa: E402
+
+
+@dataclasses.dataclass
+class RunRecord:
+  """A finished training run as the figures read it."""
+
+  label: str
+  config: object
+  directory: str
+  metrics: list[dict]  # one per logged step, in step order; 'train_sec' summed over resumptions
+  samples: dict[int, str]  # generator iteration -> sample grid PNG
+
+  def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = [m for m in self.metrics if key in m]
+    return (np.array([m["step"] for m in rows]), np.array([m[key] for m in rows], np.float64))
+
+  def final(self, prefix: str = "") -> dict[str, float]:
+    last = self.metrics[-1] if self.metrics else {}
+    return {k: v for k, v in last.items() if k.startswith(prefix)}
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def prepared_run(fig, label: str, quick: bool):
+  """Run `label` of figure config `fig`, with local data and the quick overrides applied."""
+  run = copy.deepcopy(fig.runs[label])
+  if fig.data_path:
+    run.data.source, run.data.path = fig.local_source, fig.data_path
+  if quick:
+    q = fig.quick
+    run.num_steps = q.num_steps
+    run.sample_every = run.checkpoint_every = q.sample_every
+    run.log_every = q.log_every
+    run.wgan_schedule = False
+    if run.eval.every:
+      run.eval.every = q.eval_every
+    run.eval.num_samples = min(run.eval.num_samples, q.eval_samples)
+    run.eval.num_reference = min(run.eval.num_reference, q.reference)
+  return run
+
+
+def run_directory(workdir: str, label: str, config) -> str:
+  digest = hashlib.sha1(config.to_json(sort_keys=True).encode()).hexdigest()[:8]
+  return os.path.join(workdir, f"{label}-{digest}")
+
+
+def read_metrics(path: str) -> list[dict]:
+  """metrics.jsonl in step order, the last line kept per step, training time summed over resumes."""
+  by_step: dict[int, dict] = {}
+  offset, previous_raw = 0.0, None
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    for line in f:
+      record = json.loads(line)
+      raw = record.get("train_sec")
+      if raw is not None:
+        if previous_raw is not None and raw < previous_raw:  # a resumed run restarts its clock
+          earlier = [m for s, m in by_step.items() if s < record["step"]]
+          offset = max((m["train_sec"] for m in earlier), default=0.0)
+        previous_raw = raw
+        record["train_sec"] = raw + offset
+      by_step[record["step"]] = record
+  return [by_step[s] for s in sorted(by_step)]
+
+
+def train_or_load(fig, label: str, workdir: str, quick: bool) -> RunRecord:
+  """Trains run `label` to its last step (resuming if interrupted) and reads back its logs."""
+  config = prepared_run(fig, label, quick)
+  directory = run_directory(workdir, label, config)
+  metrics_path = os.path.join(directory, "metrics.jsonl")
+  finished = (os.path.isdir(os.path.join(directory, "checkpoints", str(config.num_steps))) and
+              any(m["step"] == config.num_steps for m in read_metrics(metrics_path)))
+  print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
+  if not finished:
+    train(config, directory)
+  samples = {int(re.findall(r"(\d+)\.png$", p)[0]): p
+             for p in glob.glob(os.path.join(directory, "samples", "samples_*.png"))}
+  return RunRecord(label, config, directory, read_metrics(metrics_path), samples)
+
+
+def _machine() -> str:
+  device = jax.devices()[0]
+  return f"{device.platform} ({device.device_kind}), {os.cpu_count()} cores, {platform.machine()}"
+
+
+def _header(fig, quick: bool, start: float) -> dict:
+  return {"name": fig.name, "quick": quick, "machine": _machine(), "jax": jax.__version__,
+          "seconds": round(time.time() - start, 1)}
+
+
+def _run_summary(record: RunRecord) -> dict:
+  c = record.config
+  return {"label": record.label, "directory": record.directory, "objective": c.objective,
+          "constraint": c.constraint.kind, "generator": c.model.generator.to_dict(),
+          "critic": c.model.critic.to_dict(), "optimizer": c.optimizer.critic.to_dict(),
+          "n_critic": c.n_critic, "wgan_schedule": c.wgan_schedule, "batch_size": c.batch_size,
+          "num_steps": c.num_steps,
+          "train_sec": record.metrics[-1].get("train_sec") if record.metrics else None}
+
+
+def _show_grid(ax, path: str | None, title: str) -> None:
+  if path:
+    ax.imshow(mpimg.imread(path), cmap="gray", interpolation="nearest")
+  ax.set_title(title, fontsize=8)
+  ax.set_xticks([])
+  ax.set_yticks([])
+
+
+def _present(fig, labels) -> list[str]:
+  """`labels` in the figure's order, less any run the config leaves out (the tests keep few)."""
+  return [label for label in labels if label in fig.runs]
+
+
+def _stages(record: RunRecord, wanted) -> list[int]:
+  """The sample stages to show: the configured ones if the run has them, else up to four."""
+  have = sorted(record.samples)
+  chosen = [s for s in wanted if s in record.samples]
+  if len(chosen) == len(wanted):
+    return chosen
+  return have[:: max(1, len(have) // 4)][-4:] if have else []
+
+
+# ----------------------------------------------------------------------------- WGAN Figs. 3-7
+
+ARCH_TITLES = {"mlp_g": "MLP generator, DCGAN critic", "dcgan": "DCGAN generator and critic",
+               "mlp": "MLP generator and critic (high learning rate)",
+               "dcgan_nobn": "DCGAN generator without BatchNorm"}
+
+
+def _median(values: np.ndarray, size: int) -> np.ndarray:
+  return scipy.ndimage.median_filter(values, size=min(size, len(values)) or 1, mode="nearest")
+
+
+def _loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, quick: bool,
+                       out_dir: str, start: float) -> dict:
+  """One column per run: the median-filtered estimate over iterations, samples at stages below."""
+  figure = plt.figure(figsize=(5 * len(records), 6.4))
+  outer = figure.add_gridspec(2, len(records), height_ratios=(2.2, 1), hspace=0.25)
+  data = _header(fig, quick, start)
+  data.update(estimate=key, median_filter=fig.median_filter, runs=[])
+  for column, record in enumerate(records):
+    steps, values = record.series(key)
+    filtered = _median(values, fig.median_filter)
+    stages = _stages(record, fig.sample_stages)
+    ax = figure.add_subplot(outer[0, column])
+    ax.plot(steps, values, color="0.8", lw=0.6, label="logged")
+    ax.plot(steps, filtered, color="C0" if key == "wasserstein_estimate" else "C3", lw=1.5,
+            label=f"median filter ({fig.median_filter})")
+    for stage in stages:
+      ax.axvline(stage, color="0.5", ls=":", lw=0.8)
+    arch = record.label.split("_", 1)[1]
+    ax.set_title(ARCH_TITLES[arch], fontsize=10)
+    if len(filtered) > 20:  # scale to the filtered curve past its first 5%, not to single spikes
+      low, high = np.min(filtered[len(filtered) // 20:]), np.max(filtered[len(filtered) // 20:])
+      margin = 0.15 * max(high - low, 1e-3)
+      ax.set_ylim(low - margin, high + margin)
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    inner = outer[1, column].subgridspec(1, max(len(stages), 1), wspace=0.05)
+    for i, stage in enumerate(stages):
+      _show_grid(figure.add_subplot(inner[0, i]), record.samples[stage], f"iteration {stage}")
+    data["runs"].append({**_run_summary(record), "steps": steps.tolist(),
+                         key: values.tolist(), f"{key}_filtered": filtered.tolist(),
+                         "sample_stages": stages, "final_scores": record.final("mnist_")})
+  _save(out_dir, fig.name, figure, data)
+  return data
+
+
+def make_wgan_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN Fig. 3: -critic loss (the EM estimate) tracks sample quality in three settings."""
+  start = time.time()
+  records = [train_or_load(fig, label, workdir, quick)
+             for label in _present(fig, ("wgan_mlp_g", "wgan_dcgan", "wgan_mlp"))]
+  return _loss_curve_figure(fig, records, "wasserstein_estimate",
+                            "Wasserstein estimate (-critic loss)", quick, out_dir, start)
+
+
+def make_wgan_fig4(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN Fig. 4: the standard GAN's JS estimate (log 2 - D loss) in the same settings."""
+  start = time.time()
+  records = [train_or_load(fig, label, workdir, quick)
+             for label in _present(fig, ("gan_mlp_g", "gan_dcgan", "gan_mlp"))]
+  return _loss_curve_figure(fig, records, "js_estimate", "JS estimate (log 2 - D loss)", quick,
+                            out_dir, start)
+
+
+def make_wgan_samples(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN Figs. 5-7: the last samples of WGAN (left) and the standard GAN (right), one generator."""
+  start = time.time()
+  (arch,) = {label.split("_", 1)[1] for label in fig.runs}
+  records = [train_or_load(fig, f"{kind}_{arch}", workdir, quick) for kind in ("wgan", "gan")]
+  figure, axes = plt.subplots(1, 2, figsize=(9, 5))
+  data = _header(fig, quick, start)
+  data["runs"] = []
+  for ax, record, name in zip(axes, records, ("WGAN (weight clipping)", "standard GAN")):
+    last = max(record.samples) if record.samples else None
+    scores = record.final("mnist_")
+    text = ", ".join(f"{k[6:]} {v:.3g}" for k, v in sorted(scores.items()))
+    _show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
+    data["runs"].append({**_run_summary(record), "final_scores": scores, "final_samples": last})
+  figure.suptitle(ARCH_TITLES[arch], fontsize=11)
+  _save(out_dir, fig.name, figure, data)
+  return data
+
+
+# ----------------------------------------------------------------------------- WGAN-GP Fig. 3
+
+GP_FIG3_TITLES = {"clip": "weight clipping (RMSProp)", "penalty_rmsprop": "gradient penalty (RMSProp)",
+                  "penalty_adam": "gradient penalty (Adam)", "dcgan": "DCGAN"}
+
+
+def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN-GP Fig. 3: FID against generator iterations and against training wall-clock."""
+  start = time.time()
+  records = [train_or_load(fig, mode, workdir, quick) for mode in _present(fig, GP_FIG3_TITLES)]
+  figure = plt.figure(figsize=(12, 7.5))
+  outer = figure.add_gridspec(2, 1, height_ratios=(1.4, 1), hspace=0.3)
+  top = outer[0].subgridspec(1, 2, wspace=0.25)
+  by_iteration, by_time = figure.add_subplot(top[0, 0]), figure.add_subplot(top[0, 1])
+  bottom = outer[1].subgridspec(1, len(records), wspace=0.05)
+  data = _header(fig, quick, start)
+  data.update(quality_metric=fig.quality_metric, runs=[])
+  metric = fig.quality_metric.upper() if fig.quality_metric in ("fid", "kid") else fig.quality_metric
+  for i, record in enumerate(records):
+    rows = [m for m in record.metrics if fig.quality_metric in m]
+    steps = [m["step"] for m in rows]
+    seconds = [m["train_sec"] for m in rows]
+    fids = [m[fig.quality_metric] for m in rows]
+    title = GP_FIG3_TITLES[record.label]
+    by_iteration.plot(steps, fids, "o-", label=title)
+    by_time.plot(seconds, fids, "o-", label=title)
+    last = max(record.samples) if record.samples else None
+    _show_grid(figure.add_subplot(bottom[0, i]), record.samples.get(last),
+               f"{title}\niteration {last}, {metric} {fids[-1]:.4g}" if fids else title)
+    data["runs"].append({**_run_summary(record), "steps": steps, "train_sec": seconds,
+                         fig.quality_metric: fids, "eval_samples": record.config.eval.num_samples,
+                         "eval_reference": record.config.eval.num_reference})
+  for ax, xlabel in ((by_iteration, "generator iterations"),
+                     (by_time, "training wall-clock (s, this machine)")):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"{metric} ({records[0].config.eval.num_samples} samples; lower is better)")
+    ax.legend(fontsize=8)
+  _save(out_dir, fig.name, figure, data)
+  return data
+
+
+# ----------------------------------------------------------------------------- WGAN-GP Fig. 5b
+
+
+def _real_subset(config, split: str, count: int, seed: int) -> np.ndarray:
+  data_config = copy.deepcopy(config.data)
+  data_config.split = split
+  arrays, pixels = pipeline.load_resident(sources.make_source(data_config, seed), data_config)
+  order = np.random.default_rng(seed).permutation(len(arrays["x"]))[:count]
+  x = arrays["x"][np.sort(order)]
+  return np.asarray(pipeline.device_preprocess(data_config)(x, 0.0)) if pixels else x
+
+
+def _overfitting_curves(fig, label: str, quick: bool) -> dict:
+  """Trains on `train_examples` digits, measuring the negative critic loss on them and held out."""
+  config = prepared_run(fig, label, quick)
+  run = build_run(config)
+  constraint = constraint_from_config(config)
+  train_x = _real_subset(config, "train", fig.train_examples, config.seed)
+  valid_x = _real_subset(config, "test", fig.validation_examples, config.seed + 1)
+  step = make_train_step(run.generator, run.critic, run.generator_tx, run.critic_tx,
+                         objective=config.objective, constraint=constraint)
+  advance = jax.jit(lambda state, data: step.from_dataset(state, data, config.n_critic,
+                                                          config.batch_size), donate_argnums=0)
+
+  @jax.jit
+  def negative_critic_loss(state, real, key):
+    """E f(real) - E f(fake) - penalty, the critic's objective as its training logs it."""
+    z_key, a_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (real.shape[0], run.generator.latent_dim))
+    fake = generate(run.generator, state, z)
+    score = lambda x: split_scores(run.critic.apply(critic_variables(state), x,  # noqa: E731
+                                                    train=False))[0]
+    alpha = jax.random.uniform(a_key, (real.shape[0],) + (1,) * (real.ndim - 1))
+    penalty, _ = constraint.penalty(score, real, fake, alpha)
+    return jnp.mean(score(real)) - jnp.mean(score(fake)) - penalty
+
+  state, dataset = run.state, jnp.asarray(train_x)
+  measure_batch = min(fig.measure_batch, len(train_x), len(valid_x))
+  every = fig.quick.log_every if quick else fig.measure_every
+  curve = {"steps": [], "train": [], "validation": []}
+  started = time.time()
+  for i in tqdm(range(1, config.num_steps + 1), desc=f"fig5b/{label}", unit="it"):
+    state, _ = advance(state, dataset)
+    if i % every == 0 or i == config.num_steps:
+      key = jax.random.PRNGKey(i)  # the same fakes for both sets
+      curve["steps"].append(i)
+      curve["train"].append(float(negative_critic_loss(state, train_x[:measure_batch], key)))
+      curve["validation"].append(float(negative_critic_loss(state, valid_x[:measure_batch], key)))
+  return {"label": label, "constraint": config.constraint.kind,
+          "optimizer": config.optimizer.critic.to_dict(), "critic": config.model.critic.to_dict(),
+          "num_steps": config.num_steps, "train_sec": time.time() - started, **curve}
+
+
+def make_wgangp_fig5b(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN-GP Fig. 5b: on 1,000 digits the critic overfits: train and validation losses part."""
+  del workdir  # the runs are short and measured as they go, so nothing is kept
+  start = time.time()
+  curves = [_overfitting_curves(fig, label, quick) for label in _present(fig, ("penalty", "clip"))]
+  figure, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 4), squeeze=False)
+  for ax, curve in zip(axes[0], curves):
+    ax.plot(curve["steps"], curve["train"], label="training set")
+    ax.plot(curve["steps"], curve["validation"], label="validation set")
+    ax.set_title("gradient penalty" if curve["label"] == "penalty" else "weight clipping")
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel("negative critic loss")
+    ax.legend()
+  data = _header(fig, quick, start)
+  data.update(train_examples=fig.train_examples, validation_examples=fig.validation_examples,
+              curves=curves)
+  _save(out_dir, fig.name, figure, data)
+  return data
+
+
+# ----------------------------------------------------------------------------- WGAN-GP Table 3
+
+
+def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN-GP Table 3: the ResNet configs, their size and measured speed here, against the paper."""
+  del workdir
+  start = time.time()
+  rows = []
+  for label in ("unsupervised", "acgan"):
+    config = prepared_run(fig, label, quick)
+    timed = benchmark.build_jax_step(config)
+    steps = 1 if quick else fig.timed_steps
+    rate = benchmark.time_rounds(timed.run, steps)
+    generator, critic = build_run_shapes(config)
+    rows.append({"label": label, "generator_params": generator, "critic_params": critic,
+                 "batch_size": config.batch_size, "n_critic": config.n_critic,
+                 "num_steps": config.num_steps, "compile_sec": timed.compile_sec,
+                 "gen_iters_per_sec": rate,
+                 "projected_hours": config.num_steps / rate / 3600,
+                 "published_inception_score": fig.published_inception_score[label]})
+  figure, ax = plt.subplots(figsize=(9, 1.8))
+  ax.axis("off")
+  table = ax.table(cellText=[[r["label"], f"{r['generator_params'] / 1e6:.2f} M",
+                              f"{r['critic_params'] / 1e6:.2f} M", f"{r['gen_iters_per_sec']:.3g}",
+                              f"{r['projected_hours']:.0f} h", f"{r['published_inception_score']}"]
+                             for r in rows],
+                   colLabels=["CIFAR-10 ResNet", "G params", "D params", "gen. it/s here",
+                              "100k its here", "published IS"], loc="center")
+  table.scale(1, 1.4)
+  data = _header(fig, quick, start)
+  data["rows"] = rows
+  _save(out_dir, fig.name, figure, data)
+  return data
+
+
+def build_run_shapes(config) -> tuple[int, int]:
+  """Parameter counts of the generator and critic a config builds (no data read)."""
+  from wgan_jax.config import optimizers_from_config
+  from wgan_jax.models import create_models
+  from wgan_jax.state import count_params, init_state
+  shape = benchmark.example_shape(config)
+  generator, critic = create_models(config.model, shape, 10 if config.data.use_labels else 0)
+  generator_tx, critic_tx = optimizers_from_config(config)
+  state = jax.eval_shape(lambda: init_state(generator, critic, generator_tx, critic_tx,
+                                            jax.random.PRNGKey(0), jnp.zeros((1,) + shape)))
+  return count_params(state.generator_params), count_params(state.critic_params)
+
+
+FIGURES = {
+    "wgan_fig3": make_wgan_fig3,
+    "wgan_fig4": make_wgan_fig4,
+    "wgan_fig5": make_wgan_samples,
+    "wgan_fig6": make_wgan_samples,
+    "wgan_fig7": make_wgan_samples,
+    "wgangp_fig3": make_wgangp_fig3,
+    "wgangp_fig5b": make_wgangp_fig5b,
+    "wgangp_table3": make_wgangp_table3,
+}
