@@ -164,7 +164,7 @@ def _stages(record: RunRecord, wanted) -> list[int]:
 # ----------------------------------------------------------------------------- WGAN Figs. 3-7
 
 ARCH_TITLES = {"mlp_g": "MLP generator, DCGAN critic", "dcgan": "DCGAN generator and critic",
-               "mlp": "MLP generator and critic (high learning rate)",
+               "mlp": "MLP generator and critic",
                "dcgan_nobn": "DCGAN generator without BatchNorm"}
 
 
@@ -190,7 +190,8 @@ def _loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, qui
     for stage in stages:
       ax.axvline(stage, color="0.5", ls=":", lw=0.8)
     arch = record.label.split("_", 1)[1]
-    ax.set_title(ARCH_TITLES[arch], fontsize=10)
+    ax.set_title(f"{ARCH_TITLES[arch]}, learning rate "
+                 f"{record.config.optimizer.critic.learning_rate:g}", fontsize=10)
     if len(filtered) > 20:  # scale to the filtered curve past its first 5%, not to single spikes
       low, high = np.min(filtered[len(filtered) // 20:]), np.max(filtered[len(filtered) // 20:])
       margin = 0.15 * max(high - low, 1e-3)
