@@ -60,7 +60,7 @@ def _scores(critic, state, x):
                                  train=False))
 
 
-def _save(out_dir, name, fig, data):
+def save_figure(out_dir, name, fig, data):
   os.makedirs(out_dir, exist_ok=True)
   fig.savefig(os.path.join(out_dir, f"{name}.png"), dpi=110, bbox_inches="tight")
   plt.close(fig)
@@ -107,7 +107,7 @@ def make_wgan_fig1(c, out_dir: str, quick: bool = False) -> dict:
   for ax in axes:
     ax.legend(loc="lower right", fontsize=8)
   data = {"config": c.to_dict(), "quick": quick, "steps_per_estimate": steps, "rows": rows}
-  return _save(out_dir, "wgan_fig1", fig, data)
+  return save_figure(out_dir, "wgan_fig1", fig, data)
 
 
 # ----------------------------------------------------------------------------- WGAN Fig. 2
@@ -149,7 +149,7 @@ def make_wgan_fig2(c, out_dir: str, quick: bool = False) -> dict:
           "critic_grad_relative_spread": float(f_grad.std() / f_grad.mean()),
           "x": x[::10, 0].tolist(), "discriminator": d_prob[::10].tolist(),
           "critic": f[::10].tolist()}
-  return _save(out_dir, "wgan_fig2", fig, data)
+  return save_figure(out_dir, "wgan_fig2", fig, data)
 
 
 # ----------------------------------------------------------------------------- WGAN-GP Fig. 1
@@ -193,7 +193,7 @@ def make_wgangp_fig1a(c, out_dir: str, quick: bool = False) -> dict:
                       "grad_norm_mean": float(norms.mean()), "grad_norm_std": float(norms.std()),
                       "value_range": float(values.max() - values.min())})
   data = {"config": c.to_dict(), "quick": quick, "steps": steps, "panels": results}
-  return _save(out_dir, "wgangp_fig1a", fig, data)
+  return save_figure(out_dir, "wgangp_fig1a", fig, data)
 
 
 def _layer_grad_norms(critic, constraint, state, real, fake, key, depth):
@@ -244,7 +244,7 @@ def make_wgangp_fig1b(c, out_dir: str, quick: bool = False) -> dict:
   data = {"config": c.to_dict(), "quick": quick, "steps": steps, "curves": curves,
           "clipped_weights_at_bound_share": at_bound,
           "penalty_weights_std": float(weights[penalty_label].std())}
-  return _save(out_dir, "wgangp_fig1b", fig, data)
+  return save_figure(out_dir, "wgangp_fig1b", fig, data)
 
 
 FIGURES = {"wgan_fig1": make_wgan_fig1, "wgan_fig2": make_wgan_fig2,

@@ -33,7 +33,7 @@ from tqdm import tqdm  # noqa: E402
 from wgan_jax import benchmark  # noqa: E402
 from wgan_jax.config import constraint_from_config  # noqa: E402
 from wgan_jax.data import pipeline, sources  # noqa: E402
-from wgan_jax.reproduce.toy_figures import _save  # noqa: E402
+from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
 from wgan_jax.state import critic_variables  # noqa: E402
 from wgan_jax.step import generate, make_train_step, split_scores  # noqa: E402
 from wgan_jax.train import build_run, train  # noqa: E402
@@ -205,7 +205,7 @@ def _loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, qui
     data["runs"].append({**_run_summary(record), "steps": steps.tolist(),
                          key: values.tolist(), f"{key}_filtered": filtered.tolist(),
                          "sample_stages": stages, "final_scores": record.final("mnist_")})
-  _save(out_dir, fig.name, figure, data)
+  save_figure(out_dir, fig.name, figure, data)
   return data
 
 
@@ -242,7 +242,7 @@ def make_wgan_samples(fig, out_dir: str, workdir: str, quick: bool = False) -> d
     _show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
     data["runs"].append({**_run_summary(record), "final_scores": scores, "final_samples": last})
   figure.suptitle(ARCH_TITLES[arch], fontsize=11)
-  _save(out_dir, fig.name, figure, data)
+  save_figure(out_dir, fig.name, figure, data)
   return data
 
 
@@ -283,7 +283,7 @@ def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> di
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{metric} ({records[0].config.eval.num_samples} samples; lower is better)")
     ax.legend(fontsize=8)
-  _save(out_dir, fig.name, figure, data)
+  save_figure(out_dir, fig.name, figure, data)
   return data
 
 
@@ -325,6 +325,7 @@ def _overfitting_curves(fig, label: str, quick: bool) -> dict:
 
   state, dataset = run.state, jnp.asarray(train_x)
   measure_batch = min(fig.measure_batch, len(train_x), len(valid_x))
+  measured = {"train": dataset[:measure_batch], "validation": jnp.asarray(valid_x[:measure_batch])}
   every = fig.quick.log_every if quick else fig.measure_every
   curve = {"steps": [], "train": [], "validation": []}
   started = time.time()
@@ -333,8 +334,8 @@ def _overfitting_curves(fig, label: str, quick: bool) -> dict:
     if i % every == 0 or i == config.num_steps:
       key = jax.random.PRNGKey(i)  # the same fakes for both sets
       curve["steps"].append(i)
-      curve["train"].append(float(negative_critic_loss(state, train_x[:measure_batch], key)))
-      curve["validation"].append(float(negative_critic_loss(state, valid_x[:measure_batch], key)))
+      for name, real in measured.items():  # on the device once, not copied every measurement
+        curve[name].append(float(negative_critic_loss(state, real, key)))
   return {"label": label, "constraint": config.constraint.kind,
           "optimizer": config.optimizer.critic.to_dict(), "critic": config.model.critic.to_dict(),
           "num_steps": config.num_steps, "train_sec": time.time() - started, **curve}
@@ -356,7 +357,7 @@ def make_wgangp_fig5b(fig, out_dir: str, workdir: str, quick: bool = False) -> d
   data = _header(fig, quick, start)
   data.update(train_examples=fig.train_examples, validation_examples=fig.validation_examples,
               curves=curves)
-  _save(out_dir, fig.name, figure, data)
+  save_figure(out_dir, fig.name, figure, data)
   return data
 
 
@@ -391,7 +392,7 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   table.scale(1, 1.4)
   data = _header(fig, quick, start)
   data["rows"] = rows
-  _save(out_dir, fig.name, figure, data)
+  save_figure(out_dir, fig.name, figure, data)
   return data
 
 
