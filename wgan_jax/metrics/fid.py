@@ -13,6 +13,7 @@ cubic polynomial kernel averaged over random subsets, as in Binkowski et al.
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 from typing import Callable, Iterable
@@ -26,6 +27,13 @@ from wgan_jax.metrics.inception import (FEATURE_DIM, FIDInceptionV3, default_wei
                                         load_params, to_inception_input)
 
 
+@functools.lru_cache(maxsize=None)
+def _inception_program(with_logits: bool):
+  """One jitted network per head, shared by every extractor so each batch shape compiles once."""
+  model = FIDInceptionV3(with_logits=with_logits)
+  return jax.jit(lambda variables, images: model.apply(variables, to_inception_input(images)))
+
+
 class InceptionFeatures:
   """Pool3 features (and logits, with 1008-way weights) of NHWC images in [0, 255]."""
 
@@ -34,8 +42,7 @@ class InceptionFeatures:
     self.variables = load_params(self.weights_path)
     self.has_logits = "logits" in self.variables["params"]
     self.batch_size = batch_size
-    model = FIDInceptionV3(with_logits=self.has_logits)
-    self._apply = jax.jit(lambda v, x: model.apply(v, to_inception_input(x)))
+    self._apply = _inception_program(self.has_logits)
 
   def run(self, images: np.ndarray | Iterable[np.ndarray], progress: bool = False):
     """(features [N, 2048], logits [N, 1008] or None) for an array or an iterable of batches."""
