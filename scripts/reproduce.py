@@ -6,7 +6,8 @@ wgangp_fig5b, wgangp_table3 (configs/training_figures.py); or `all`. Each writes
 (the figure) and NAME.json (its data, settings, machine and run times) into --out (default
 docs/figures). Training runs are kept in --workdir and reused by later figures (WGAN Figs. 3-7
 share eight runs) or resumed if interrupted; --data_path reads a local MNIST IDX directory or
-CIFAR-10 image folder instead of TFDS. --quick is a small version for smoke tests.
+CIFAR-10 image folder instead of TFDS; --set KEY=VALUE changes one setting of the item's
+config. --quick is a small version for smoke tests.
 docs/REPRODUCTION.md compares each item with the paper.
 """
 
@@ -24,10 +25,15 @@ _WORKDIR = flags.DEFINE_string("workdir", str(_bootstrap.REPO_ROOT / "runs" / "r
 _DATA_PATH = flags.DEFINE_string("data_path", "", "Local data for the training-run figures: an "
                                  "MNIST IDX directory (WGAN Figs. 3-7, WGAN-GP Fig. 5b) or a "
                                  "CIFAR-10 image-folder root's train/ (WGAN-GP Fig. 3, Table 3).")
+_SET = flags.DEFINE_multi_string("set", [], "KEY=VALUE: change one setting of the item's config "
+                                  "(configs/toy_figures.py, configs/training_figures.py), e.g. "
+                                  "--set timing_width=128 or --set runs.clip.num_steps=2000. "
+                                  "Repeatable.")
 
 
 def main(argv):
   from configs import toy_figures, training_figures
+  from wgan_jax.config import apply_settings
   from wgan_jax.reproduce import toy_figures as toy
   from wgan_jax.reproduce import training_figures as trained
   known = {**toy.FIGURES, **trained.FIGURES}
@@ -40,11 +46,18 @@ def main(argv):
     return 2
   for name in names:
     start = time.time()
-    if name in toy.FIGURES:
-      toy.FIGURES[name](toy_figures.get_config(name), _OUT.value, quick=_QUICK.value)
-    else:
-      config = training_figures.get_config(name)
+    toy_item = name in toy.FIGURES
+    config = (toy_figures if toy_item else training_figures).get_config(name)
+    if not toy_item:
       config.data_path = _DATA_PATH.value
+    try:
+      apply_settings(config, _SET.value)
+    except ValueError as e:
+      print(f"error: {e}", file=sys.stderr)
+      return 2
+    if toy_item:
+      toy.FIGURES[name](config, _OUT.value, quick=_QUICK.value)
+    else:
       trained.FIGURES[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
     print(f"{name}: wrote {_OUT.value}/{name}.png and .json in {time.time() - start:.0f} s")
   return 0

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from wgan_jax.config import constraint_from_config, critic_iterations, optimizers_from_config
+from wgan_jax.config import (apply_settings, constraint_from_config, critic_iterations,
+                             optimizers_from_config)
 from wgan_jax.lipschitz import check_critic_compatible
 from wgan_jax.models import create_models
 from wgan_jax.state import init_state
@@ -66,3 +67,17 @@ def _check_builds(config):
   check_critic_compatible(constraint_from_config(config),
                           {"batch_stats": state.critic_batch_stats})
   assert critic_iterations(config, 0) in (1, 5, 100)
+
+
+def test_command_line_settings_change_one_key_and_name_bad_ones():
+  from configs import training_figures
+  c = training_figures.get_config("wgangp_table3")
+  apply_settings(c, ["runs.acgan.model.critic.width=16", "timing_width=64",
+                     "runs.acgan.objective=wasserstein"])
+  assert (c.runs.acgan.model.critic.width, c.timing_width) == (16, 64)
+  for bad, message in (("runs.acgan.model.criticc.width=16", "'criticc'"),
+                       ("timing_widht=64", "timing_width"),  # the valid keys are listed
+                       ("timing_width", "KEY=VALUE"),
+                       ("timing_width=wide", "timing_width")):
+    with pytest.raises(ValueError, match=message):
+      apply_settings(c, [bad])

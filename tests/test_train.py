@@ -12,6 +12,7 @@ import pytest
 
 from configs import default as default_config
 from tests.helpers import assert_trees_close
+from wgan_jax.config import set_dotted
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
 from wgan_jax.train import ConfigError, NonFiniteLossError, train
 
@@ -31,11 +32,7 @@ def tiny_config(**overrides):
   c.eval.every = 3
   c.eval.num_samples = 200
   for key, value in overrides.items():
-    target = c
-    *parents, leaf = key.split(".")
-    for p in parents:
-      target = target[p]
-    target[leaf] = value
+    set_dotted(c, key, value)
   return c
 
 
