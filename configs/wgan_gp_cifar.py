@@ -3,7 +3,8 @@
 `configs/wgan_gp_cifar.py[:MODE]`, MODE in
   penalty_adam (WGAN-GP, the default): lambda = 10, Adam(1e-4, 0.5, 0.9), 5 critic iterations;
   penalty_rmsprop: the same penalty with RMSProp(5e-5) (Fig. 3);
-  clip: weight clipping c = 0.01 with RMSProp(5e-5) (Fig. 3);
+  clip: weight clipping c = 0.01 with RMSProp(5e-5) and, as the official MODE 'wgan',
+        BatchNorm after the critic's second and third convolutions (Fig. 3);
   dcgan: the standard GAN loss, Adam(2e-4, 0.5), one discriminator update (Fig. 3).
 Data: TFDS cifar10 by default; --config.data.source=image_folder --config.data.path=DIR for a
 local tree. 200,000 generator iterations, as the official code.
@@ -26,6 +27,7 @@ def get_config(mode: str = "penalty_adam"):
     c.optimizer.critic = rmsprop(5e-5)
   elif mode == "clip":
     use_weight_clipping(c)
+    c.model.critic.normalization = "batch"  # gan_cifar.py: `if MODE == 'wgan': Batchnorm(...)`
   elif mode == "dcgan":
     use_standard_gan(c)
   elif mode != "penalty_adam":

@@ -80,6 +80,20 @@ def test_overfitting_curves_measure_both_sets(digits, tmp_path):
   assert (tmp_path / "wgangp_fig5b.png").stat().st_size > 0
 
 
+def test_table3_counts_the_configured_models_and_times_the_step_at_the_timing_width(tmp_path):
+  c = _tiny("wgangp_table3", "", image_size=32, keep=("acgan",))
+  c.quick.timing_width = 4
+  data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  (row,) = data["rows"]
+  assert row["label"] == "acgan" and row["timed_width"] == 4
+  # Parameters are counted at the config's own width (8 here), not the timing width.
+  assert (row["generator_params"], row["critic_params"]) == figures.build_run_shapes(
+      figures.prepared_run(c, "acgan", True))
+  assert row["gen_iters_per_sec"] > 0 and row["projected_hours"] > 0
+  assert row["published_inception_score"] == 8.42
+  assert (tmp_path / "wgangp_table3.png").stat().st_size > 0
+
+
 def test_read_metrics_sums_training_time_over_resumptions(tmp_path):
   lines = [{"step": 10, "train_sec": 5.0}, {"step": 20, "train_sec": 10.0},
            {"step": 30, "train_sec": 15.0},  # killed here; resumed from the step-20 checkpoint

@@ -76,8 +76,13 @@ class TimedStep:
   n_critic: int
 
 
-def build_jax_step(config, devices: int = 1, dispatch: str = "fused") -> TimedStep:
-  """Builds and compiles the configured step on `devices` local devices."""
+def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
+                   count_flops: bool = True) -> TimedStep:
+  """Builds and compiles the configured step on `devices` local devices.
+
+  `count_flops` compiles the critic and generator updates once more, separately, for XLA's
+  FLOP count (`TimedStep.flops_per_gen_iter`); turn it off where compilation is the expensive part.
+  """
   if dispatch not in DISPATCHES:
     raise ValueError(f"dispatch must be one of {DISPATCHES}, got {dispatch!r}.")
   if dispatch == "per_iteration" and devices != 1:
@@ -99,12 +104,14 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused") -> TimedSt
   real = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
 
   # Per-generator-iteration FLOPs from the two halves (XLA counts a loop body once).
-  critic_flops = _flops(jax.jit(step.critic_update), state, jnp.asarray(real[0]),
-                        jax.random.PRNGKey(0))
-  generator_flops = _flops(jax.jit(step.generator_update, static_argnums=2), state,
-                           jax.random.PRNGKey(0), batch * config.generator_batch_multiple)
-  flops = (critic_flops * n_critic + generator_flops
-           if critic_flops and generator_flops else None)
+  flops = None
+  if count_flops:
+    critic_flops = _flops(jax.jit(step.critic_update), state, jnp.asarray(real[0]),
+                          jax.random.PRNGKey(0))
+    generator_flops = _flops(jax.jit(step.generator_update, static_argnums=2), state,
+                             jax.random.PRNGKey(0), batch * config.generator_batch_multiple)
+    flops = (critic_flops * n_critic + generator_flops
+             if critic_flops and generator_flops else None)
 
   if devices > 1:
     local = jax.local_devices()[:devices]
