@@ -1,8 +1,9 @@
 """WGAN paper, Figures 3-7: LSUN bedrooms 64x64 with weight clipping (official WGAN code settings).
 
 `configs/wgan_lsun_bedrooms.py:ARCH[,DATASET]`
-  ARCH: dcgan (DCGAN G + D), dcgan_nobn (G without BatchNorm, Fig. 6), mlp_g (4x512 MLP G +
-        DCGAN D, Figs. 3 and 7), mlp (MLP G + MLP D, Fig. 4).
+  ARCH: dcgan (DCGAN G + D), dcgan_nobn (G without BatchNorm and with ngf filters at every
+        layer, Fig. 6), mlp_g (4x512 MLP G + DCGAN D, Figs. 3 and 7), mlp (MLP G + MLP D,
+        Fig. 4).
   DATASET: lsun (TFDS lsun/bedroom, 64 px, resized and centre-cropped like the official
         Scale(64) + CenterCrop(64)), cifar10 (TFDS, 32 px) or mnist (TFDS, resized to 32 px),
         for machines without LSUN.
@@ -28,7 +29,10 @@ def wgan_models(arch: str) -> dict:
   if arch == "dcgan":
     return dict(generator=dcgan_g, critic=dcgan_d)
   if arch == "dcgan_nobn":
-    return dict(generator=dict(dcgan_g, normalization="none"), critic=dcgan_d)
+    # Fig. 6: "without batch normalization and constant number of filters at every layer"
+    # (the official DCGAN_G_nobn keeps the halving widths: constant_width=False).
+    return dict(generator=dict(dcgan_g, normalization="none", constant_width=True),
+                critic=dcgan_d)
   if arch == "mlp_g":
     return dict(generator=mlp_g, critic=dcgan_d)
   if arch == "mlp":

@@ -55,6 +55,21 @@ def test_wgan_dcgan_matches_the_official_parameter_counts():
   assert count_params(generator_vars["params"]) == 3_576_704
 
 
+def test_wgan_fig6_generator_has_constant_width_and_an_order_of_magnitude_fewer_parameters():
+  # The paper's Fig. 6 generator: no BatchNorm, ngf = 64 filters at every layer (64 px).
+  generator = DCGANGenerator(image_size=64, latent_dim=100, width=64, normalization="none",
+                             constant_width=True)
+  z = jnp.zeros((1, 100))
+  variables = jax.eval_shape(functools.partial(generator.init, train=False),
+                             jax.random.PRNGKey(0), z)
+  kernels = jax.tree.leaves(variables["params"])
+  assert sorted(k.shape[-1] for k in kernels) == [3, 64, 64, 64, 64]
+  assert count_params(variables["params"]) == 100 * 64 * 16 + 3 * 64 * 64 * 16 + 64 * 3 * 16
+  assert 3_576_704 / count_params(variables["params"]) > 10
+  assert jax.eval_shape(functools.partial(generator.apply, train=False), variables,
+                        z).shape == (1, 64, 64, 3)
+
+
 @pytest.mark.parametrize("size,channels", [(32, 3), (28, 1)])
 def test_gp_dcgan_shapes(size, channels):
   images, _ = _generate(GPDCGANGenerator(image_size=size, channels=channels, width=8))

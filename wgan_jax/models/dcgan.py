@@ -4,8 +4,10 @@ Two families live here:
 
 * `DCGANGenerator` / `DCGANCritic`: the WGAN paper's official DCGAN (4x4
   kernels, stride-2 pyramids, `n_extra_layers`, no biases, N(0, 0.02) init)
-  at 32 or 64 px. `normalization='none'` in the generator is the paper's
-  "generator without BatchNorm"; the critic's normalization is
+  at 32 or 64 px. `normalization='none', constant_width=True` in the
+  generator is the WGAN paper's Fig. 6 "generator without BatchNorm and a
+  constant number of filters" (about 12x fewer parameters; the official code's
+  `DCGAN_G_nobn` keeps the halving widths); the critic's normalization is
   'none' | 'batch' | 'layer' ('layer' is what the WGAN-GP `gan_64x64` DCGAN
   critic uses).
 * `GPDCGANGenerator` / `GPDCGANCritic`: the WGAN-GP code's `gan_cifar`
@@ -32,7 +34,11 @@ def _check_power_of_two_size(image_size: int) -> None:
 
 
 class DCGANGenerator(nn.Module):
-  """The WGAN paper's DCGAN generator (official `DCGAN_G`, or `DCGAN_G_nobn` with normalization='none')."""
+  """The WGAN paper's DCGAN generator (official `DCGAN_G`, or `DCGAN_G_nobn` with normalization='none').
+
+  The pyramid halves the filters per layer from `width/2 * image_size/4` down to
+  `width`; `constant_width=True` uses `width` filters at every layer instead.
+  """
 
   image_size: int = 64
   channels: int = 3
@@ -40,6 +46,7 @@ class DCGANGenerator(nn.Module):
   width: int = 64  # ngf
   n_extra_layers: int = 0
   normalization: str = "batch"  # 'batch' | 'none'
+  constant_width: bool = False
   axis_name: str | None = None
   conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
 
@@ -55,11 +62,7 @@ class DCGANGenerator(nn.Module):
         lowering=self.conv_lowering, **kw)
     norm = lambda: normalization(self.normalization, self.axis_name, dcgan_init=True)  # noqa: E731
 
-    features = self.width // 2
-    size = 4
-    while size != self.image_size:
-      features *= 2
-      size *= 2
+    features = self.width if self.constant_width else (self.width // 2) * (self.image_size // 4)
 
     x = z.reshape((z.shape[0], 1, 1, -1))
     # 1x1 -> 4x4 (PyTorch ConvTranspose2d(k=4, s=1, p=0)).
@@ -67,7 +70,7 @@ class DCGANGenerator(nn.Module):
     x = nn.relu(norm()(x, train))
     size = 4
     while size < self.image_size // 2:
-      features //= 2
+      features = self.width if self.constant_width else features // 2
       # PyTorch ConvTranspose2d(k=4, s=2, p=1) doubles the size.
       x = conv_t(features, strides=(2, 2), padding=((2, 2), (2, 2)), name=f"pyramid_{size}")(x)
       x = nn.relu(norm()(x, train))
