@@ -167,7 +167,7 @@ def _stages(record: RunRecord, wanted) -> list[int]:
 
 ARCH_TITLES = {"mlp_g": "MLP generator, DCGAN critic", "dcgan": "DCGAN generator and critic",
                "mlp": "MLP generator and critic",
-               "dcgan_nobn": "DCGAN generator without BatchNorm"}
+               "dcgan_nobn": "DCGAN generator without BatchNorm, same filters at every layer"}
 
 
 def _median(values: np.ndarray, size: int) -> np.ndarray:
