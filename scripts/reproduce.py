@@ -58,7 +58,11 @@ def main(argv):
     if toy_item:
       toy.FIGURES[name](config, _OUT.value, quick=_QUICK.value)
     else:
-      trained.FIGURES[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
+      try:
+        trained.FIGURES[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
+      except trained.RunInterrupted as e:  # stop here: later items would be interrupted too
+        print(f"stopped: {e}", file=sys.stderr)
+        return 1
     print(f"{name}: wrote {_OUT.value}/{name}.png and .json in {time.time() - start:.0f} s")
   return 0
 

@@ -61,6 +61,10 @@ class RunRecord:
 # ----------------------------------------------------------------------------- running
 
 
+class RunInterrupted(RuntimeError):
+  """A figure's training run stopped on a signal before its last step; no figure is drawn."""
+
+
 def prepared_run(fig, label: str, quick: bool):
   """Run `label` of figure config `fig`, with local data and the quick overrides applied."""
   run = copy.deepcopy(fig.runs[label])
@@ -113,7 +117,12 @@ def train_or_load(fig, label: str, workdir: str, quick: bool) -> RunRecord:
               any(m["step"] == config.num_steps for m in read_metrics(metrics_path)))
   print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
   if not finished:
-    train(config, directory)
+    result = train(config, directory)
+    if result["step"] < config.num_steps:  # a stop signal: the figure would show a partial run
+      raise RunInterrupted(
+          f"{fig.name}/{label} stopped at step {result['step']} of {config.num_steps} "
+          f"({result['stopped_by'] or 'a stop signal to another process'}); its checkpoint is "
+          f"saved, and running the same command again resumes it.")
   samples = {int(re.findall(r"(\d+)\.png$", p)[0]): p
              for p in glob.glob(os.path.join(directory, "samples", "samples_*.png"))}
   return RunRecord(label, config, directory, read_metrics(metrics_path), samples)
