@@ -21,7 +21,10 @@ the paper's settings (optimizers, n_critic, clipping, penalty, batch, architectu
 kept; widths and iteration counts are not (see docs/REPRODUCTION.md). The WGAN paper's
 LSUN bedrooms are replaced by MNIST at 32 px (`configs/wgan_lsun_bedrooms.py:ARCH,lsun` is
 the full-size config). Runs shared by several figures (Figs. 3-7 use eight) are trained once.
-`data_path` (scripts/reproduce.py --data_path) reads local files instead of TFDS.
+`data_path` (scripts/reproduce.py --data_path) reads local files instead of TFDS. The
+figure-level settings (`num_steps`, `eval_every`, `sample_every`, `conv_width`, ...) are
+followed by every run until a run's own value is set: `--set num_steps=3000` lengthens all
+runs, `--set runs.clip.num_steps=3000` one.
 """
 
 import ml_collections
@@ -39,6 +42,12 @@ _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=T
 _CIFAR10 = dict(source="tfds", name="cifar10", image_size=32, channels=3)
 
 
+def _follows(c: ml_collections.ConfigDict, key: str):
+  """A run setting that follows figure setting `key` (so `--set key=...` changes every run) until
+  the run's own value is set (`--set runs.NAME.key=...` changes that run only)."""
+  return c.get_ref(key).identity()
+
+
 def _scaled(run: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
   """`run` with dotted-key overrides (`"model.critic.width": 32`) and its data held on the device."""
   for key, value in overrides.items():
@@ -51,19 +60,20 @@ def _wgan_runs(archs, c) -> dict:
   """WGAN (weight clipping, RMSProp 5e-5) and GAN runs on MNIST for each generator/critic pair."""
   runs = {}
   for arch in archs:
-    overrides = {"num_steps": c.num_steps, "log_every": c.log_every,
-                 "sample_every": c.sample_every, "checkpoint_every": c.sample_every,
+    overrides = {"num_steps": _follows(c, "num_steps"), "log_every": _follows(c, "log_every"),
+                 "sample_every": _follows(c, "sample_every"),
+                 "checkpoint_every": _follows(c, "sample_every"),
                  # Sample quality at the end from the shipped MNIST classifier.
                  "eval.metrics": ("mnist",), "eval.num_samples": 2000}
     if arch in ("dcgan", "dcgan_nobn"):
-      overrides["model.generator.width"] = c.conv_width
+      overrides["model.generator.width"] = _follows(c, "conv_width")
     if arch != "mlp":
-      overrides["model.critic.width"] = c.conv_width
+      overrides["model.critic.width"] = _follows(c, "conv_width")
     wgan = _scaled(wgan_lsun_bedrooms.get_config(f"{arch},mnist"), overrides)
     gan = _scaled(gan_baseline.get_config(f"gan,{arch},mnist"), overrides)
     if arch == "mlp":  # Fig. 3 bottom: "substantially high learning rates (so training failed)"
-      wgan.optimizer.generator.learning_rate = c.mlp_learning_rate
-      wgan.optimizer.critic.learning_rate = c.mlp_learning_rate
+      wgan.optimizer.generator.learning_rate = _follows(c, "mlp_learning_rate")
+      wgan.optimizer.critic.learning_rate = _follows(c, "mlp_learning_rate")
     runs[f"wgan_{arch}"], runs[f"gan_{arch}"] = wgan, gan
   return runs
 
@@ -95,9 +105,11 @@ def get_config(name: str = "wgan_fig3"):
     c.runs = ml_collections.ConfigDict()
     for mode in ("clip", "penalty_rmsprop", "penalty_adam", "dcgan"):
       c.runs[mode] = _scaled(wgan_gp_cifar.get_config(mode), {
-          "model.generator.width": 32, "model.critic.width": 32, "num_steps": c.num_steps,
-          "log_every": 25, "sample_every": c.eval_every, "checkpoint_every": c.eval_every,
-          "eval.every": c.eval_every, "eval.metrics": (c.quality_metric,), "eval.num_samples": 250,
+          "model.generator.width": 32, "model.critic.width": 32,
+          "num_steps": _follows(c, "num_steps"), "log_every": 25,
+          "sample_every": _follows(c, "eval_every"), "checkpoint_every": _follows(c, "eval_every"),
+          "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
+          "eval.num_samples": 250,
           "eval.num_reference": 1000})
   elif name == "wgangp_fig5b":
     c.num_steps = 500
@@ -108,8 +120,8 @@ def get_config(name: str = "wgan_fig3"):
     c.quick.update(dict(num_steps=20, log_every=10))
     c.runs = ml_collections.ConfigDict()
     for label, mode in (("penalty", "wgan-gp"), ("clip", "wgan")):
-      c.runs[label] = _scaled(wgan_gp_mnist.get_config(mode), {"num_steps": c.num_steps,
-                                                               "eval.metrics": ()})
+      c.runs[label] = _scaled(wgan_gp_mnist.get_config(mode), {
+          "num_steps": _follows(c, "num_steps"), "eval.metrics": ()})
   elif name == "wgangp_table3":
     c.local_source = "image_folder"
     c.timed_steps = 2  # generator iterations timed per run after compilation

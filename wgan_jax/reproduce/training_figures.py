@@ -22,6 +22,7 @@ import time
 import jax
 import jax.numpy as jnp
 import matplotlib
+import ml_collections
 
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
@@ -66,8 +67,13 @@ class RunInterrupted(RuntimeError):
 
 
 def prepared_run(fig, label: str, quick: bool):
-  """Run `label` of figure config `fig`, with local data and the quick overrides applied."""
-  run = copy.deepcopy(fig.runs[label])
+  """Run `label` of figure config `fig`, with local data and the quick overrides applied.
+
+  The figure's own settings (`num_steps`, `eval_every`, ...) reach its runs as references, so a
+  `--set num_steps=...` changes every run; here they are resolved into plain values.
+  """
+  run = ml_collections.ConfigDict(fig.runs[label].to_dict())
+  run.lock()
   if fig.data_path:
     run.data.source, run.data.path = fig.local_source, fig.data_path
   if quick:
