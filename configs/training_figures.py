@@ -16,7 +16,7 @@ NAME is one of
                 parameter counts at full size, the step's measured rate at `timing_width`.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
-from the experiment configs in `configs/` and then scaled by `scale` to what a CPU finishes:
+from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
 the paper's settings (optimizers, n_critic, clipping, penalty, batch, architecture shape) are
 kept; widths and iteration counts are not (see docs/REPRODUCTION.md). The WGAN paper's
 LSUN bedrooms are replaced by MNIST at 32 px (`configs/wgan_lsun_bedrooms.py:ARCH,lsun` is
@@ -39,7 +39,6 @@ FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3")
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
-_CIFAR10 = dict(source="tfds", name="cifar10", image_size=32, channels=3)
 
 
 def _follows(c: ml_collections.ConfigDict, key: str):

@@ -141,13 +141,13 @@ def apply_settings(config: ml_collections.ConfigDict, settings: Sequence[str]) -
   """
   for setting in settings:
     key, sep, text = setting.partition("=")
+    if not sep:
+      raise ValueError(f"--set {setting}: expected KEY=VALUE")
     try:
       value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
       value = text  # a bare string such as `penalty`
     try:
-      if not sep:
-        raise ValueError("expected KEY=VALUE")
       set_dotted(config, key, value)
     except (KeyError, TypeError, ValueError) as e:
       raise ValueError(f"--set {setting}: {e.args[0] if e.args else e}") from None

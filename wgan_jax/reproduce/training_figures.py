@@ -32,10 +32,12 @@ import scipy.ndimage  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from wgan_jax import benchmark  # noqa: E402
-from wgan_jax.config import constraint_from_config  # noqa: E402
+from wgan_jax.config import constraint_from_config, optimizers_from_config  # noqa: E402
 from wgan_jax.data import pipeline, sources  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
-from wgan_jax.state import critic_variables  # noqa: E402
+from wgan_jax.models import create_models  # noqa: E402
+from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
+from wgan_jax.state import count_params, critic_variables, init_state  # noqa: E402
 from wgan_jax.step import generate, make_train_step, split_scores  # noqa: E402
 from wgan_jax.train import build_run, train  # noqa: E402
 
@@ -338,7 +340,7 @@ def _overfitting_curves(fig, label: str, quick: bool) -> dict:
                                                     train=False))[0]
     alpha = jax.random.uniform(a_key, (real.shape[0],) + (1,) * (real.ndim - 1))
     penalty, _ = constraint.penalty(score, real, fake, alpha)
-    return jnp.mean(score(real)) - jnp.mean(score(fake)) - penalty
+    return -(wasserstein_critic_loss(score(real), score(fake)) + penalty)
 
   state, dataset = run.state, jnp.asarray(train_x)
   measure_batch = min(fig.measure_batch, len(train_x), len(valid_x))
@@ -431,9 +433,6 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
 
 def build_run_shapes(config) -> tuple[int, int]:
   """Parameter counts of the generator and critic a config builds (no data read)."""
-  from wgan_jax.config import optimizers_from_config
-  from wgan_jax.models import create_models
-  from wgan_jax.state import count_params, init_state
   shape = benchmark.example_shape(config)
   generator, critic = create_models(config.model, shape, 10 if config.data.use_labels else 0)
   generator_tx, critic_tx = optimizers_from_config(config)
