@@ -86,6 +86,7 @@ def test_table3_counts_the_configured_models_and_times_the_step_at_the_timing_wi
   data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   (row,) = data["rows"]
   assert row["label"] == "acgan" and (row["config_width"], row["timed_width"]) == (8, 4)
+  assert row["timed_num_classes"] == 10  # the conditional step is timed, with labels
   # Parameters are counted at the config's own width (8 here), not the timing width.
   assert (row["generator_params"], row["critic_params"]) == figures.build_run_shapes(
       figures.prepared_run(c, "acgan", True))

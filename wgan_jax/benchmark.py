@@ -5,7 +5,7 @@
 caller can alternate it with a peer implementation and compare rates taken
 side by side. Real batches are random arrays of the config's example shape,
 made once and kept on the device: this measures the step, not the input
-pipeline.
+pipeline. Conditional (AC-GAN) configs get random labels with them.
 """
 
 from __future__ import annotations
@@ -45,6 +45,15 @@ def example_shape(config) -> tuple[int, ...]:
   return (data.image_size, data.image_size, data.channels)
 
 
+def example_num_classes(config) -> int:
+  """Classes of the config's conditional model: 0 unless `data.use_labels` (no data is read)."""
+  if not config.data.use_labels:
+    return 0
+  from wgan_jax.data.sources import declared_num_classes  # TensorFlow: conditional configs only
+
+  return declared_num_classes(config.data)
+
+
 def device_peak_flops(device, dtype: str = "float32") -> float | None:
   for name, peaks in DEVICE_PEAK_FLOPS.items():
     if name in device.device_kind:
@@ -74,6 +83,7 @@ class TimedStep:
   devices: int
   batch: int
   n_critic: int
+  num_classes: int  # > 0: the conditional (AC-GAN) step, timed with labels
 
 
 def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
@@ -91,7 +101,8 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
     raise ValueError(f"batch_size={config.batch_size} does not divide over {devices} devices.")
   shape = example_shape(config)
   axis = parallel.DEFAULT_AXIS if devices > 1 else None
-  generator, critic = create_models(config.model, shape, axis_name=axis)
+  num_classes = example_num_classes(config)
+  generator, critic = create_models(config.model, shape, num_classes, axis_name=axis)
   generator_tx, critic_tx = optimizers_from_config(config)
   state = init_state(generator, critic, generator_tx, critic_tx, jax.random.PRNGKey(config.seed),
                      jnp.zeros((1,) + shape))
@@ -101,12 +112,15 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
                          axis_name=axis, compute_dtype=config.model.compute_dtype)
   n_critic, batch = config.n_critic, config.batch_size
   rng = np.random.default_rng(0)
-  real = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
+  real: Any = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
+  if num_classes:
+    real = {"x": real, "label": rng.integers(0, num_classes, (n_critic, batch), dtype=np.int32)}
+  first_batch = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0]), real)
 
   # Per-generator-iteration FLOPs from the two halves (XLA counts a loop body once).
   flops = None
   if count_flops:
-    critic_flops = _flops(jax.jit(step.critic_update), state, jnp.asarray(real[0]),
+    critic_flops = _flops(jax.jit(step.critic_update), state, first_batch,
                           jax.random.PRNGKey(0))
     generator_flops = _flops(jax.jit(step.generator_update, static_argnums=2), state,
                              jax.random.PRNGKey(0), batch * config.generator_batch_multiple)
@@ -127,7 +141,7 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
       jax.block_until_ready(holder["state"])
   elif dispatch == "fused":
     fused = jax.jit(step, donate_argnums=0)
-    batches = jnp.asarray(real)
+    batches = jax.tree_util.tree_map(jnp.asarray, real)
     holder = {"state": state}
 
     def run(n: int) -> None:
@@ -137,7 +151,8 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
   else:
     critic_update = jax.jit(step.critic_update, donate_argnums=0)
     generator_update = jax.jit(step.generator_update, static_argnums=2, donate_argnums=0)
-    batches = [jnp.asarray(b) for b in real]
+    batches = [jax.tree_util.tree_map(lambda a, i=i: jnp.asarray(a[i]), real)
+               for i in range(n_critic)]
     holder = {"state": state, "key": jax.random.PRNGKey(1)}
 
     def run(n: int) -> None:
@@ -152,7 +167,7 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
   start = time.perf_counter()
   run(1)  # compiles
   compile_sec = time.perf_counter() - start
-  return TimedStep(run, compile_sec, flops, devices, batch, n_critic)
+  return TimedStep(run, compile_sec, flops, devices, batch, n_critic, num_classes)
 
 
 def time_rounds(run: Callable[[int], None], steps: int) -> float:

@@ -22,6 +22,7 @@ from wgan_jax.data._tf import tf
 from wgan_jax.data import toy
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+MNIST_CLASSES = 10
 
 
 class DataError(ValueError):
@@ -122,7 +123,8 @@ def mnist_idx_source(directory: str, split: str = "train") -> Source:
   labels = read_idx(_find_idx(directory_path, f"{prefix}-labels-idx1-ubyte"))
   if len(images) != len(labels):
     raise DataError(f"{directory}: {len(images)} images but {len(labels)} labels.")
-  return array_source(images[..., None], labels, 10, description=f"MNIST IDX files in {directory}")
+  return array_source(images[..., None], labels, MNIST_CLASSES,
+                      description=f"MNIST IDX files in {directory}")
 
 
 # ----------------------------------------------------------------------------- npz
@@ -244,6 +246,31 @@ def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> 
     num_examples = -1
   return Source(dataset.map(pick), decode, num_examples, num_classes,
                 description=f"TFDS {name}:{split}")
+
+
+def declared_num_classes(data_config: Mapping[str, Any]) -> int:
+  """The class count a conditional model is built for, known without reading examples.
+
+  0 unless `use_labels`. TFDS names answer from the builder's metadata (no data needed), so
+  benchmarks and parameter counts of conditional configs work on a machine without the data.
+  """
+  if not data_config.get("use_labels"):
+    return 0
+  kind = data_config["source"]
+  if kind == "tfds":
+    import tensorflow_datasets as tfds
+
+    name = data_config["name"]
+    try:
+      features = tfds.builder(name, data_dir=data_config.get("tfds_data_dir") or None).info.features
+    except tfds.core.registered.DatasetNotFoundError as error:
+      raise DataError(f"Unknown TFDS data set {name!r}: {error}") from None
+    return int(features["label"].num_classes) if "label" in features else 0
+  if kind == "mnist_idx":
+    return MNIST_CLASSES
+  if kind == "image_folder":
+    return len(list_images(data_config["path"])[2])
+  return make_source(data_config, seed=0).num_classes
 
 
 def make_source(data_config: Mapping[str, Any], seed: int) -> Source:

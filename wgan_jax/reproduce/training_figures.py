@@ -407,7 +407,7 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
     rows.append({"label": label, "generator_params": generator, "critic_params": critic,
                  "batch_size": config.batch_size, "n_critic": config.n_critic,
                  "num_steps": config.num_steps, "config_width": config.model.critic.width,
-                 "timed_width": width,
+                 "timed_width": width, "timed_num_classes": timed.num_classes,
                  "compile_and_first_iteration_sec": timed.compile_sec,
                  "flops_per_iteration": timed.flops_per_gen_iter, "gen_iters_per_sec": rate,
                  "projected_hours": config.num_steps / rate / 3600,
@@ -434,7 +434,7 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
 def build_run_shapes(config) -> tuple[int, int]:
   """Parameter counts of the generator and critic a config builds (no data read)."""
   shape = benchmark.example_shape(config)
-  generator, critic = create_models(config.model, shape, 10 if config.data.use_labels else 0)
+  generator, critic = create_models(config.model, shape, benchmark.example_num_classes(config))
   generator_tx, critic_tx = optimizers_from_config(config)
   state = jax.eval_shape(lambda: init_state(generator, critic, generator_tx, critic_tx,
                                             jax.random.PRNGKey(0), jnp.zeros((1,) + shape)))
