@@ -13,6 +13,9 @@ CASES = [
     (Conv, nn.Conv, dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))),  # DCGAN_D
     (Conv, nn.Conv, dict(kernel_size=(5, 5), strides=(2, 2), padding="SAME")),  # gan_cifar
     (Conv, nn.Conv, dict(kernel_size=(3, 3), strides=(2, 2), padding="VALID")),
+    (Conv, nn.Conv, dict(kernel_size=(3, 3), padding="SAME")),  # the ResNet's stride-1 layers
+    (Conv, nn.Conv, dict(kernel_size=(1, 1), padding="SAME")),  # its shortcuts
+    (Conv, nn.Conv, dict(kernel_size=(4, 4), padding=((0, 0), (0, 0)))),  # DCGAN_D's last layer
     (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(4, 4), strides=(2, 2),
                                            padding=((2, 2), (2, 2)))),  # DCGAN_G
     (ConvTranspose, nn.ConvTranspose, dict(kernel_size=(5, 5), strides=(2, 2), padding="SAME")),
@@ -56,7 +59,8 @@ def test_auto_lowering_and_bad_names():
     resolve_lowering("fast")
 
 
-@pytest.mark.parametrize("kind, shape", [("dcgan", (32, 32, 3)), ("gp_dcgan", (28, 28, 1))])
+@pytest.mark.parametrize("kind, shape", [("dcgan", (32, 32, 3)), ("gp_dcgan", (28, 28, 1)),
+                                         ("resnet", (32, 32, 3))])
 def test_models_agree_across_lowerings_including_the_penalty_gradient(kind, shape):
   outputs = {}
   for lowering in ("xla", "patches"):

@@ -114,15 +114,19 @@ def upsample_nearest(x: jax.Array) -> jax.Array:
 
 # ----------------------------------------------------------------------------- convolutions
 #
-# XLA's CPU backend differentiates strided and transposed convolutions into
-# input-dilated convolutions that it runs through a slow generic loop (20-50x
-# slower than PyTorch on the WGAN-GP `gan_cifar` step). The 'patches' lowering
-# computes the same function from strided slices and one matrix multiply
-# (strided convolutions), and transposed convolutions per output phase
-# ("sub-pixel": each phase a stride-1 convolution written as shifted slices and
-# one matrix multiply; or, for narrow outputs, from the input side), all of
-# whose gradients XLA's CPU backend handles well. Parameters are those of `nn.Conv` / `nn.ConvTranspose`, so a
-# checkpoint trained with one lowering loads with the other.
+# Two XLA CPU slow paths make convolutions the bottleneck of a GAN step on CPU:
+# the gradients of strided and transposed convolutions become input-dilated
+# convolutions run by a slow generic loop (20-50x slower than PyTorch on the
+# WGAN-GP `gan_cifar` step), and inside a while loop -- the fused step's critic
+# loop -- even stride-1 convolutions' gradients leave the fast path
+# (jax-ml/jax#12868; measured here 48x slower for the kernel gradient of a 3x3
+# convolution, 27x for the whole CIFAR-10 ResNet step). The 'patches'
+# lowering computes every convolution from shifted (strided) slices and one
+# matrix multiply, and transposed convolutions per output phase ("sub-pixel":
+# each phase a stride-1 convolution written the same way; or, for narrow
+# outputs, from the input side), all of whose gradients XLA's CPU backend runs
+# well, in loops too. Parameters are those of `nn.Conv` / `nn.ConvTranspose`,
+# so a checkpoint trained with one lowering loads with the other.
 
 CONV_LOWERINGS = ("auto", "xla", "patches")
 _NHWC = ("NHWC", "HWIO", "NHWC")
@@ -277,7 +281,7 @@ class _ConvLayer(nn.Module):
       pads = self._string_padding(x, kernel_size, strides)
     else:
       pads = tuple(tuple(p) for p in self.padding)
-    patches = resolve_lowering(self.lowering) == "patches" and strides != (1, 1)
+    patches = resolve_lowering(self.lowering) == "patches"
     y = self._convolve(x, kernel, strides, pads, patches)
     if self.use_bias:
       y = y + self.param("bias", self.bias_init, (self.features,)).astype(y.dtype)

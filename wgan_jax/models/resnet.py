@@ -12,7 +12,8 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from wgan_jax.models.layers import ConditionalBatchNorm, mean_pool, normalization, upsample_nearest
+from wgan_jax.models.layers import (ConditionalBatchNorm, Conv, mean_pool, normalization,
+                                    upsample_nearest)
 
 
 class _GeneratorNorm(nn.Module):
@@ -29,8 +30,8 @@ class _GeneratorNorm(nn.Module):
     return normalization(self.normalization, self.axis_name)(x, train)
 
 
-def _conv(features: int, kernel: int, name: str) -> nn.Conv:
-  return nn.Conv(features, (kernel, kernel), padding="SAME", name=name)
+def _conv(features: int, kernel: int, lowering: str, name: str) -> Conv:
+  return Conv(features, (kernel, kernel), padding="SAME", lowering=lowering, name=name)
 
 
 class UpBlock(nn.Module):
@@ -40,15 +41,17 @@ class UpBlock(nn.Module):
   normalization: str = "batch"
   num_classes: int = 0
   axis_name: str | None = None
+  conv_lowering: str = "auto"
 
   @nn.compact
   def __call__(self, x, labels, train: bool = True):
     norm = lambda: _GeneratorNorm(self.normalization, self.num_classes, self.axis_name)  # noqa: E731
-    shortcut = _conv(self.features, 1, "shortcut")(upsample_nearest(x))
+    lowering = self.conv_lowering
+    shortcut = _conv(self.features, 1, lowering, "shortcut")(upsample_nearest(x))
     h = nn.relu(norm()(x, labels, train))
-    h = _conv(self.features, 3, "conv_1")(upsample_nearest(h))
+    h = _conv(self.features, 3, lowering, "conv_1")(upsample_nearest(h))
     h = nn.relu(norm()(h, labels, train))
-    h = _conv(self.features, 3, "conv_2")(h)
+    h = _conv(self.features, 3, lowering, "conv_2")(h)
     return shortcut + h
 
 
@@ -58,20 +61,21 @@ class CriticBlock(nn.Module):
   features: int
   downsample: bool = False
   normalization: str = "none"
+  conv_lowering: str = "auto"
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    in_features = x.shape[-1]
+    in_features, lowering = x.shape[-1], self.conv_lowering
     if self.downsample:
-      shortcut = mean_pool(_conv(self.features, 1, "shortcut")(x))
+      shortcut = mean_pool(_conv(self.features, 1, lowering, "shortcut")(x))
     elif in_features != self.features:
-      shortcut = _conv(self.features, 1, "shortcut")(x)
+      shortcut = _conv(self.features, 1, lowering, "shortcut")(x)
     else:
       shortcut = x
     h = nn.relu(normalization(self.normalization)(x, train))
-    h = _conv(in_features if self.downsample else self.features, 3, "conv_1")(h)
+    h = _conv(in_features if self.downsample else self.features, 3, lowering, "conv_1")(h)
     h = nn.relu(normalization(self.normalization)(h, train))
-    h = _conv(self.features, 3, "conv_2")(h)
+    h = _conv(self.features, 3, lowering, "conv_2")(h)
     if self.downsample:
       h = mean_pool(h)
     return shortcut + h
@@ -81,12 +85,14 @@ class FirstCriticBlock(nn.Module):
   """The critic's first block (`OptimizedResBlockDisc1`): no pre-activation on the image."""
 
   features: int
+  conv_lowering: str = "auto"
 
   @nn.compact
   def __call__(self, x):
-    shortcut = _conv(self.features, 1, "shortcut")(mean_pool(x))
-    h = nn.relu(_conv(self.features, 3, "conv_1")(x))
-    h = mean_pool(_conv(self.features, 3, "conv_2")(h))
+    lowering = self.conv_lowering
+    shortcut = _conv(self.features, 1, lowering, "shortcut")(mean_pool(x))
+    h = nn.relu(_conv(self.features, 3, lowering, "conv_1")(x))
+    h = mean_pool(_conv(self.features, 3, lowering, "conv_2")(h))
     return shortcut + h
 
 
@@ -99,6 +105,7 @@ class ResNetGenerator(nn.Module):
   num_classes: int = 0  # > 0: class-conditional BatchNorm
   normalization: str = "batch"
   axis_name: str | None = None
+  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -107,10 +114,10 @@ class ResNetGenerator(nn.Module):
     x = nn.Dense(4 * 4 * self.width, name="project")(z).reshape((z.shape[0], 4, 4, self.width))
     for i in range(3):
       x = UpBlock(self.width, self.normalization, self.num_classes, self.axis_name,
-                  name=f"block_{i + 1}")(x, labels, train)
+                  self.conv_lowering, name=f"block_{i + 1}")(x, labels, train)
     # The official code's output normalization is unconditional.
     x = nn.relu(normalization(self.normalization, self.axis_name)(x, train))
-    return jnp.tanh(_conv(self.channels, 3, "output")(x))
+    return jnp.tanh(_conv(self.channels, 3, self.conv_lowering, "output")(x))
 
 
 class ResNetCritic(nn.Module):
@@ -122,14 +129,17 @@ class ResNetCritic(nn.Module):
   width: int = 128  # DIM_D
   num_classes: int = 0
   normalization: str = "none"
+  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    x = FirstCriticBlock(self.width, name="block_1")(x)
-    x = CriticBlock(self.width, downsample=True, normalization=self.normalization,
-                    name="block_2")(x, train)
-    x = CriticBlock(self.width, normalization=self.normalization, name="block_3")(x, train)
-    x = CriticBlock(self.width, normalization=self.normalization, name="block_4")(x, train)
+    block = lambda name, **kw: CriticBlock(  # noqa: E731
+        self.width, normalization=self.normalization, conv_lowering=self.conv_lowering,
+        name=name, **kw)
+    x = FirstCriticBlock(self.width, self.conv_lowering, name="block_1")(x)
+    x = block("block_2", downsample=True)(x, train)
+    x = block("block_3")(x, train)
+    x = block("block_4")(x, train)
     features = jnp.mean(nn.relu(x), axis=(1, 2))
     score = nn.Dense(1, name="output")(features)[:, 0]
     if self.num_classes > 0:
