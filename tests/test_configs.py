@@ -77,10 +77,11 @@ def test_command_line_settings_change_one_key_and_name_bad_ones():
   assert (c.runs.acgan.model.critic.width, c.timing_width) == (16, 64)
   # A figure-level setting reaches every run built from it.
   fig3 = training_figures.get_config("wgangp_fig3")
-  apply_settings(fig3, ["num_steps=3000", "eval_every=500", "runs.clip.eval.every=100"])
+  apply_settings(fig3, ["num_steps=1000", "eval_every=200", "fid_samples=300",
+                        "runs.clip.eval.every=100"])
   for label, run in fig3.runs.items():  # ... and a run's own setting changes that run only
-    assert (run.num_steps, run.eval.every, run.sample_every) == (
-        3000, 100 if label == "clip" else 500, 500)
+    assert (run.num_steps, run.eval.every, run.sample_every, run.eval.num_samples) == (
+        1000, 100 if label == "clip" else 200, 200, 300)
   for bad, message in (("runs.acgan.model.criticc.width=16", "'criticc'"),
                        ("timing_widht=64", "timing_width"),  # the valid keys are listed
                        ("timing_width", "KEY=VALUE"),
