@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
+from wgan_jax import benchmark
 from wgan_jax.config import (apply_settings, constraint_from_config, critic_iterations,
                              optimizers_from_config)
 from wgan_jax.lipschitz import check_critic_compatible
@@ -58,7 +59,7 @@ def _check_builds(config):
   else:
     channels = data.channels or (1 if "mnist" in data.name else 3)
     shape = (data.image_size, data.image_size, channels)
-  num_classes = 10 if data.use_labels else 0
+  num_classes = benchmark.example_num_classes(config)  # from TFDS metadata: no data read
   # Build at full width but only trace shapes (no parameters are allocated).
   generator, critic = create_models(config.model, shape, num_classes)
   generator_tx, critic_tx = optimizers_from_config(config)

@@ -108,7 +108,8 @@ def test_read_metrics_sums_training_time_over_resumptions(tmp_path):
 
 def test_a_run_stopped_by_a_signal_stops_the_figure(digits, tmp_path, monkeypatch):
   c = _tiny("wgan_fig3", digits, keep=("wgan_mlp",), mlp=16)
-  monkeypatch.setattr(figures, "train", lambda config, workdir: {"step": 2, "stopped_by": "SIGTERM"})
+  monkeypatch.setattr(figures, "train",
+                      lambda config, workdir: {"step": 2, "stopped_by": "SIGTERM"})
   with pytest.raises(figures.RunInterrupted, match="stopped at step 2 of 4 .SIGTERM.*resumes"):
     figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgan_fig3.png").exists()

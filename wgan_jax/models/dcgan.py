@@ -34,7 +34,7 @@ def _check_power_of_two_size(image_size: int) -> None:
 
 
 class DCGANGenerator(nn.Module):
-  """The WGAN paper's DCGAN generator (official `DCGAN_G`, or `DCGAN_G_nobn` with normalization='none').
+  """The WGAN paper's DCGAN generator (official `DCGAN_G`; `DCGAN_G_nobn` with normalization='none').
 
   The pyramid halves the filters per layer from `width/2 * image_size/4` down to
   `width`; `constant_width=True` uses `width` filters at every layer instead.
