@@ -259,6 +259,9 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       if logits is not None and labels is not None:
         classification = acgan_loss(logits, labels)
         metrics["generator_acgan_loss"] = classification
+        # How often the critic's classifier names each fake's conditioning class: whether the
+        # generator follows its labels (no CIFAR-10 classifier is available offline).
+        metrics["generator_acgan_accuracy"] = jnp.mean(jnp.argmax(logits, -1) == labels)
         loss = loss + acgan_scale_generator * classification
       return loss, (stats, metrics)
 
