@@ -3,7 +3,8 @@
     w1     exact earth mover's distance to real samples (low-dimensional data),
            with the real-vs-real value at the same sample size beside it
     modes  modes covered and share of high-quality samples (8 / 25 Gaussians)
-    fid    Frechet Inception distance to the real data (FID Inception-v3)
+    fid    Frechet Inception distance to the real data (FID Inception-v3), with the FID of
+           as many held-out real images beside it (the floor at this sample size)
     kid    kernel Inception distance (unbiased MMD^2, cubic kernel)
     is     Inception score (needs weights with the 1008-way output layer)
     mnist  Frechet distance and class entropy from the shipped MNIST classifier
@@ -75,23 +76,42 @@ class Evaluator:
                          "pool3 features. Use 'fid' or 'kid', or convert weights that have it.")
     self._source, self._seed = source, seed
     self._num_reference = int(eval_config.get("num_reference", 10_000))
-    self._reference_features = None
+    self._num_samples = num
+    self._reference_features = self._real_fid = None
     if "mnist" in self.metrics:
       from wgan_jax.metrics.mnist import MNISTScorer
       self.mnist = MNISTScorer()
 
+  def _real_images(self, start: int, count: int) -> np.ndarray:
+    """Real images `start` to `start + count` of a fixed shuffle of the data, in data order."""
+    arrays, pixels = pipeline.load_resident(self._source, self.data_config)
+    x = arrays["x"]
+    x = x if pixels else to_uint8(x)
+    order = np.random.default_rng(self._seed).permutation(len(x))[start:start + count]
+    return x[np.sort(order)]
+
   def reference_features(self) -> np.ndarray:
     """Inception features of up to `num_reference` real images, computed once and cached."""
     if self._reference_features is None:
-      def images():
-        arrays, pixels = pipeline.load_resident(self._source, self.data_config)
-        x = arrays["x"]
-        x = x if pixels else to_uint8(x)
-        order = np.random.default_rng(self._seed).permutation(len(x))[:self._num_reference]
-        return x[np.sort(order)]
       name = _reference_name(self.data_config, self._num_reference)
-      self._reference_features = self.inception.cached_features(name, images)
+      self._reference_features = self.inception.cached_features(
+          name, lambda: self._real_images(0, self._num_reference))
     return self._reference_features
+
+  def real_fid(self) -> float | None:
+    """FID of `num_samples` real images outside the reference set: the value a perfect
+    generator would get at these sample sizes (FID is biased upwards at small sizes).
+    None when the data has too few images to hold that many out."""
+    if self._real_fid is None:
+      from wgan_jax.metrics.fid import frechet_distance, gaussian_stats
+      name = (f"{_reference_name(self.data_config, self._num_reference)}"
+              f"-heldout{self._num_samples}")
+      held_out = self.inception.cached_features(
+          name, lambda: self._real_images(self._num_reference, self._num_samples))
+      self._real_fid = (frechet_distance(*gaussian_stats(held_out),
+                                         *gaussian_stats(self.reference_features()))
+                        if len(held_out) == self._num_samples else float("nan"))
+    return None if np.isnan(self._real_fid) else self._real_fid
 
   def __call__(self, fake: np.ndarray) -> dict[str, float]:
     results: dict[str, float] = {}
@@ -113,6 +133,8 @@ class Evaluator:
       if "fid" in self.metrics:
         results["fid"] = frechet_distance(*gaussian_stats(features),
                                           *gaussian_stats(self.reference_features()))
+        if self.real_fid() is not None:
+          results["fid_real_vs_real"] = self.real_fid()
       if "kid" in self.metrics:
         results["kid"], results["kid_std"] = kernel_inception_distance(
             features, self.reference_features())

@@ -61,6 +61,8 @@ class InceptionFeatures:
       features.append(np.asarray(f, np.float64)[:n])
       if l is not None:
         logits.append(np.asarray(l, np.float64)[:n])
+    if not features:  # no images: empty arrays, so callers can count them
+      return np.zeros((0, FEATURE_DIM)), (np.zeros((0, 1008)) if self.has_logits else None)
     return np.concatenate(features), (np.concatenate(logits) if logits else None)
 
   def __call__(self, images, progress: bool = False) -> np.ndarray:
