@@ -13,7 +13,8 @@ NAME is one of
   wgangp_fig5b  WGAN-GP Fig. 5b: the negative critic loss on the training set against a
                 validation set, training on 1,000 MNIST digits, penalty and clipping;
   wgangp_table3 WGAN-GP Table 3: the CIFAR-10 ResNet, unsupervised and AC-GAN conditional:
-                parameter counts at full size, the step's measured rate at `timing_width`.
+                parameter counts at full size, the step's measured rate at `timing_width`,
+                and FID of both trained at `trained_width` for `num_steps` iterations.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -130,8 +131,24 @@ def get_config(name: str = "wgan_fig3"):
     c.quick.timing_width = 8
     c.published_inception_score = ml_collections.ConfigDict(dict(unsupervised=7.86,
                                                                  acgan=8.42))
+    # The scaled runs trained and FID-scored here: the paper's step at DIM = `trained_width`,
+    # `num_steps` iterations with the learning rates decayed to 0 over them (paper: 128, 100k).
+    c.train_scaled = True  # False: only count the parameters and time the step
+    c.trained_width = 32
+    c.num_steps, c.eval_every, c.checkpoint_every = 1000, 250, 250
+    c.quality_metric = "fid"  # the logged metric reported (no Inception-score weights offline)
+    c.fid_samples = 500  # generated images per FID, against 1,000 training images
     c.runs = ml_collections.ConfigDict()
     for label, arg in (("unsupervised", ""), ("acgan", "acgan")):
-      c.runs[label] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {})
+      c.runs[label] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {})  # as published
+      c.runs[f"{label}_scaled"] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {
+          "model.generator.width": _follows(c, "trained_width"),
+          "model.critic.width": _follows(c, "trained_width"),
+          "num_steps": _follows(c, "num_steps"),
+          "optimizer.linear_decay_steps": _follows(c, "num_steps"), "log_every": 25,
+          "sample_every": _follows(c, "eval_every"),
+          "checkpoint_every": _follows(c, "checkpoint_every"),
+          "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
+          "eval.num_samples": _follows(c, "fid_samples"), "eval.num_reference": 1000})
   c.lock()
   return c

@@ -83,6 +83,14 @@ def test_command_line_settings_change_one_key_and_name_bad_ones():
   for label, run in fig3.runs.items():  # ... and a run's own setting changes that run only
     assert (run.num_steps, run.eval.every, run.sample_every, run.eval.num_samples) == (
         1000, 100 if label == "clip" else 200, 200, 300)
+  # Table 3's scaled runs follow its width and length; the learning rates decay over that length.
+  apply_settings(c, ["trained_width=64", "num_steps=2000"])
+  for label in ("unsupervised_scaled", "acgan_scaled"):
+    run = c.runs[label]
+    assert (run.model.generator.width, run.model.critic.width) == (64, 64)
+    assert run.num_steps == run.optimizer.linear_decay_steps == 2000
+  published = c.runs.unsupervised
+  assert published.num_steps == published.optimizer.linear_decay_steps == 100_000
   for bad, message in (("runs.acgan.model.criticc.width=16", "'criticc'"),
                        ("timing_widht=64", "timing_width"),  # the valid keys are listed
                        ("timing_width", "KEY=VALUE"),

@@ -83,7 +83,9 @@ def test_overfitting_curves_measure_both_sets(digits, tmp_path):
 def test_table3_counts_the_configured_models_and_times_the_step_at_the_timing_width(tmp_path):
   c = _tiny("wgangp_table3", "", image_size=32, keep=("acgan",))
   c.quick.timing_width = 4
+  c.train_scaled = False
   data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert data["trained"] == []
   (row,) = data["rows"]
   assert row["label"] == "acgan" and (row["config_width"], row["timed_width"]) == (8, 4)
   assert row["timed_num_classes"] == 10  # the conditional step is timed, with labels
@@ -92,6 +94,21 @@ def test_table3_counts_the_configured_models_and_times_the_step_at_the_timing_wi
       figures.prepared_run(c, "acgan", True))
   assert row["gen_iters_per_sec"] > 0 and row["projected_hours"] > 0
   assert row["published_inception_score"] == 8.42
+  assert (tmp_path / "wgangp_table3.png").stat().st_size > 0
+
+
+def test_table3_trains_the_scaled_conditional_run_and_scores_it(digits, tmp_path):
+  c = _tiny("wgangp_table3", digits, image_size=32, keep=("acgan", "acgan_scaled"))
+  c.quick.timing_width = 4
+  run = c.runs.acgan_scaled
+  c.quality_metric = "mnist_frechet"  # FID needs the Inception weights, absent in CI
+  run.eval.metrics = ("mnist",)
+  data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  (trained,) = data["trained"]
+  assert trained["label"] == "acgan" and trained["num_steps"] == 4
+  assert 0.0 <= trained["generator_acgan_accuracy"] <= 1.0
+  assert trained["final_samples"] == 4
+  assert trained["steps"] == [2, 4] and all(np.isfinite(trained["mnist_frechet"]))
   assert (tmp_path / "wgangp_table3.png").stat().st_size > 0
 
 

@@ -34,6 +34,7 @@ from tqdm import tqdm  # noqa: E402
 from wgan_jax import benchmark  # noqa: E402
 from wgan_jax.config import constraint_from_config, optimizers_from_config  # noqa: E402
 from wgan_jax.data import pipeline, sources  # noqa: E402
+from wgan_jax.evaluation import Evaluator  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
 from wgan_jax.models import create_models  # noqa: E402
 from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
@@ -180,6 +181,18 @@ def _stages(record: RunRecord, wanted) -> list[int]:
   return have[:: max(1, len(have) // 4)][-4:] if have else []
 
 
+def _real_fid(record: RunRecord) -> float | None:
+  """The FID held-out real images get against the run's reference set (its logged value, or
+  computed here for runs made before the trainer logged it)."""
+  logged = [m["fid_real_vs_real"] for m in record.metrics if "fid_real_vs_real" in m]
+  if logged:
+    return logged[-1]
+  config = record.config
+  source = sources.make_source(config.data, config.seed)
+  return Evaluator(config.eval, config.data, source, benchmark.example_shape(config),
+                   config.seed).real_fid()
+
+
 # ----------------------------------------------------------------------------- WGAN Figs. 3-7
 
 ARCH_TITLES = {"mlp_g": "MLP generator, DCGAN critic", "dcgan": "DCGAN generator and critic",
@@ -297,8 +310,13 @@ def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> di
     data["runs"].append({**_run_summary(record), "steps": steps, "train_sec": seconds,
                          fig.quality_metric: fids, "eval_samples": record.config.eval.num_samples,
                          "eval_reference": record.config.eval.num_reference})
+  floor = _real_fid(records[0]) if fig.quality_metric == "fid" and records else None
+  data["fid_real_vs_real"] = floor
   for ax, xlabel in ((by_iteration, "generator iterations"),
                      (by_time, "training wall-clock (s, this machine)")):
+    if floor is not None:  # every run has the same data and evaluation sizes
+      ax.axhline(floor, color="0.4", ls="--",
+                 label=f"{records[0].config.eval.num_samples} held-out real images")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{metric} ({records[0].config.eval.num_samples} samples; lower is better)")
     ax.legend(fontsize=8)
@@ -383,52 +401,122 @@ def make_wgangp_fig5b(fig, out_dir: str, workdir: str, quick: bool = False) -> d
 # ----------------------------------------------------------------------------- WGAN-GP Table 3
 
 
-def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
-  """WGAN-GP Table 3: the ResNet configs' size, and their step's speed measured here.
+TABLE3_TITLES = {"unsupervised": "unsupervised", "acgan": "AC-GAN conditional"}
 
-  Parameter counts are of the configs as they are (the paper's DIM = 128); the step is timed
-  with both widths set to `fig.timing_width`, everything else unchanged.
-  """
-  del workdir
-  start = time.time()
+
+def _timed_row(fig, label: str, quick: bool) -> dict:
+  """Parameter counts of run `label` as configured, and its step's rate at the timing width."""
   width = fig.quick.timing_width if quick else fig.timing_width
-  rows = []
-  for label in _present(fig, ("unsupervised", "acgan")):
-    config = prepared_run(fig, label, quick)
-    generator, critic = build_run_shapes(config)
-    timed_config = copy.deepcopy(config)
-    timed_config.model.generator.width = timed_config.model.critic.width = width
-    print(f"{fig.name}/{label}: compiling the step at DIM = {width}", flush=True)
-    timed = benchmark.build_jax_step(timed_config, count_flops=not quick)
-    steps = 1 if quick else fig.timed_steps
-    print(f"{fig.name}/{label}: compiled and ran one iteration in {timed.compile_sec:.0f} s; "
-          f"timing {steps} more", flush=True)
-    rate = benchmark.time_rounds(timed.run, steps)
-    rows.append({"label": label, "generator_params": generator, "critic_params": critic,
-                 "batch_size": config.batch_size, "n_critic": config.n_critic,
-                 "num_steps": config.num_steps, "config_width": config.model.critic.width,
-                 "timed_width": width, "timed_num_classes": timed.num_classes,
-                 "compile_and_first_iteration_sec": timed.compile_sec,
-                 "flops_per_iteration": timed.flops_per_gen_iter, "gen_iters_per_sec": rate,
-                 "projected_hours": config.num_steps / rate / 3600,
-                 "published_inception_score": fig.published_inception_score[label]})
-  figure, ax = plt.subplots(figsize=(10, 1.8))
-  ax.axis("off")
-  table = ax.table(cellText=[[r["label"], f"{r['generator_params'] / 1e6:.2f} M",
-                              f"{r['critic_params'] / 1e6:.2f} M", f"{r['gen_iters_per_sec']:.3g}",
-                              f"{r['projected_hours']:,.0f} h", f"{r['published_inception_score']}"]
-                             for r in rows],
-                   colLabels=["CIFAR-10 ResNet", f"G params (DIM {rows[0]['config_width']})",
-                              f"D params (DIM {rows[0]['config_width']})",
-                              f"gen. it/s here (DIM {width})",
-                              f"{rows[0]['num_steps']:,} its here (DIM {width})", "published IS"],
-                   loc="center")
-  table.scale(1, 1.4)
-  ax.set_title(f"measured on {_machine()}", fontsize=8)
+  config = prepared_run(fig, label, quick)
+  generator, critic = build_run_shapes(config)
+  timed_config = copy.deepcopy(config)
+  timed_config.model.generator.width = timed_config.model.critic.width = width
+  print(f"{fig.name}/{label}: compiling the step at DIM = {width}", flush=True)
+  timed = benchmark.build_jax_step(timed_config, count_flops=not quick)
+  steps = 1 if quick else fig.timed_steps
+  print(f"{fig.name}/{label}: compiled and ran one iteration in {timed.compile_sec:.0f} s; "
+        f"timing {steps} more", flush=True)
+  rate = benchmark.time_rounds(timed.run, steps)
+  return {"label": label, "generator_params": generator, "critic_params": critic,
+          "batch_size": config.batch_size, "n_critic": config.n_critic,
+          "num_steps": config.num_steps, "config_width": config.model.critic.width,
+          "timed_width": width, "timed_num_classes": timed.num_classes,
+          "compile_and_first_iteration_sec": timed.compile_sec,
+          "flops_per_iteration": timed.flops_per_gen_iter, "gen_iters_per_sec": rate,
+          "projected_hours": config.num_steps / rate / 3600,
+          "published_inception_score": fig.published_inception_score[label]}
+
+
+def _trained_summary(record: RunRecord, metric: str) -> dict:
+  """A scaled run's quality curve and, for AC-GAN, how well its critic classifies real and fake:
+  the logged training-batch accuracies averaged over the run's last quarter (one batch is noisy)."""
+  rows = [m for m in record.metrics if metric in m]
+  last_quarter = [m for m in record.metrics if m["step"] > 0.75 * record.config.num_steps]
+  accuracies = {key: float(np.mean([m[key] for m in last_quarter if key in m]))
+                for key in ("critic_acgan_accuracy", "generator_acgan_accuracy")
+                if any(key in m for m in last_quarter)}
+  floor = {"fid_real_vs_real": _real_fid(record)} if metric == "fid" and rows else {}
+  return {**_run_summary(record), "width": record.config.model.critic.width, **floor,
+          "steps": [m["step"] for m in rows], "train_sec": [m["train_sec"] for m in rows],
+          metric: [m[metric] for m in rows], "eval_samples": record.config.eval.num_samples,
+          "eval_reference": record.config.eval.num_reference,
+          "final_samples": max(record.samples) if record.samples else None, **accuracies}
+
+
+def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN-GP Table 3: the ResNet configs' size and step speed, and FID of scaled-down runs.
+
+  Parameter counts are of the configs as published (DIM = 128); the step is timed with both
+  widths set to `fig.timing_width`, everything else unchanged. With `fig.train_scaled`, the
+  `*_scaled` runs (DIM = `fig.trained_width`, `fig.num_steps` iterations) are trained here and
+  scored with FID, since the Inception score's weights are not available offline.
+  """
+  start = time.time()
+  rows = [_timed_row(fig, label, quick) for label in _present(fig, TABLE3_TITLES)]
+  records = {}
+  if fig.train_scaled:
+    records = {label: train_or_load(fig, f"{label}_scaled", workdir, quick)
+               for label in _present(fig, TABLE3_TITLES) if f"{label}_scaled" in fig.runs}
+  trained = [_trained_summary(record, fig.quality_metric) | {"label": label}
+             for label, record in records.items()]
+  figure = plt.figure(figsize=(12, 8.5 if trained else 1.8))
+  outer = figure.add_gridspec(2 if trained else 1, 1, height_ratios=(1, 4) if trained else (1,),
+                              hspace=0.15)
+  _table3_table(figure.add_subplot(outer[0]), rows, trained, fig.quality_metric)
+  if trained:
+    panels = outer[1].subgridspec(1, 1 + len(trained), wspace=0.15,
+                                  width_ratios=(1.2,) + (1,) * len(trained))
+    _table3_curves(figure.add_subplot(panels[0, 0]), trained, fig.quality_metric)
+    for i, t in enumerate(trained):
+      accuracy = (f"\nits critic names the class of {t['critic_acgan_accuracy']:.0%} of real "
+                  f"and {t['generator_acgan_accuracy']:.0%} of fake images\n(one class per column)"
+                  if "generator_acgan_accuracy" in t else "")
+      _show_grid(figure.add_subplot(panels[0, 1 + i]),
+                 records[t["label"]].samples.get(t["final_samples"]),
+                 f"{TABLE3_TITLES[t['label']]}, iteration {t['final_samples']}{accuracy}")
   data = _header(fig, quick, start)
-  data["rows"] = rows
+  data.update(rows=rows, quality_metric=fig.quality_metric, trained=trained)
   save_figure(out_dir, fig.name, figure, data)
   return data
+
+
+def _table3_table(ax, rows: list[dict], trained: list[dict], metric: str) -> None:
+  """Sizes at the configs' width, speed at the timing width, scores here and published."""
+  ax.axis("off")
+  width = rows[0]["timed_width"]
+  columns = ["CIFAR-10 ResNet", f"G params (DIM {rows[0]['config_width']})",
+             f"D params (DIM {rows[0]['config_width']})", f"gen. it/s here (DIM {width})",
+             f"{rows[0]['num_steps']:,} its here (DIM {width})", "published IS"]
+  cells = [[TABLE3_TITLES[r["label"]], f"{r['generator_params'] / 1e6:.2f} M",
+            f"{r['critic_params'] / 1e6:.2f} M", f"{r['gen_iters_per_sec']:.3g}",
+            f"{r['projected_hours']:,.0f} h", f"{r['published_inception_score']}"] for r in rows]
+  if trained:
+    columns.append(f"{metric.upper()} here (DIM {trained[0]['width']}, "
+                   f"{trained[0]['num_steps']:,} its)")
+    scores = {t["label"]: t[metric] for t in trained}
+    for row, r in zip(cells, rows):
+      row.append(f"{scores[r['label']][-1]:.1f}" if scores.get(r["label"]) else "not trained")
+  table = ax.table(cellText=cells, colLabels=columns, loc="center")
+  table.auto_set_font_size(False)
+  table.set_fontsize(8)
+  table.auto_set_column_width(list(range(len(columns))))
+  table.scale(1, 1.4)
+  ax.set_title(f"measured on {_machine()}", fontsize=8)
+
+
+def _table3_curves(ax, trained: list[dict], metric: str) -> None:
+  """The scaled runs' quality against iterations, with the held-out real images' FID."""
+  for t in trained:
+    ax.plot(t["steps"], t[metric], "o-", label=TABLE3_TITLES[t["label"]])
+  floors = {t.get("fid_real_vs_real") for t in trained} - {None}
+  if len(floors) == 1:  # both runs share their data and evaluation sizes
+    ax.axhline(floors.pop(), color="0.4", ls="--",
+               label=f"{trained[0]['eval_samples']} held-out real images")
+  ax.set_xlabel("generator iterations")
+  ax.set_ylabel(f"{metric.upper()} ({trained[0]['eval_samples']} samples; lower is better)")
+  ax.set_title(f"DIM = {trained[0]['width']}, learning rates decayed to 0 over "
+               f"{trained[0]['num_steps']:,} iterations", fontsize=9)
+  ax.legend(fontsize=8)
 
 
 def build_run_shapes(config) -> tuple[int, int]:
