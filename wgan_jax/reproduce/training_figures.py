@@ -182,8 +182,8 @@ def _stages(record: RunRecord, wanted) -> list[int]:
 
 
 def _real_fid(record: RunRecord) -> float | None:
-  """The FID held-out real images get against the run's reference set (its logged value, or
-  computed here for runs made before the trainer logged it)."""
+  """The FID held-out real images get against the run's reference set: its logged value, or
+  computed here (from the cached features) for runs made before the trainer logged it."""
   logged = [m["fid_real_vs_real"] for m in record.metrics if "fid_real_vs_real" in m]
   if logged:
     return logged[-1]
@@ -435,8 +435,7 @@ def _trained_summary(record: RunRecord, metric: str) -> dict:
   accuracies = {key: float(np.mean([m[key] for m in last_quarter if key in m]))
                 for key in ("critic_acgan_accuracy", "generator_acgan_accuracy")
                 if any(key in m for m in last_quarter)}
-  floor = {"fid_real_vs_real": _real_fid(record)} if metric == "fid" and rows else {}
-  return {**_run_summary(record), "width": record.config.model.critic.width, **floor,
+  return {**_run_summary(record), "width": record.config.model.critic.width,
           "steps": [m["step"] for m in rows], "train_sec": [m["train_sec"] for m in rows],
           metric: [m[metric] for m in rows], "eval_samples": record.config.eval.num_samples,
           "eval_reference": record.config.eval.num_reference,
@@ -459,6 +458,9 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
                for label in _present(fig, TABLE3_TITLES) if f"{label}_scaled" in fig.runs}
   trained = [_trained_summary(record, fig.quality_metric) | {"label": label}
              for label, record in records.items()]
+  floor = None
+  if fig.quality_metric == "fid" and records:  # the runs share data and evaluation sizes
+    floor = _real_fid(next(iter(records.values())))
   figure = plt.figure(figsize=(12, 8.5 if trained else 1.8))
   outer = figure.add_gridspec(2 if trained else 1, 1, height_ratios=(1, 4) if trained else (1,),
                               hspace=0.15)
@@ -466,7 +468,7 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   if trained:
     panels = outer[1].subgridspec(1, 1 + len(trained), wspace=0.15,
                                   width_ratios=(1.2,) + (1,) * len(trained))
-    _table3_curves(figure.add_subplot(panels[0, 0]), trained, fig.quality_metric)
+    _table3_curves(figure.add_subplot(panels[0, 0]), trained, fig.quality_metric, floor)
     for i, t in enumerate(trained):
       accuracy = (f"\nits critic names the class of {t['critic_acgan_accuracy']:.0%} of real "
                   f"and {t['generator_acgan_accuracy']:.0%} of fake images\n(one class per column)"
@@ -475,7 +477,8 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
                  records[t["label"]].samples.get(t["final_samples"]),
                  f"{TABLE3_TITLES[t['label']]}, iteration {t['final_samples']}{accuracy}")
   data = _header(fig, quick, start)
-  data.update(rows=rows, quality_metric=fig.quality_metric, trained=trained)
+  data.update(rows=rows, quality_metric=fig.quality_metric, fid_real_vs_real=floor,
+              trained=trained)
   save_figure(out_dir, fig.name, figure, data)
   return data
 
@@ -504,13 +507,12 @@ def _table3_table(ax, rows: list[dict], trained: list[dict], metric: str) -> Non
   ax.set_title(f"measured on {_machine()}", fontsize=8)
 
 
-def _table3_curves(ax, trained: list[dict], metric: str) -> None:
+def _table3_curves(ax, trained: list[dict], metric: str, floor: float | None) -> None:
   """The scaled runs' quality against iterations, with the held-out real images' FID."""
   for t in trained:
     ax.plot(t["steps"], t[metric], "o-", label=TABLE3_TITLES[t["label"]])
-  floors = {t.get("fid_real_vs_real") for t in trained} - {None}
-  if len(floors) == 1:  # both runs share their data and evaluation sizes
-    ax.axhline(floors.pop(), color="0.4", ls="--",
+  if floor is not None:
+    ax.axhline(floor, color="0.4", ls="--",
                label=f"{trained[0]['eval_samples']} held-out real images")
   ax.set_xlabel("generator iterations")
   ax.set_ylabel(f"{metric.upper()} ({trained[0]['eval_samples']} samples; lower is better)")
