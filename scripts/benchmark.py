@@ -94,7 +94,7 @@ def main(argv):
     import torch
 
     from benchmarks.torch_peer import TorchStep
-    shape = benchmark.example_shape(config)
+    shape = timed.experiment.example_shape
     real = torch.rand((config.n_critic, config.batch_size) + shape) * 2 - 1
     if len(shape) == 3:
       real = real.permute(0, 1, 4, 2, 3).contiguous()  # NCHW, PyTorch's native layout

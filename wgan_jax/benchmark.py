@@ -5,7 +5,8 @@
 caller can alternate it with a peer implementation and compare rates taken
 side by side. Real batches are random arrays of the config's example shape,
 made once and kept on the device: this measures the step, not the input
-pipeline. Conditional (AC-GAN) configs get random labels with them.
+pipeline. Conditional (AC-GAN) configs get random labels with them. The step is
+the one `builder.build` makes for the trainer, from the config alone (no data read).
 """
 
 from __future__ import annotations
@@ -18,12 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import parallel
-from wgan_jax.config import constraint_from_config, optimizers_from_config
-from wgan_jax.data.toy import toy_dataset
-from wgan_jax.models import create_models
-from wgan_jax.state import init_state
-from wgan_jax.step import make_train_step
+from wgan_jax import builder, parallel
 
 DISPATCHES = ("fused", "per_iteration")
 
@@ -33,25 +29,6 @@ DEVICE_PEAK_FLOPS = {
     "H200": {"float32": 67e12, "tf32": 494.5e12, "bfloat16": 989.4e12},
     "A100": {"float32": 19.5e12, "tf32": 156e12, "bfloat16": 312e12},
 }
-
-
-def example_shape(config) -> tuple[int, ...]:
-  """The shape of one real example, read from the config (no data is opened)."""
-  data = config.data
-  if data.source == "toy":
-    return tuple(toy_dataset(data.name, 1, seed=0).shape[1:])
-  if not (data.image_size and data.channels):
-    raise ValueError("Benchmarking image data needs config.data.image_size and .channels.")
-  return (data.image_size, data.image_size, data.channels)
-
-
-def example_num_classes(config) -> int:
-  """Classes of the config's conditional model: 0 unless `data.use_labels` (no data is read)."""
-  if not config.data.use_labels:
-    return 0
-  from wgan_jax.data.sources import declared_num_classes  # TensorFlow: conditional configs only
-
-  return declared_num_classes(config.data)
 
 
 def device_peak_flops(device, dtype: str = "float32") -> float | None:
@@ -83,7 +60,11 @@ class TimedStep:
   devices: int
   batch: int
   n_critic: int
-  num_classes: int  # > 0: the conditional (AC-GAN) step, timed with labels
+  experiment: builder.Experiment  # what was timed; num_classes > 0: the conditional step
+
+  @property
+  def num_classes(self) -> int:
+    return self.experiment.num_classes
 
 
 def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
@@ -99,17 +80,10 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
     raise ValueError("Per-iteration dispatch is timed on one device.")
   if config.batch_size % devices:
     raise ValueError(f"batch_size={config.batch_size} does not divide over {devices} devices.")
-  shape = example_shape(config)
   axis = parallel.DEFAULT_AXIS if devices > 1 else None
-  num_classes = example_num_classes(config)
-  generator, critic = create_models(config.model, shape, num_classes, axis_name=axis)
-  generator_tx, critic_tx = optimizers_from_config(config)
-  state = init_state(generator, critic, generator_tx, critic_tx, jax.random.PRNGKey(config.seed),
-                     jnp.zeros((1,) + shape))
-  step = make_train_step(generator, critic, generator_tx, critic_tx, objective=config.objective,
-                         constraint=constraint_from_config(config),
-                         generator_batch_multiple=config.generator_batch_multiple,
-                         axis_name=axis, compute_dtype=config.model.compute_dtype)
+  experiment = builder.build(config, axis_name=axis, open_data=False)
+  shape, num_classes = experiment.example_shape, experiment.num_classes
+  state, step = experiment.init_state(), experiment.train_step
   n_critic, batch = config.n_critic, config.batch_size
   rng = np.random.default_rng(0)
   real: Any = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
@@ -167,7 +141,7 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
   start = time.perf_counter()
   run(1)  # compiles
   compile_sec = time.perf_counter() - start
-  return TimedStep(run, compile_sec, flops, devices, batch, n_critic, num_classes)
+  return TimedStep(run, compile_sec, flops, devices, batch, n_critic, experiment)
 
 
 def time_rounds(run: Callable[[int], None], steps: int) -> float:

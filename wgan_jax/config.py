@@ -92,7 +92,7 @@ def base_config() -> ml_collections.ConfigDict:
 
   c.batch_size = 256  # global critic batch
   c.n_critic = 5
-  c.wgan_schedule = False  # 100 critic iterations for the first 25 generator iterations and every 500th
+  c.wgan_schedule = False  # the WGAN paper's critic schedule (wgan_jax.schedule)
   c.generator_batch_multiple = 1
   c.acgan_scale = 1.0
   c.acgan_scale_generator = 0.1
@@ -153,7 +153,7 @@ def apply_settings(config: ml_collections.ConfigDict, settings: Sequence[str]) -
       raise ValueError(f"--set {setting}: {e.args[0] if e.args else e}") from None
 
 
-def constraint_from_config(config: ml_collections.ConfigDict) -> lipschitz.NoConstraint:
+def constraint_from_config(config: ml_collections.ConfigDict) -> lipschitz.Constraint:
   kind = config.constraint.kind
   if kind == "penalty":
     return lipschitz.GradientPenalty(weight=config.constraint.weight,
@@ -170,10 +170,3 @@ def optimizers_from_config(config: ml_collections.ConfigDict):
   critic = dict(config.optimizer.critic, linear_decay_steps=decay)
   return (optimizer_from_config(generator),
           optimizer_from_config(critic, updates_per_step=config.n_critic))
-
-
-def critic_iterations(config: ml_collections.ConfigDict, step: int) -> int:
-  """Critic iterations at generator iteration `step` (the WGAN schedule when enabled)."""
-  if config.wgan_schedule and (step < 25 or step % 500 == 0):
-    return 100
-  return config.n_critic

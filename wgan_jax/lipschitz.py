@@ -8,7 +8,7 @@
   One-sided: lambda * max(0, ||grad|| - 1)^2.
 * `NoConstraint` for the standard GAN and LSGAN baselines.
 
-Each constraint has the same two hooks the train step calls: `penalty(...)`
+Each is a `Constraint`: the same two hooks the train step calls, `penalty(...)`
 inside the critic loss and `project(params)` after the critic update.
 """
 
@@ -63,8 +63,8 @@ def clip_weights(params: Any, clip_value: float) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class NoConstraint:
-  """No Lipschitz constraint (standard GAN, LSGAN)."""
+class Constraint:
+  """The hooks a train step calls; the base adds no penalty and projects nothing."""
 
   uses_penalty = False
 
@@ -77,7 +77,12 @@ class NoConstraint:
 
 
 @dataclasses.dataclass(frozen=True)
-class WeightClipping(NoConstraint):
+class NoConstraint(Constraint):
+  """No Lipschitz constraint (standard GAN, LSGAN)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightClipping(Constraint):
   """WGAN weight clipping to [-clip_value, clip_value] after each critic update."""
 
   clip_value: float = 0.01
@@ -87,7 +92,7 @@ class WeightClipping(NoConstraint):
 
 
 @dataclasses.dataclass(frozen=True)
-class GradientPenalty(NoConstraint):
+class GradientPenalty(Constraint):
   """WGAN-GP gradient penalty, two-sided by default."""
 
   weight: float = 10.0
@@ -101,7 +106,7 @@ class GradientPenalty(NoConstraint):
     return value, {"gradient_penalty": value, "interpolate_grad_norm": jnp.mean(norms)}
 
 
-def get_constraint(name: str, **kwargs) -> NoConstraint:
+def get_constraint(name: str, **kwargs) -> Constraint:
   """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'none'."""
   kinds = {"clip": WeightClipping, "penalty": GradientPenalty, "none": NoConstraint}
   if name not in kinds:
@@ -113,7 +118,7 @@ class BatchNormWithPenaltyError(ValueError):
   """A critic with BatchNorm was combined with the per-example gradient penalty."""
 
 
-def check_critic_compatible(constraint: NoConstraint, critic_variables: Mapping[str, Any]) -> None:
+def check_critic_compatible(constraint: Constraint, critic_variables: Mapping[str, Any]) -> None:
   """Rejects a BatchNorm critic under the gradient penalty.
 
   BatchNorm makes each score depend on the whole batch, so the per-example

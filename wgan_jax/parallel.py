@@ -1,7 +1,9 @@
 """Running one train step over several devices: `pmap` (the trainer's default) or `shard_map`.
 
-The step itself is written once (`wgan_jax.step`); this module only places
-state and batches on devices and wraps the step in the chosen transform.
+The step itself is written once (`wgan_jax.step`); this module places state
+and batches on devices, wraps the step in the chosen transform, and holds the
+two collective helpers the step uses so that data parallelism changes nothing:
+`pmean` and `draw_global`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,25 @@ DEFAULT_AXIS = "batch"
 
 replicate = jax_utils.replicate
 unreplicate = jax_utils.unreplicate
+
+
+def pmean(tree: Any, axis_name: str | None) -> Any:
+  """The mean of `tree` over the device axis, or `tree` itself on one device."""
+  return jax.lax.pmean(tree, axis_name) if axis_name is not None else tree
+
+
+def draw_global(sample: Callable[[jax.Array, int], jax.Array], key: jax.Array, local_batch: int,
+                axis_name: str | None) -> jax.Array:
+  """`sample(key, n)` drawn for the global batch, this device's slice kept.
+
+  Every device draws the same global array, so a data-parallel run sees exactly
+  the random numbers a single device would for the whole batch.
+  """
+  if axis_name is None:
+    return sample(key, local_batch)
+  index = jax.lax.axis_index(axis_name)
+  full = sample(key, local_batch * jax.lax.axis_size(axis_name))
+  return jax.lax.dynamic_slice_in_dim(full, index * local_batch, local_batch, axis=0)
 
 
 def split_for_devices(batches: Any, num_devices: int) -> Any:

@@ -10,14 +10,15 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from wgan_jax import builder
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.step import generate
-from wgan_jax.train import build_run
 
 
 def load_run(workdir: str):
-  """Returns `(config, run, state)`: the run's config, what it builds, and its newest checkpoint."""
+  """Returns `(config, experiment, state)`: the run's config, what it builds (`builder.build`),
+  and its newest checkpoint."""
   config_path = os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):
     raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
@@ -26,10 +27,10 @@ def load_run(workdir: str):
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
   if checkpointer.latest_step() is None:
     raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
-  run = build_run(config)
-  state = checkpointer.restore(run.state)
+  experiment = builder.build(config)
+  state = checkpointer.restore(experiment.init_state())
   checkpointer.close()
-  return config, run, state
+  return config, experiment, state
 
 
 def generate_samples(generator, state, num: int, num_classes: int = 0, seed: int = 0,
@@ -50,8 +51,8 @@ def generate_samples(generator, state, num: int, num_classes: int = 0, seed: int
 
 def sample(workdir: str, num: int, seed: int = 0):
   """`num` samples from the newest checkpoint in `workdir`, and their labels (or None)."""
-  _, run, state = load_run(workdir)
-  return generate_samples(run.generator, state, num, run.num_classes, seed)
+  _, experiment, state = load_run(workdir)
+  return generate_samples(experiment.generator, state, num, experiment.num_classes, seed)
 
 
 def write_samples(samples: np.ndarray, labels, out: str) -> None:

@@ -57,6 +57,11 @@ def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.Grad
   )
 
 
+def step_key(state: GANState) -> jax.Array:
+  """The key a generator iteration draws its randomness from unless given one."""
+  return jax.random.fold_in(state.key, state.step)
+
+
 def critic_variables(state: GANState) -> dict[str, Any]:
   """The critic's variables as `critic.apply` takes them."""
   return as_variables(state.critic_params, state.critic_batch_stats)

@@ -16,13 +16,16 @@ With `axis_name`, gradients, BatchNorm statistics and metrics are averaged
 over that axis, so the same function runs under `jax.pmap`, under
 `jax.shard_map` (with `check_vma=False`, see `wgan_jax.parallel`) and, with
 `axis_name=None`, under plain `jax.jit`. Every random draw is made for the
-global batch and sliced per device, so a data-parallel step computes exactly
-what one device computes on the global batch.
+global batch and sliced per device (`parallel.draw_global`), so a
+data-parallel step computes exactly what one device computes on the global
+batch. The losses are module-level pure functions (`critic_loss`,
+`generator_loss`); `make_train_step` only wires them to the optimizers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Mapping
 
 import flax.linen as nn
@@ -31,9 +34,10 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from wgan_jax.lipschitz import GradientPenalty, NoConstraint
+from wgan_jax import parallel
+from wgan_jax.lipschitz import Constraint, GradientPenalty, check_critic_compatible
 from wgan_jax.objectives import Objective, acgan_loss, get_objective
-from wgan_jax.state import GANState, as_variables
+from wgan_jax.state import GANState, as_variables, generator_variables, step_key
 
 Array = jax.Array
 Metrics = dict[str, Array]
@@ -53,6 +57,116 @@ def split_scores(output: Any) -> tuple[Array, Array | None]:
   return output, None
 
 
+# ----------------------------------------------------------------------------- mixed precision
+
+
+def cast_floating(tree: Any, dtype: Any) -> Any:
+  """Every floating leaf of `tree` in `dtype` (integer leaves such as labels unchanged)."""
+  return jax.tree_util.tree_map(
+      lambda a: a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
+
+
+def match_dtypes(new: Any, old: Any) -> Any:
+  """`new` with the dtypes of `old` (BatchNorm statistics stay float32 under bfloat16 compute)."""
+  return jax.tree_util.tree_map(lambda n, o: n.astype(o.dtype), new, old)
+
+
+@dataclasses.dataclass(frozen=True)
+class Networks:
+  """The generator and critic applied in training mode at one compute dtype.
+
+  Parameters and inputs are cast to `compute_dtype` inside, so gradients reach the float32
+  originals; outputs come back as float32 and BatchNorm statistics in their own dtype.
+  """
+
+  generator: nn.Module
+  critic: nn.Module
+  compute_dtype: Any = jnp.float32
+
+  def generate(self, params: Any, batch_stats: Any, z: Array,
+               labels: Array | None) -> tuple[Array, Any]:
+    """`(fakes, updated generator BatchNorm statistics)`."""
+    dtype = self.compute_dtype
+    out, mutated = self.generator.apply(as_variables(cast_floating(params, dtype), batch_stats),
+                                        cast_floating(z, dtype), labels, train=True,
+                                        mutable=["batch_stats"])
+    return out.astype(jnp.float32), match_dtypes(mutated.get("batch_stats", batch_stats),
+                                                  batch_stats)
+
+  def score(self, params: Any, batch_stats: Any, x: Array) -> tuple[Array, Array | None, Any]:
+    """`(scores, AC-GAN class logits or None, updated critic BatchNorm statistics)`."""
+    dtype = self.compute_dtype
+    out, mutated = self.critic.apply(as_variables(cast_floating(params, dtype), batch_stats),
+                                     cast_floating(x, dtype), train=True,
+                                     mutable=["batch_stats"])
+    scores, logits = split_scores(out)
+    logits = logits.astype(jnp.float32) if logits is not None else None
+    return (scores.astype(jnp.float32), logits,
+            match_dtypes(mutated.get("batch_stats", batch_stats), batch_stats))
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels: Array | None,
+                alpha: Array, *, networks: Networks, objective: Objective,
+                constraint: Constraint, acgan_scale: float) -> tuple[Array, tuple[Any, Metrics]]:
+  """The critic's loss on one batch: objective + Lipschitz penalty (+ AC-GAN term on real labels).
+
+  Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
+  """
+  real_scores, real_logits, stats = networks.score(params, batch_stats, real)
+  fake_scores, _, stats = networks.score(params, stats, fake)
+  loss = objective.critic_loss(real_scores, fake_scores)
+  metrics = {"wasserstein_estimate": jnp.mean(real_scores) - jnp.mean(fake_scores),
+             "critic_real_score": jnp.mean(real_scores),
+             "critic_fake_score": jnp.mean(fake_scores)}
+  if objective.distance is not None:
+    metrics[objective.distance_name] = objective.distance(real_scores, fake_scores)
+  score_fn = lambda x: networks.score(params, stats, x)[0]  # noqa: E731
+  penalty, penalty_metrics = constraint.penalty(score_fn, real, fake, alpha)
+  metrics.update(penalty_metrics)
+  total = loss + penalty
+  if real_logits is not None and labels is not None:
+    classification = acgan_loss(real_logits, labels)
+    metrics["critic_acgan_loss"] = classification
+    metrics["critic_acgan_accuracy"] = jnp.mean(jnp.argmax(real_logits, -1) == labels)
+    total = total + acgan_scale * classification
+  metrics["critic_loss"] = total
+  return total, (stats, metrics)
+
+
+def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_batch_stats: Any,
+                   z: Array, labels: Array | None, *, networks: Networks, objective: Objective,
+                   acgan_scale: float) -> tuple[Array, tuple[Any, Metrics]]:
+  """The generator's loss on one batch of noise (+ AC-GAN term on the conditioning labels).
+
+  Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
+  """
+  fake, stats = networks.generate(params, batch_stats, z, labels)
+  scores, logits, _ = networks.score(critic_params, critic_batch_stats, fake)
+  loss = objective.generator_loss(scores)
+  metrics = {"generator_loss": loss}
+  if logits is not None and labels is not None:
+    classification = acgan_loss(logits, labels)
+    metrics["generator_acgan_loss"] = classification
+    # How often the critic's classifier names each fake's conditioning class: whether the
+    # generator follows its labels (no CIFAR-10 classifier is available offline).
+    metrics["generator_acgan_accuracy"] = jnp.mean(jnp.argmax(logits, -1) == labels)
+    loss = loss + acgan_scale * classification
+  return loss, (stats, metrics)
+
+
+def apply_gradients(tx: optax.GradientTransformation, grads: Any, opt_state: Any,
+                    params: Any) -> tuple[Any, Any]:
+  """One optimizer update: `(new params, new optimizer state)`."""
+  updates, opt_state = tx.update(grads, opt_state, params)
+  return optax.apply_updates(params, updates), opt_state
+
+
+# ----------------------------------------------------------------------------- the step
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainStep:
   """The fused step (call it) and its two halves, each a pure function of pytrees.
@@ -61,17 +175,17 @@ class TrainStep:
   without the `n_critic` axis; `generator_update(state, key, batch_size)` does
   one generator update and advances `state.step`. Calling the object runs
   `n_critic` critic updates in a `fori_loop`, then the generator update.
+  `axis_name` is the device axis the step averages over (None on one device).
   """
 
   critic_update: Callable[[GANState, Any, Array], tuple[GANState, Metrics]]
   generator_update: Callable[[GANState, Array, int], tuple[GANState, Metrics]]
   generator_batch_multiple: int = 1
-  draw: Callable[[Callable[[Array, int], Array], Array, int], Array] | None = None
+  axis_name: str | None = None
 
   def __call__(self, state: GANState, real_batches: Any,
                key: Array | None = None) -> tuple[GANState, Metrics]:
-    if key is None:
-      key = jax.random.fold_in(state.key, state.step)
+    key = step_key(state) if key is None else key
     critic_key, generator_key = jax.random.split(key)
     n_critic = jax.tree_util.tree_leaves(real_batches)[0].shape[0]
     batch_of = lambda i: jax.tree_util.tree_map(  # noqa: E731
@@ -89,43 +203,12 @@ class TrainStep:
         state, generator_key, batch_size * self.generator_batch_multiple)
     return state, {**critic_metrics, **generator_metrics}
 
-  def from_dataset(self, state: GANState, dataset: Any, n_critic: int, batch_size: int,
-                   preprocess: Callable[[Array, Array], Array] | None = None,
-                   key: Array | None = None) -> tuple[GANState, Metrics]:
-    """The fused step with its real batches drawn in-graph from a device-resident `dataset`.
-
-    `dataset` is an array `[N, ...]` (or a `{'x', 'label'}` dict of them) held
-    on every device; `batch_size` is the per-device batch. Examples are drawn
-    uniformly with replacement from a key derived from the step's key, for the
-    global batch and sliced per device (so data parallelism changes nothing).
-    `preprocess(x, noise)` runs on the device after the gather, with `noise`
-    uniform in [0, 1) and shaped like `x` (XLA drops it when unused), e.g.
-    uint8 -> [-1, 1] with dequantization. Otherwise this is `self(state, batches, key)`.
-    """
-    if key is None:
-      key = jax.random.fold_in(state.key, state.step)
-    index_key, noise_key = jax.random.split(jax.random.fold_in(key, _DATA_STREAM))
-    num_examples = jax.tree_util.tree_leaves(dataset)[0].shape[0]
-    indices = self.draw(lambda k, n: jax.random.randint(k, (n, n_critic), 0, num_examples),
-                        index_key, batch_size).T
-    batches = jax.tree_util.tree_map(lambda a: jnp.take(a, indices, axis=0), dataset)
-    if preprocess is not None:
-      x, labels = split_batch(batches)
-      noise = self.draw(lambda k, n: jax.random.uniform(k, (n, n_critic) + x.shape[2:]),
-                        noise_key, batch_size).swapaxes(0, 1)
-      x = preprocess(x, noise)
-      batches = {"x": x, "label": labels} if labels is not None else x
-    return self(state, batches, key)
-
-
-_DATA_STREAM = 0x5EED  # folds the step key into the data-sampling stream
-
 
 def make_train_step(generator: nn.Module, critic: nn.Module,
                     generator_tx: optax.GradientTransformation,
                     critic_tx: optax.GradientTransformation, *,
                     objective: str | Objective = "wasserstein",
-                    constraint: NoConstraint = GradientPenalty(),
+                    constraint: Constraint = GradientPenalty(),
                     generator_batch_multiple: int = 1,
                     acgan_scale: float = 1.0,
                     acgan_scale_generator: float = 0.1,
@@ -137,10 +220,11 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     generator: called as `generator(z, labels, train)`; has `latent_dim`, and
       `num_classes > 0` when conditional.
     critic: called as `critic(x, train)`; returns scores `[B]`, or
-      `(scores, class_logits)` with an AC-GAN head.
+      `(scores, class_logits)` with an AC-GAN head. Under the gradient penalty it
+      must not have BatchNorm (refused when the step is first traced).
     generator_tx, critic_tx: optax optimizers (RMSProp for WGAN, Adam for WGAN-GP).
     objective: 'wasserstein' | 'gan' | 'lsgan', or an `Objective`.
-    constraint: `WeightClipping`, `GradientPenalty` or `NoConstraint`.
+    constraint: a `Constraint`: `WeightClipping`, `GradientPenalty` or `NoConstraint`.
     generator_batch_multiple: generator batch as a multiple of the critic
       batch (2 in the WGAN-GP ResNet).
     acgan_scale, acgan_scale_generator: weights of the AC-GAN classification
@@ -151,138 +235,70 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       norms stay float32.
   """
   objective = get_objective(objective)
+  networks = Networks(generator, critic, compute_dtype)
   num_classes = int(getattr(generator, "num_classes", 0) or 0)
   latent_dim = generator.latent_dim
-
-  def pmean(tree):
-    return lax.pmean(tree, axis_name) if axis_name is not None else tree
-
-  def draw(sample: Callable[[Array, int], Array], key: Array, local_batch: int) -> Array:
-    """Draws for the global batch and keeps this device's slice (identical to one device)."""
-    if axis_name is None:
-      return sample(key, local_batch)
-    index = lax.axis_index(axis_name)
-    full = sample(key, local_batch * lax.axis_size(axis_name))
-    return lax.dynamic_slice_in_dim(full, index * local_batch, local_batch, axis=0)
-
-  def noise(key, n):
-    return jax.random.normal(key, (n, latent_dim), jnp.float32)
-
-  def uniform(key, n):
-    return jax.random.uniform(key, (n,), jnp.float32)
-
-  def random_labels(key, n):
-    return jax.random.randint(key, (n,), 0, num_classes)
-
-  def compute(tree):
-    """Parameters and inputs in the compute dtype; the float32 originals get the gradients."""
-    return jax.tree_util.tree_map(lambda a: a.astype(compute_dtype)
-                                  if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
-
-  def stats_like(new, old):
-    return jax.tree_util.tree_map(lambda n, o: n.astype(o.dtype), new, old)
-
-  def run_generator(params, batch_stats, z, labels):
-    out, mutated = generator.apply(as_variables(compute(params), batch_stats), compute(z),
-                                   labels, train=True, mutable=["batch_stats"])
-    return out.astype(jnp.float32), stats_like(mutated.get("batch_stats", batch_stats),
-                                                batch_stats)
-
-  def run_critic(params, batch_stats, x):
-    out, mutated = critic.apply(as_variables(compute(params), batch_stats), compute(x),
-                                train=True, mutable=["batch_stats"])
-    scores, logits = split_scores(out)
-    logits = logits.astype(jnp.float32) if logits is not None else None
-    return (scores.astype(jnp.float32), logits,
-            stats_like(mutated.get("batch_stats", batch_stats), batch_stats))
+  draw = functools.partial(parallel.draw_global, axis_name=axis_name)
+  pmean = functools.partial(parallel.pmean, axis_name=axis_name)
+  critic_grad = jax.value_and_grad(functools.partial(
+      critic_loss, networks=networks, objective=objective, constraint=constraint,
+      acgan_scale=acgan_scale), has_aux=True)
+  generator_grad = jax.value_and_grad(functools.partial(
+      generator_loss, networks=networks, objective=objective, acgan_scale=acgan_scale_generator),
+      has_aux=True)
+  noise = lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32)  # noqa: E731
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:
+    check_critic_compatible(constraint, {"batch_stats": state.critic_batch_stats})
     real, labels = split_batch(real_batch)
-    real = real.astype(jnp.float32)
     if num_classes and labels is None:
       raise ValueError("A conditional generator needs real batches with labels: pass "
                        "{'x': images, 'label': labels}.")
-    batch_size = real.shape[0]
     noise_key, alpha_key = jax.random.split(key)
+    batch_size = real.shape[0]
     if isinstance(real_batch, Mapping) and "fake" in real_batch:
       # A fixed "fake" distribution (a critic trained as a distance estimator, e.g. the
       # papers' toy figures): the generator is not run.
       fake = real_batch["fake"].astype(jnp.float32)
     else:
       # As in the WGAN-GP AC-GAN code, the critic's fakes are generated for the real labels.
-      fake, _ = run_generator(state.generator_params, state.generator_batch_stats,
-                              draw(noise, noise_key, batch_size), labels)
-    fake = lax.stop_gradient(fake)
-    alpha = draw(uniform, alpha_key, batch_size)
-
-    def loss_fn(params):
-      real_scores, real_logits, stats = run_critic(params, state.critic_batch_stats, real)
-      fake_scores, _, stats = run_critic(params, stats, fake)
-      loss = objective.critic_loss(real_scores, fake_scores)
-      metrics = {"wasserstein_estimate": jnp.mean(real_scores) - jnp.mean(fake_scores),
-                 "critic_real_score": jnp.mean(real_scores),
-                 "critic_fake_score": jnp.mean(fake_scores)}
-      if objective.distance is not None:
-        metrics[objective.distance_name] = objective.distance(real_scores, fake_scores)
-      score_fn = lambda x: run_critic(params, stats, x)[0]  # noqa: E731
-      penalty, penalty_metrics = constraint.penalty(score_fn, real, fake, alpha)
-      metrics.update(penalty_metrics)
-      total = loss + penalty
-      if real_logits is not None and labels is not None:
-        classification = acgan_loss(real_logits, labels)
-        metrics["critic_acgan_loss"] = classification
-        metrics["critic_acgan_accuracy"] = jnp.mean(jnp.argmax(real_logits, -1) == labels)
-        total = total + acgan_scale * classification
-      metrics["critic_loss"] = total
-      return total, (stats, metrics)
-
-    (_, (batch_stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state.critic_params)
+      fake, _ = networks.generate(state.generator_params, state.generator_batch_stats,
+                                  draw(noise, noise_key, batch_size), labels)
+    alpha = draw(lambda k, n: jax.random.uniform(k, (n,), jnp.float32), alpha_key, batch_size)
+    (_, (batch_stats, metrics)), grads = critic_grad(
+        state.critic_params, state.critic_batch_stats, real.astype(jnp.float32),
+        lax.stop_gradient(fake), labels, alpha)
     grads, batch_stats = pmean((grads, batch_stats))
-    updates, opt_state = critic_tx.update(grads, state.critic_opt_state, state.critic_params)
-    params = constraint.project(optax.apply_updates(state.critic_params, updates))
+    params, opt_state = apply_gradients(critic_tx, grads, state.critic_opt_state,
+                                        state.critic_params)
     metrics["critic_grad_norm"] = optax.tree.norm(grads)
-    state = state.replace(critic_params=params, critic_batch_stats=batch_stats,
-                          critic_opt_state=opt_state)
+    state = state.replace(critic_params=constraint.project(params),
+                          critic_batch_stats=batch_stats, critic_opt_state=opt_state)
     return state, pmean(metrics)
 
   def generator_update(state: GANState, key: Array, batch_size: int) -> tuple[GANState, Metrics]:
     noise_key, label_key = jax.random.split(key)
     z = draw(noise, noise_key, batch_size)
-    labels = draw(random_labels, label_key, batch_size) if num_classes else None
-
-    def loss_fn(params):
-      fake, stats = run_generator(params, state.generator_batch_stats, z, labels)
-      scores, logits, _ = run_critic(state.critic_params, state.critic_batch_stats, fake)
-      loss = objective.generator_loss(scores)
-      metrics = {"generator_loss": loss}
-      if logits is not None and labels is not None:
-        classification = acgan_loss(logits, labels)
-        metrics["generator_acgan_loss"] = classification
-        # How often the critic's classifier names each fake's conditioning class: whether the
-        # generator follows its labels (no CIFAR-10 classifier is available offline).
-        metrics["generator_acgan_accuracy"] = jnp.mean(jnp.argmax(logits, -1) == labels)
-        loss = loss + acgan_scale_generator * classification
-      return loss, (stats, metrics)
-
-    (_, (batch_stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state.generator_params)
+    labels = (draw(lambda k, n: jax.random.randint(k, (n,), 0, num_classes), label_key,
+                   batch_size) if num_classes else None)
+    (_, (batch_stats, metrics)), grads = generator_grad(
+        state.generator_params, state.generator_batch_stats, state.critic_params,
+        state.critic_batch_stats, z, labels)
     grads, batch_stats = pmean((grads, batch_stats))
-    updates, opt_state = generator_tx.update(grads, state.generator_opt_state,
-                                             state.generator_params)
-    params = optax.apply_updates(state.generator_params, updates)
+    params, opt_state = apply_gradients(generator_tx, grads, state.generator_opt_state,
+                                        state.generator_params)
     metrics["generator_grad_norm"] = optax.tree.norm(grads)
     state = state.replace(step=state.step + 1, generator_params=params,
                           generator_batch_stats=batch_stats, generator_opt_state=opt_state)
     return state, pmean(metrics)
 
-  return TrainStep(critic_update, generator_update, generator_batch_multiple, draw)
+  return TrainStep(critic_update, generator_update, generator_batch_multiple, axis_name)
 
 
 def generate(generator: nn.Module, state: GANState, z: Array, labels: Array | None = None,
              train: bool = False) -> Array:
   """Samples from the generator; BatchNorm uses running statistics unless `train`."""
-  variables = as_variables(state.generator_params, state.generator_batch_stats)
+  variables = generator_variables(state)
   if train:
     return generator.apply(variables, z, labels, train=True, mutable=["batch_stats"])[0]
   return generator.apply(variables, z, labels, train=False)

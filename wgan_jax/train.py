@@ -12,7 +12,7 @@ takes part in checkpointing, as orbax requires.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
 import math
 import os
@@ -26,17 +26,14 @@ import ml_collections
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import parallel
+from wgan_jax import builder, parallel
 from wgan_jax.checkpoint import Checkpointer
-from wgan_jax.config import constraint_from_config, critic_iterations, optimizers_from_config
-from wgan_jax.data import pipeline, sources
+from wgan_jax.data import pipeline, resident
 from wgan_jax.data.toy import toy_dataset
-from wgan_jax.evaluation import METRICS, Evaluator
-from wgan_jax.lipschitz import check_critic_compatible
-from wgan_jax.models import create_models
+from wgan_jax.evaluation import Evaluator
 from wgan_jax.plotting import save_image_grid, save_toy_plot
-from wgan_jax.state import GANState, critic_variables, init_state
-from wgan_jax.step import generate, make_train_step, split_scores
+from wgan_jax.state import GANState, critic_variables
+from wgan_jax.step import generate, split_scores
 
 AXIS = parallel.DEFAULT_AXIS
 
@@ -80,18 +77,6 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None
                       f"devices; choose a multiple of {num_devices}.")
   if config.n_critic < 1 or config.num_steps < 0:
     raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
-  unknown = sorted(set(config.eval.metrics) - set(METRICS))
-  if unknown:
-    raise ConfigError(f"Unknown evaluation metric(s) {unknown}; choose from {list(METRICS)}.")
-
-
-def _groups_consumed(config: ml_collections.ConfigDict, steps: int) -> int:
-  """Pipeline groups (of `n_critic` batches) used by the first `steps` generator iterations."""
-  if not config.wgan_schedule:
-    return steps
-  per_step = lambda n: -(-n // config.n_critic)  # noqa: E731
-  heavy = min(steps, 25) + max(steps - 1, 0) // 500  # steps 0-24, then 500, 1000, ... < steps
-  return per_step(100) * heavy + per_step(config.n_critic) * (steps - heavy)
 
 
 def _first_local_device_index() -> int:
@@ -150,31 +135,38 @@ def _summary_line(step: int, values: dict[str, float]) -> str:
   return f"step {step}: " + " ".join(parts)
 
 
-@dataclasses.dataclass
-class Run:
-  """What a config builds: the data source, both networks, their optimizers and a fresh state."""
+class _Timer:
+  """Training wall-clock, and the rate since the last log, both without side work.
 
-  source: sources.Source
-  example_shape: tuple[int, ...]
-  num_classes: int
-  generator: Any
-  critic: Any
-  generator_tx: Any
-  critic_tx: Any
-  state: GANState
+  Side work (evaluation, sample pictures, checkpoint saves) is timed apart, so the logged rate
+  stays a training rate and `train_sec` a training time (compilation included).
+  """
 
+  def __init__(self):
+    self._start = self._interval_start = time.time()
+    self._interval_steps = 0
+    self._side = 0.0
 
-def build_run(config: ml_collections.ConfigDict, axis_name: str | None = None) -> Run:
-  """Opens the data (checking it against the config) and initialises models and optimizers."""
-  source = sources.make_source(config.data, config.seed)
-  example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
-                                               source.description)
-  num_classes = source.num_classes if config.data.use_labels else 0
-  generator, critic = create_models(config.model, example_shape, num_classes, axis_name=axis_name)
-  generator_tx, critic_tx = optimizers_from_config(config)
-  state = init_state(generator, critic, generator_tx, critic_tx,
-                     jax.random.PRNGKey(config.seed), jnp.zeros((1,) + example_shape))
-  return Run(source, example_shape, num_classes, generator, critic, generator_tx, critic_tx, state)
+  def step(self) -> None:
+    self._interval_steps += 1
+
+  def lap(self) -> dict[str, float]:
+    """The rate since the last lap, elapsed and training seconds; starts a new interval."""
+    now = time.time()
+    rate = self._interval_steps / max(now - self._interval_start, 1e-9)
+    self._interval_start, self._interval_steps = now, 0
+    return {"gen_iters_per_sec": rate, "elapsed_sec": now - self._start,
+            "train_sec": now - self._start - self._side}
+
+  @contextlib.contextmanager
+  def side_work(self):
+    start = time.time()
+    try:
+      yield
+    finally:
+      spent = time.time() - start
+      self._side += spent
+      self._interval_start += spent
 
 
 def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
@@ -191,55 +183,49 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
 
-  # ---- data and models (every data error surfaces here, before anything is compiled)
-  run = build_run(config, axis_name=AXIS)
-  source, example_shape, num_classes = run.source, run.example_shape, run.num_classes
-  generator, critic, state = run.generator, run.critic, run.state
-  generator_tx, critic_tx = run.generator_tx, run.critic_tx
-  constraint = constraint_from_config(config)
-  check_critic_compatible(constraint, critic_variables(state))
-  train_step = make_train_step(
-      generator, critic, generator_tx, critic_tx, objective=config.objective,
-      constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
-      acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
-      axis_name=AXIS, compute_dtype=config.model.compute_dtype)
-
-  # ---- restore
-  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
-  if checkpointer.latest_step() is not None:
-    state = checkpointer.restore(state)
-  start_step = int(state.step)
-  last_saved = start_step if checkpointer.latest_step() is not None else None
-
-  # ---- input: the whole data set held on the devices, or a host tf.data pipeline
-  if config.data.device_resident:
-    advance = _resident_stepper(config, source, train_step, per_device_batch)
-  else:
-    advance = _pipeline_stepper(config, source, train_step, per_device_batch, start_step,
-                                num_devices, local_devices)
-
-  # ---- fixed inputs for samples and evaluation (weights load here, before training; real-image
-  #      features for FID/KID on the first evaluation, then from their cache)
+  # ---- data, models, step and evaluation (every data or metric error surfaces here, before
+  #      anything is compiled; evaluation weights load here too)
+  experiment = builder.build(config, axis_name=AXIS)
+  state = experiment.init_state()
   try:
-    evaluator = Evaluator(config.eval, config.data, source, example_shape, config.seed)
+    evaluator = Evaluator(config.eval, config.data, experiment.source, experiment.example_shape,
+                          config.seed)
   except (ValueError, FileNotFoundError) as error:
     raise ConfigError(f"Evaluation: {error}") from None
-  sampler = _Sampler(config, generator, critic, example_shape, num_classes, evaluator)
-  writer = _Writer(workdir, is_writer)
-  replicated = parallel.replicate(state)
-  del state
-  last_metrics: dict[str, float] = {}
-  progress = tqdm(total=config.num_steps, initial=start_step, disable=not is_writer,
-                  unit="it", dynamic_ncols=True, desc="generator iterations")
-  interval_start, interval_steps, run_start = time.time(), 0, time.time()
-  side_work = 0.0  # seconds spent evaluating, drawing samples and saving (not training)
-  step = start_step
+  sampler = _Sampler(config, experiment, evaluator)
 
-  with _StopRequested() as stop:
+  with contextlib.ExitStack() as cleanup:
+    # ---- restore
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
+    cleanup.callback(checkpointer.close)  # waits for a pending save, also on an error
+    if checkpointer.latest_step() is not None:
+      state = checkpointer.restore(state)
+    start_step = int(state.step)
+    last_saved = start_step if checkpointer.latest_step() is not None else None
+
+    # ---- input: the whole data set held on the devices, or a host tf.data pipeline
+    if config.data.device_resident:
+      advance = _resident_stepper(config, experiment, per_device_batch)
+    else:
+      advance = _pipeline_stepper(config, experiment, per_device_batch, start_step, num_devices,
+                                  local_devices)
+
+    # ---- the loop
+    writer = _Writer(workdir, is_writer)
+    cleanup.callback(writer.close)
+    progress = tqdm(total=config.num_steps, initial=start_step, disable=not is_writer,
+                    unit="it", dynamic_ncols=True, desc="generator iterations")
+    cleanup.callback(progress.close)
+    stop = cleanup.enter_context(_StopRequested())
+    replicated = parallel.replicate(state)
+    del state
+    last_metrics: dict[str, float] = {}
+    timer = _Timer()
+    step = start_step
     while step < config.num_steps:
-      replicated, metrics = advance(replicated, critic_iterations(config, step))
+      replicated, metrics = advance(replicated, experiment.schedule(step))
       step += 1
-      interval_steps += 1
+      timer.step()
       progress.update(1)
       stopping = _any_process(stop.signal_name is not None)
 
@@ -249,59 +235,46 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
         values = {k: float(v) for k, v in parallel.unreplicate(metrics).items()}
         finite, bad = _is_finite(values)
         if not finite:
-          checkpointer.close()
-          writer.close()
-          progress.close()
           kept = f"step {last_saved}" if last_saved is not None else "none saved yet"
           raise NonFiniteLossError(
               f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
               f"without saving. The last good checkpoint ({kept}) is intact in "
               f"{checkpointer.directory}.")
-        now = time.time()
-        values["gen_iters_per_sec"] = interval_steps / max(now - interval_start, 1e-9)
-        values["elapsed_sec"] = now - run_start
-        # Wall-clock of training alone (compilation included), for quality-against-time curves.
-        values["train_sec"] = now - run_start - side_work
+        values.update(timer.lap())
         every = config.eval.every
         if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
-          values.update(sampler.evaluate(parallel.unreplicate(replicated)))
-        side_work += time.time() - now
-        interval_start, interval_steps = time.time(), 0
+          with timer.side_work():
+            values.update(sampler.evaluate(parallel.unreplicate(replicated)))
         writer.write(step, values)
         last_metrics = values
         if log_now and is_writer:
           progress.set_postfix_str(_summary_line(step, values).split(": ", 1)[1], refresh=False)
           progress.write(_summary_line(step, values))
 
-      side_start = time.time()
-      if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
-        sampler.save(parallel.unreplicate(replicated), sample_dir, step)
-      if save_now or stopping:
-        checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
-        last_saved = step
-      side_work += time.time() - side_start
-      interval_start += time.time() - side_start  # the logged rate stays a training rate
+      with timer.side_work():
+        if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
+          sampler.save(parallel.unreplicate(replicated), sample_dir, step)
+        if save_now or stopping:
+          checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
+          last_saved = step
       if stopping:
         reason = stop.signal_name or "a stop signal to another process"
         progress.write(f"{reason} received: saved a checkpoint at step {step}; "
                        f"resume by running the same command again.")
         break
 
-  progress.close()
-  checkpointer.close()
-  writer.close()
   return {"state": parallel.unreplicate(replicated), "metrics": last_metrics, "step": step,
           "stopped_by": stop.signal_name}
 
 
-def _pipeline_stepper(config, source, train_step, per_device_batch, start_step, num_devices,
+def _pipeline_stepper(config, experiment, per_device_batch, start_step, num_devices,
                       local_devices):
   """One generator iteration fed by the tf.data pipeline, resumed where `start_step` left off."""
-  p_step = parallel.pmap_step(train_step, AXIS, donate=config.donate_state)
+  p_step = parallel.pmap_step(experiment.train_step, AXIS, donate=config.donate_state)
   data = pipeline.make_pipeline(
-      source, config.data, per_device_batch=per_device_batch, local_devices=local_devices,
-      n_critic=config.n_critic, seed=config.seed,
-      skip_groups=_groups_consumed(config, start_step),
+      experiment.source, config.data, per_device_batch=per_device_batch,
+      local_devices=local_devices, n_critic=config.n_critic, seed=config.seed,
+      skip_groups=experiment.schedule.groups_consumed(start_step),
       global_devices=num_devices, device_offset=_first_local_device_index())
 
   def advance(replicated, n_critic):
@@ -311,18 +284,17 @@ def _pipeline_stepper(config, source, train_step, per_device_batch, start_step, 
   return advance
 
 
-def _resident_stepper(config, source, train_step, per_device_batch):
+def _resident_stepper(config, experiment, per_device_batch):
   """One generator iteration drawing its batches in-graph from the data set held on each device."""
-  arrays, pixels = pipeline.load_resident(source, config.data)
-  preprocess = pipeline.device_preprocess(config.data) if pixels else None
+  arrays, pixels = pipeline.load_resident(experiment.source, config.data)
+  preprocess = resident.pixel_preprocess(config.data.dequantize) if pixels else None
   dataset = parallel.replicate(arrays)
   compiled = {}  # n_critic -> pmapped step (two under the WGAN schedule)
 
   def advance(replicated, n_critic):
     if n_critic not in compiled:
       compiled[n_critic] = jax.pmap(
-          lambda state, data: train_step.from_dataset(state, data, n_critic, per_device_batch,
-                                                      preprocess),
+          resident.resident_step(experiment.train_step, n_critic, per_device_batch, preprocess),
           axis_name=AXIS, donate_argnums=(0,) if config.donate_state else ())
     return compiled[n_critic](replicated, dataset)
 
@@ -332,11 +304,12 @@ def _resident_stepper(config, source, train_step, per_device_batch):
 class _Sampler:
   """Fixed noise (and labels) for sample pictures and for evaluation."""
 
-  def __init__(self, config, generator, critic, example_shape, num_classes, evaluator):
-    self.config, self.evaluator = config, evaluator
+  def __init__(self, config, experiment, evaluator):
+    self.evaluator = evaluator
     # In eval mode the models' BatchNorm uses running statistics and no device axis.
-    self.generator, self.critic = generator, critic
-    self.low_dim = len(example_shape) == 1
+    self.generator, self.critic = experiment.generator, experiment.critic
+    num_classes = experiment.num_classes
+    self.low_dim = len(experiment.example_shape) == 1
     count = config.eval.num_samples if self.low_dim else config.num_sample_images
     self.z, self.labels = self._noise(jax.random.PRNGKey(config.seed + 1), count, num_classes)
     self.eval_z, self.eval_labels = self._noise(jax.random.PRNGKey(config.seed + 3),

@@ -33,7 +33,7 @@ def preprocess_image(image: tf.Tensor, image_size: int | None, resize: bool,
 
   With `dequantize`, uniform noise seeded by `noise_seed` (the example's
   position in the stream, so a resumed run draws the same noise). The
-  device-resident path applies the same scaling in-graph (`device_preprocess`).
+  device-resident path applies the same scaling in-graph (`resident.pixel_preprocess`).
   """
   if resize and image_size:
     image = resize_and_crop(image, image_size)
@@ -140,7 +140,7 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
   """The whole data set in source order, decoded (and resized), for the device.
 
   Returns `(arrays, pixels)`. With `pixels`, `x` holds pixel values (uint8,
-  or float32 when resized) that `device_preprocess` scales in-graph, so
+  or float32 when resized) that `resident.pixel_preprocess` scales in-graph, so
   CIFAR-10 takes 150 MB of device memory; otherwise `x` is used as it is.
   """
   if source.num_examples <= 0:
@@ -163,21 +163,6 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
   if not pixels:
     arrays["x"] = arrays["x"].astype(np.float32)
   return arrays, pixels
-
-
-def device_preprocess(data_config: Mapping[str, Any]):
-  """`preprocess(x, noise)` for `TrainStep.from_dataset`: `preprocess_image`'s scaling, in JAX."""
-  import jax.numpy as jnp
-
-  dequantize = bool(data_config.get("dequantize"))
-
-  def preprocess(x, noise):
-    x = x.astype(jnp.float32)
-    if dequantize:
-      return x / 128.0 - 1.0 + noise / 128.0
-    return x / 127.5 - 1.0
-
-  return preprocess
 
 
 def take_critic_batches(iterator: Iterator[dict[str, np.ndarray]], n_critic: int,

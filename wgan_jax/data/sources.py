@@ -19,14 +19,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from wgan_jax.data._tf import tf
 
-from wgan_jax.data import toy
+from wgan_jax.data import DataError, toy
+from wgan_jax.data.shapes import MNIST_CLASSES
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-MNIST_CLASSES = 10
-
-
-class DataError(ValueError):
-  """A data source is missing, empty, corrupt or of the wrong shape; the message says which."""
 
 
 @dataclasses.dataclass
@@ -246,31 +242,6 @@ def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> 
     num_examples = -1
   return Source(dataset.map(pick), decode, num_examples, num_classes,
                 description=f"TFDS {name}:{split}")
-
-
-def declared_num_classes(data_config: Mapping[str, Any]) -> int:
-  """The class count a conditional model is built for, known without reading examples.
-
-  0 unless `use_labels`. TFDS names answer from the builder's metadata (no data needed), so
-  benchmarks and parameter counts of conditional configs work on a machine without the data.
-  """
-  if not data_config.get("use_labels"):
-    return 0
-  kind = data_config["source"]
-  if kind == "tfds":
-    import tensorflow_datasets as tfds
-
-    name = data_config["name"]
-    try:
-      features = tfds.builder(name, data_dir=data_config.get("tfds_data_dir") or None).info.features
-    except tfds.core.registered.DatasetNotFoundError as error:
-      raise DataError(f"Unknown TFDS data set {name!r}: {error}") from None
-    return int(features["label"].num_classes) if "label" in features else 0
-  if kind == "mnist_idx":
-    return MNIST_CLASSES
-  if kind == "image_folder":
-    return len(list_images(data_config["path"])[2])
-  return make_source(data_config, seed=0).num_classes
 
 
 def make_source(data_config: Mapping[str, Any], seed: int) -> Source:

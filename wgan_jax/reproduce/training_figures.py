@@ -31,16 +31,14 @@ import numpy as np  # noqa: E402
 import scipy.ndimage  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from wgan_jax import benchmark  # noqa: E402
-from wgan_jax.config import constraint_from_config, optimizers_from_config  # noqa: E402
-from wgan_jax.data import pipeline, sources  # noqa: E402
+from wgan_jax import benchmark, builder  # noqa: E402
+from wgan_jax.data import pipeline, resident, shapes, sources  # noqa: E402
 from wgan_jax.evaluation import Evaluator  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
-from wgan_jax.models import create_models  # noqa: E402
 from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
-from wgan_jax.state import count_params, critic_variables, init_state  # noqa: E402
-from wgan_jax.step import generate, make_train_step, split_scores  # noqa: E402
-from wgan_jax.train import build_run, train  # noqa: E402
+from wgan_jax.state import count_params, critic_variables  # noqa: E402
+from wgan_jax.step import generate, split_scores  # noqa: E402
+from wgan_jax.train import train  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -189,7 +187,7 @@ def _real_fid(record: RunRecord) -> float | None:
     return logged[-1]
   config = record.config
   source = sources.make_source(config.data, config.seed)
-  return Evaluator(config.eval, config.data, source, benchmark.example_shape(config),
+  return Evaluator(config.eval, config.data, source, shapes.declared_example_shape(config.data),
                    config.seed).real_fid()
 
 
@@ -327,42 +325,48 @@ def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> di
 # ----------------------------------------------------------------------------- WGAN-GP Fig. 5b
 
 
-def _real_subset(config, split: str, count: int, seed: int) -> np.ndarray:
+def _real_subset(config, split: str, count: int, seed: int) -> dict[str, np.ndarray]:
+  """`count` examples of `split` (`{'x'}`, plus `'label'` for conditional configs), scaled."""
   data_config = copy.deepcopy(config.data)
   data_config.split = split
   arrays, pixels = pipeline.load_resident(sources.make_source(data_config, seed), data_config)
-  order = np.random.default_rng(seed).permutation(len(arrays["x"]))[:count]
-  x = arrays["x"][np.sort(order)]
-  return np.asarray(pipeline.device_preprocess(data_config)(x, 0.0)) if pixels else x
+  order = np.sort(np.random.default_rng(seed).permutation(len(arrays["x"]))[:count])
+  arrays = {name: values[order] for name, values in arrays.items()}
+  if pixels:
+    arrays["x"] = np.asarray(resident.pixel_preprocess(data_config.dequantize)(arrays["x"], 0.0))
+  return arrays
 
 
 def _overfitting_curves(fig, label: str, quick: bool) -> dict:
   """Trains on `train_examples` digits, measuring the negative critic loss on them and held out."""
   config = prepared_run(fig, label, quick)
-  run = build_run(config)
-  constraint = constraint_from_config(config)
-  train_x = _real_subset(config, "train", fig.train_examples, config.seed)
-  valid_x = _real_subset(config, "test", fig.validation_examples, config.seed + 1)
-  step = make_train_step(run.generator, run.critic, run.generator_tx, run.critic_tx,
-                         objective=config.objective, constraint=constraint)
-  advance = jax.jit(lambda state, data: step.from_dataset(state, data, config.n_critic,
-                                                          config.batch_size), donate_argnums=0)
+  experiment = builder.build(config)
+  generator, critic, constraint = experiment.generator, experiment.critic, experiment.constraint
+  dataset = jax.tree_util.tree_map(
+      jnp.asarray, _real_subset(config, "train", fig.train_examples, config.seed))
+  validation = _real_subset(config, "test", fig.validation_examples, config.seed + 1)
+  advance = jax.jit(resident.resident_step(experiment.train_step, config.n_critic,
+                                           config.batch_size), donate_argnums=0)
 
   @jax.jit
   def negative_critic_loss(state, real, key):
     """E f(real) - E f(fake) - penalty, the critic's objective as its training logs it."""
+    x, labels = real["x"], real.get("label")
     z_key, a_key = jax.random.split(key)
-    z = jax.random.normal(z_key, (real.shape[0], run.generator.latent_dim))
-    fake = generate(run.generator, state, z)
-    score = lambda x: split_scores(run.critic.apply(critic_variables(state), x,  # noqa: E731
-                                                    train=False))[0]
-    alpha = jax.random.uniform(a_key, (real.shape[0],) + (1,) * (real.ndim - 1))
-    penalty, _ = constraint.penalty(score, real, fake, alpha)
-    return -(wasserstein_critic_loss(score(real), score(fake)) + penalty)
+    z = jax.random.normal(z_key, (x.shape[0], generator.latent_dim))
+    fake = generate(generator, state, z, labels)
+    score = lambda x: split_scores(critic.apply(critic_variables(state), x,  # noqa: E731
+                                                train=False))[0]
+    alpha = jax.random.uniform(a_key, (x.shape[0],))
+    penalty, _ = constraint.penalty(score, x, fake, alpha)
+    return -(wasserstein_critic_loss(score(x), score(fake)) + penalty)
 
-  state, dataset = run.state, jnp.asarray(train_x)
-  measure_batch = min(fig.measure_batch, len(train_x), len(valid_x))
-  measured = {"train": dataset[:measure_batch], "validation": jnp.asarray(valid_x[:measure_batch])}
+  state = experiment.init_state()
+  measure_batch = min(fig.measure_batch, len(dataset["x"]), len(validation["x"]))
+  # On the device once, not copied every measurement.
+  measured = {"train": jax.tree_util.tree_map(lambda a: a[:measure_batch], dataset),
+              "validation": jax.tree_util.tree_map(lambda a: jnp.asarray(a[:measure_batch]),
+                                                   validation)}
   every = fig.quick.log_every if quick else fig.measure_every
   curve = {"steps": [], "train": [], "validation": []}
   started = time.time()
@@ -523,11 +527,7 @@ def _table3_curves(ax, trained: list[dict], metric: str, floor: float | None) ->
 
 def build_run_shapes(config) -> tuple[int, int]:
   """Parameter counts of the generator and critic a config builds (no data read)."""
-  shape = benchmark.example_shape(config)
-  generator, critic = create_models(config.model, shape, benchmark.example_num_classes(config))
-  generator_tx, critic_tx = optimizers_from_config(config)
-  state = jax.eval_shape(lambda: init_state(generator, critic, generator_tx, critic_tx,
-                                            jax.random.PRNGKey(0), jnp.zeros((1,) + shape)))
+  state = builder.build(config, open_data=False).abstract_state()
   return count_params(state.generator_params), count_params(state.critic_params)
 
 

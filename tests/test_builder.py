@@ -1,0 +1,101 @@
+"""`builder.build`: the one place a config becomes models, optimizers, constraint, step and state.
+
+The trainer, the benchmark and the paper figures all build through it, so for one config they run
+the same step: the same metrics on the same state, batches and key.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import training_figures, wgan_gp_cifar_resnet
+from tests.helpers import assert_trees_close
+from wgan_jax import benchmark, builder, parallel
+from wgan_jax.lipschitz import BatchNormWithPenaltyError
+from wgan_jax.reproduce import training_figures as figures
+from wgan_jax.train import train
+
+
+@pytest.fixture(scope="module")
+def labelled_images(tmp_path_factory):
+  rng = np.random.default_rng(0)
+  path = tmp_path_factory.mktemp("data") / "images.npz"
+  np.savez(path, x=rng.integers(0, 256, (48, 32, 32, 3)).astype(np.uint8),
+           label=rng.integers(0, 10, 48))
+  return str(path)
+
+
+def _acgan_config(path):
+  """The AC-GAN ResNet at width 4, with the settings earlier copies of the builder dropped."""
+  c = wgan_gp_cifar_resnet.get_config("acgan")
+  c.data.update(dict(source="npz", path=path, device_resident=True))
+  c.model.generator.width = c.model.critic.width = 4
+  c.model.compute_dtype = "bfloat16"
+  c.batch_size, c.n_critic, c.num_steps = 8, 1, 1
+  c.acgan_scale, c.acgan_scale_generator = 0.5, 0.3
+  c.eval.num_samples, c.num_sample_images = 8, 8
+  return c
+
+
+def test_trainer_benchmark_and_figure_run_the_same_step(labelled_images, tmp_path, monkeypatch):
+  config = _acgan_config(labelled_images)
+  built = {}
+  real_build = builder.build
+
+  def recording_build(cfg, **kwargs):
+    experiment = real_build(cfg, **kwargs)
+    built.setdefault(consumer, experiment)
+    return experiment
+
+  monkeypatch.setattr(builder, "build", recording_build)
+  consumer = "trainer"
+  train(config, str(tmp_path / "run"))
+  consumer = "benchmark"
+  benchmark.build_jax_step(config, count_flops=False)
+  consumer = "figure"
+  fig = training_figures.get_config("wgangp_fig5b")
+  with fig.unlocked():
+    fig.runs = {"penalty": config}
+  fig.train_examples, fig.validation_examples, fig.measure_batch = 16, 16, 8
+  figures._overfitting_curves(fig, "penalty", quick=True)
+  assert set(built) == {"trainer", "benchmark", "figure"}
+
+  state = built["benchmark"].init_state()
+  rng = np.random.default_rng(1)
+  batches = {"x": jnp.asarray(rng.uniform(-1, 1, (1, 8, 32, 32, 3)), jnp.float32),
+             "label": jnp.asarray(rng.integers(0, 10, (1, 8)), jnp.int32)}
+  key = jax.random.PRNGKey(7)
+  metrics = {}
+  for name in ("benchmark", "figure"):
+    metrics[name] = jax.jit(built[name].train_step)(state, batches, key)[1]
+  trainer = built["trainer"].train_step  # built for pmap: run it on one device
+  one = jax.local_devices()[:1]
+  mapped = jax.pmap(trainer, axis_name=parallel.DEFAULT_AXIS, devices=one, in_axes=(0, 0, None))
+  metrics["trainer"] = parallel.unreplicate(mapped(parallel.replicate(state, one),
+                                                   parallel.replicate(batches, one), key)[1])
+  assert {"critic_acgan_loss", "generator_acgan_loss"} <= set(metrics["benchmark"])
+  for name in ("figure", "trainer"):
+    assert_trees_close(metrics[name], metrics["benchmark"], rtol=1e-5, atol=1e-6)
+
+
+def test_without_data_the_config_declares_the_shapes(labelled_images):
+  config = _acgan_config(labelled_images)
+  opened = builder.build(config)
+  declared = builder.build(config, open_data=False)
+  assert opened.source is not None and declared.source is None
+  assert opened.example_shape == declared.example_shape == (32, 32, 3)
+  assert opened.num_classes == declared.num_classes == 10
+  abstract = declared.abstract_state()
+  concrete = opened.init_state()
+  assert jax.tree_util.tree_structure(abstract) == jax.tree_util.tree_structure(concrete)
+  assert jax.tree_util.tree_all(jax.tree_util.tree_map(
+      lambda a, b: a.shape == b.shape and a.dtype == b.dtype, abstract, concrete))
+  assert opened.schedule(0) == config.n_critic
+
+
+def test_a_batchnorm_critic_under_the_penalty_is_refused_when_built(labelled_images):
+  config = _acgan_config(labelled_images)
+  config.model.critic.normalization = "batch"
+  with pytest.raises(BatchNormWithPenaltyError, match="layer"):
+    builder.build(config, open_data=False).abstract_state()
