@@ -19,7 +19,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
-from wgan_jax.models.layers import Conv  # noqa: E402
+from wgan_jax.models.conv import Conv  # noqa: E402
 
 REPEATS_IN_PROGRAM = 5
 

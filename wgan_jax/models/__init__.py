@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import flax.linen as nn
 
+from wgan_jax.models.conv import conv_factories
 from wgan_jax.models.dcgan import DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator
 from wgan_jax.models.mlp import MLPCritic, MLPGenerator, toy_critic, toy_generator
 from wgan_jax.models.resnet import ResNetCritic, ResNetGenerator
@@ -36,7 +37,7 @@ CRITICS: dict[str, type[nn.Module]] = {
 }
 
 # Fields filled from the data (or the model-wide config) rather than per network.
-_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes", "conv_lowering")
+_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes", "conv", "conv_transpose")
 
 
 def _field_names(module_cls: type[nn.Module]) -> set[str]:
@@ -64,15 +65,15 @@ def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], nu
                   axis_name: str | None = None) -> tuple[nn.Module, nn.Module]:
   """Builds `(generator, critic)` for examples of shape `data_shape` (without the batch axis).
 
-  `model_config['conv_lowering']` ('auto' | 'xla' | 'patches') picks how
-  strided and transposed convolutions are lowered (see `models.layers`).
+  `model_config['conv_lowering']` ('auto' | 'xla' | 'patches') picks, once, the
+  convolution constructors every conv model is given (see `models.conv`).
   `axis_name`, when given, is handed to every module that has BatchNorm so its
   batch statistics are computed over the whole global batch (synchronised
   BatchNorm), which keeps a data-parallel run equal to a single-device run.
   """
   data_shape = tuple(int(d) for d in data_shape)
   data_fields: dict[str, Any] = {"output_shape": data_shape, "num_classes": num_classes,
-                                 "conv_lowering": model_config.get("conv_lowering", "auto")}
+                                 **conv_factories(model_config.get("conv_lowering", "auto"))}
   if len(data_shape) == 3:
     data_fields.update(image_size=data_shape[0], channels=data_shape[2])
   if axis_name is not None:

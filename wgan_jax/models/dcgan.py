@@ -21,7 +21,8 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from wgan_jax.models.layers import Conv, ConvTranspose, dcgan_kernel_init, leaky_relu, normalization
+from wgan_jax.models.conv import Conv, ConvTranspose, ModuleDef
+from wgan_jax.models.layers import dcgan_kernel_init, leaky_relu, normalization
 
 SUPPORTED_DCGAN_SIZES = (16, 32, 64, 128)
 
@@ -48,7 +49,8 @@ class DCGANGenerator(nn.Module):
   normalization: str = "batch"  # 'batch' | 'none'
   constant_width: bool = False
   axis_name: str | None = None
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv_transpose: ModuleDef = ConvTranspose  # see wgan_jax.models.conv
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -57,9 +59,8 @@ class DCGANGenerator(nn.Module):
     if self.normalization not in ("batch", "none"):
       raise ValueError(f"DCGAN generator normalization must be 'batch' or 'none', got "
                        f"{self.normalization!r}.")
-    conv_t = lambda features, **kw: ConvTranspose(  # noqa: E731
-        features, (4, 4), use_bias=False, kernel_init=dcgan_kernel_init,
-        lowering=self.conv_lowering, **kw)
+    conv_t = lambda features, **kw: self.conv_transpose(  # noqa: E731
+        features, (4, 4), use_bias=False, kernel_init=dcgan_kernel_init, **kw)
     norm = lambda: normalization(self.normalization, self.axis_name, dcgan_init=True)  # noqa: E731
 
     features = self.width if self.constant_width else (self.width // 2) * (self.image_size // 4)
@@ -76,8 +77,8 @@ class DCGANGenerator(nn.Module):
       x = nn.relu(norm()(x, train))
       size *= 2
     for i in range(self.n_extra_layers):
-      x = Conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
-               kernel_init=dcgan_kernel_init, lowering=self.conv_lowering, name=f"extra_{i}")(x)
+      x = self.conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
+                    kernel_init=dcgan_kernel_init, name=f"extra_{i}")(x)
       x = nn.relu(norm()(x, train))
     x = conv_t(self.channels, strides=(2, 2), padding=((2, 2), (2, 2)), name="final")(x)
     return jnp.tanh(x)
@@ -90,15 +91,15 @@ class DCGANCritic(nn.Module):
   n_extra_layers: int = 0
   normalization: str = "batch"  # 'none' | 'batch' | 'layer'
   axis_name: str | None = None
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     image_size = x.shape[1]
     _check_power_of_two_size(image_size)
-    conv = lambda features, k, s, p, name: Conv(  # noqa: E731
+    conv = lambda features, k, s, p, name: self.conv(  # noqa: E731
         features, (k, k), strides=(s, s), padding=((p, p), (p, p)), use_bias=False,
-        kernel_init=dcgan_kernel_init, lowering=self.conv_lowering, name=name)
+        kernel_init=dcgan_kernel_init, name=name)
     norm = lambda: normalization(self.normalization, self.axis_name, dcgan_init=True)  # noqa: E731
 
     features = self.width
@@ -129,7 +130,7 @@ class GPDCGANGenerator(nn.Module):
   normalization: str = "batch"  # 'batch' | 'none'
   output_activation: str = "tanh"  # 'tanh' | 'sigmoid'
   axis_name: str | None = None
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv_transpose: ModuleDef = ConvTranspose  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -142,8 +143,8 @@ class GPDCGANGenerator(nn.Module):
                        f"{self.normalization!r}.")
     dim = self.width
     norm = lambda: normalization(self.normalization, self.axis_name)  # noqa: E731
-    deconv = lambda features, name: ConvTranspose(  # noqa: E731
-        features, (5, 5), strides=(2, 2), padding="SAME", lowering=self.conv_lowering, name=name)
+    deconv = lambda features, name: self.conv_transpose(  # noqa: E731
+        features, (5, 5), strides=(2, 2), padding="SAME", name=name)
 
     x = nn.Dense(4 * 4 * 4 * dim, name="project")(z)
     x = nn.relu(norm()(x, train)).reshape((z.shape[0], 4, 4, 4 * dim))
@@ -163,14 +164,14 @@ class GPDCGANCritic(nn.Module):
   width: int = 128  # DIM
   normalization: str = "none"  # 'none' (WGAN-GP) | 'batch' (gan_mnist's weight-clipping mode) | 'layer'
   axis_name: str | None = None
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     dim = self.width
     norm = lambda: normalization(self.normalization, self.axis_name)  # noqa: E731
-    conv = lambda features, name: Conv(  # noqa: E731
-        features, (5, 5), strides=(2, 2), padding="SAME", lowering=self.conv_lowering, name=name)
+    conv = lambda features, name: self.conv(  # noqa: E731
+        features, (5, 5), strides=(2, 2), padding="SAME", name=name)
     x = leaky_relu(conv(dim, "conv_1")(x))
     x = leaky_relu(norm()(conv(2 * dim, "conv_2")(x), train))
     x = leaky_relu(norm()(conv(4 * dim, "conv_3")(x), train))

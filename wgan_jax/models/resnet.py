@@ -9,11 +9,18 @@ gains an AC-GAN classification head, returning `(score, class_logits)`.
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax.numpy as jnp
 
-from wgan_jax.models.layers import (ConditionalBatchNorm, Conv, mean_pool, normalization,
-                                    upsample_nearest)
+from wgan_jax.models.conv import Conv, ModuleDef
+from wgan_jax.models.layers import ConditionalBatchNorm, mean_pool, normalization, upsample_nearest
+
+
+def _square_conv(conv: ModuleDef, features: int, kernel: int, name: str) -> nn.Module:
+  """A `kernel` x `kernel` convolution with 'SAME' padding, from the model's `conv` factory."""
+  return conv(features, (kernel, kernel), padding="SAME", name=name)
 
 
 class _GeneratorNorm(nn.Module):
@@ -30,10 +37,6 @@ class _GeneratorNorm(nn.Module):
     return normalization(self.normalization, self.axis_name)(x, train)
 
 
-def _conv(features: int, kernel: int, lowering: str, name: str) -> Conv:
-  return Conv(features, (kernel, kernel), padding="SAME", lowering=lowering, name=name)
-
-
 class UpBlock(nn.Module):
   """Generator residual block: norm, ReLU, up-sample + 3x3 conv, norm, ReLU, 3x3 conv."""
 
@@ -41,17 +44,17 @@ class UpBlock(nn.Module):
   normalization: str = "batch"
   num_classes: int = 0
   axis_name: str | None = None
-  conv_lowering: str = "auto"
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x, labels, train: bool = True):
     norm = lambda: _GeneratorNorm(self.normalization, self.num_classes, self.axis_name)  # noqa: E731
-    lowering = self.conv_lowering
-    shortcut = _conv(self.features, 1, lowering, "shortcut")(upsample_nearest(x))
+    conv = functools.partial(_square_conv, self.conv)
+    shortcut = conv(self.features, 1, "shortcut")(upsample_nearest(x))
     h = nn.relu(norm()(x, labels, train))
-    h = _conv(self.features, 3, lowering, "conv_1")(upsample_nearest(h))
+    h = conv(self.features, 3, "conv_1")(upsample_nearest(h))
     h = nn.relu(norm()(h, labels, train))
-    h = _conv(self.features, 3, lowering, "conv_2")(h)
+    h = conv(self.features, 3, "conv_2")(h)
     return shortcut + h
 
 
@@ -61,21 +64,22 @@ class CriticBlock(nn.Module):
   features: int
   downsample: bool = False
   normalization: str = "none"
-  conv_lowering: str = "auto"
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    in_features, lowering = x.shape[-1], self.conv_lowering
+    in_features = x.shape[-1]
+    conv = functools.partial(_square_conv, self.conv)
     if self.downsample:
-      shortcut = mean_pool(_conv(self.features, 1, lowering, "shortcut")(x))
+      shortcut = mean_pool(conv(self.features, 1, "shortcut")(x))
     elif in_features != self.features:
-      shortcut = _conv(self.features, 1, lowering, "shortcut")(x)
+      shortcut = conv(self.features, 1, "shortcut")(x)
     else:
       shortcut = x
     h = nn.relu(normalization(self.normalization)(x, train))
-    h = _conv(in_features if self.downsample else self.features, 3, lowering, "conv_1")(h)
+    h = conv(in_features if self.downsample else self.features, 3, "conv_1")(h)
     h = nn.relu(normalization(self.normalization)(h, train))
-    h = _conv(self.features, 3, lowering, "conv_2")(h)
+    h = conv(self.features, 3, "conv_2")(h)
     if self.downsample:
       h = mean_pool(h)
     return shortcut + h
@@ -85,14 +89,14 @@ class FirstCriticBlock(nn.Module):
   """The critic's first block (`OptimizedResBlockDisc1`): no pre-activation on the image."""
 
   features: int
-  conv_lowering: str = "auto"
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x):
-    lowering = self.conv_lowering
-    shortcut = _conv(self.features, 1, lowering, "shortcut")(mean_pool(x))
-    h = nn.relu(_conv(self.features, 3, lowering, "conv_1")(x))
-    h = mean_pool(_conv(self.features, 3, lowering, "conv_2")(h))
+    conv = functools.partial(_square_conv, self.conv)
+    shortcut = conv(self.features, 1, "shortcut")(mean_pool(x))
+    h = nn.relu(conv(self.features, 3, "conv_1")(x))
+    h = mean_pool(conv(self.features, 3, "conv_2")(h))
     return shortcut + h
 
 
@@ -105,7 +109,7 @@ class ResNetGenerator(nn.Module):
   num_classes: int = 0  # > 0: class-conditional BatchNorm
   normalization: str = "batch"
   axis_name: str | None = None
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -114,10 +118,10 @@ class ResNetGenerator(nn.Module):
     x = nn.Dense(4 * 4 * self.width, name="project")(z).reshape((z.shape[0], 4, 4, self.width))
     for i in range(3):
       x = UpBlock(self.width, self.normalization, self.num_classes, self.axis_name,
-                  self.conv_lowering, name=f"block_{i + 1}")(x, labels, train)
+                  self.conv, name=f"block_{i + 1}")(x, labels, train)
     # The official code's output normalization is unconditional.
     x = nn.relu(normalization(self.normalization, self.axis_name)(x, train))
-    return jnp.tanh(_conv(self.channels, 3, self.conv_lowering, "output")(x))
+    return jnp.tanh(_square_conv(self.conv, self.channels, 3, "output")(x))
 
 
 class ResNetCritic(nn.Module):
@@ -129,14 +133,13 @@ class ResNetCritic(nn.Module):
   width: int = 128  # DIM_D
   num_classes: int = 0
   normalization: str = "none"
-  conv_lowering: str = "auto"  # 'auto' | 'xla' | 'patches' (see wgan_jax.models.layers)
+  conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     block = lambda name, **kw: CriticBlock(  # noqa: E731
-        self.width, normalization=self.normalization, conv_lowering=self.conv_lowering,
-        name=name, **kw)
-    x = FirstCriticBlock(self.width, self.conv_lowering, name="block_1")(x)
+        self.width, normalization=self.normalization, conv=self.conv, name=name, **kw)
+    x = FirstCriticBlock(self.width, self.conv, name="block_1")(x)
     x = block("block_2", downsample=True)(x, train)
     x = block("block_3")(x, train)
     x = block("block_4")(x, train)

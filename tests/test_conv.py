@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from wgan_jax.models import create_models
-from wgan_jax.models.layers import Conv, ConvTranspose, resolve_lowering
+from wgan_jax.models.conv import Conv, ConvTranspose, conv_factories, resolve_lowering
 
 CASES = [
     (Conv, nn.Conv, dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))),  # DCGAN_D
@@ -57,6 +57,17 @@ def test_auto_lowering_and_bad_names():
   assert resolve_lowering("auto") == ("patches" if jax.default_backend() == "cpu" else "xla")
   with pytest.raises(ValueError, match="conv_lowering"):
     resolve_lowering("fast")
+
+
+def test_models_take_the_factories_chosen_once_from_the_config():
+  factories = conv_factories("xla")
+  assert factories["conv"].func is Conv and factories["conv_transpose"].func is ConvTranspose
+  model = {"generator": {"kind": "dcgan", "width": 8, "latent_dim": 8},
+           "critic": {"kind": "resnet", "width": 8}, "conv_lowering": "xla"}
+  generator, critic = create_models(model, (32, 32, 3))
+  assert generator.conv_transpose.keywords == critic.conv.keywords == {"lowering": "xla"}
+  with pytest.raises(ValueError, match="conv_lowering"):
+    create_models({**model, "conv_lowering": "fast"}, (32, 32, 3))
 
 
 @pytest.mark.parametrize("kind, shape", [("dcgan", (32, 32, 3)), ("gp_dcgan", (28, 28, 1)),
