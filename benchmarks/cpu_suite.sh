@@ -12,11 +12,11 @@ $b --config=configs/wgan_gp_cifar.py --steps=2 --repeats=5 --compare=torch --dis
 $b --config=configs/default.py --steps=20 --repeats=5 --compare=torch --dispatch=both --label="toy MLP"
 $b --config=configs/wgan_lsun_bedrooms.py --steps=2 --repeats=5 --compare=torch --dispatch=both \
    --label="WGAN DCGAN 64x64 clipping"
-# Session 5, after the stride-1 convolutions moved to the 'patches' lowering on CPU:
+# After the stride-1 convolutions moved to the 'patches' lowering on CPU:
 $b --config=configs/wgan_gp_cifar_resnet.py --steps=1 --repeats=3 --compare=torch --dispatch=both \
-   --label="CIFAR-10 ResNet DIM=128 (session 5)"
+   --label="CIFAR-10 ResNet DIM=128"
 $b --config=configs/wgan_lsun_bedrooms.py --steps=2 --repeats=5 --compare=torch --dispatch=both \
-   --label="WGAN DCGAN 64x64 clipping, stride-1 layers on patches (session 5)"
+   --label="WGAN DCGAN 64x64 clipping, stride-1 layers on patches"
 $b --config=configs/wgan_gp_cifar.py --config.model.generator.width=64 \
    --config.model.critic.width=64 --config.model.conv_lowering=xla --steps=1 --repeats=2 \
    --label="gan_cifar DIM=64, XLA's own conv lowering"
