@@ -4,22 +4,18 @@
 
 The fused train step runs its critic updates in a `fori_loop` (an XLA while loop). On CPU,
 XLA's own convolution gradients inside a while loop leave the fast path (jax-ml/jax#12868);
-the 'patches' lowering (`wgan_jax.models.layers`) does not. Each cell: 5 evaluations of the
+the 'patches' lowering (`wgan_jax.models.conv`) does not. Each cell: 5 evaluations of the
 function, in a loop or unrolled, median of 5 runs.
 """
 
-import pathlib
-import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
-
-from wgan_jax.models.conv import Conv  # noqa: E402
+from wgan_jax.models.conv import Conv
 
 REPEATS_IN_PROGRAM = 5
 

@@ -5,15 +5,11 @@
 Batch 64, BatchNorm in both networks (training mode), sum of outputs as the loss; medians of 5.
 """
 
-import pathlib
-import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def _median_ms(fn, repeats=5):

@@ -7,13 +7,9 @@ network, and prints one JSON line: FID, KID, images per second and seconds per 1
 """
 
 import json
-import pathlib
-import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from absl import app, flags  # noqa: E402
+from absl import app, flags
 
 _A = flags.DEFINE_string("a", None, "First image folder.", required=True)
 _B = flags.DEFINE_string("b", None, "Second image folder.", required=True)

@@ -4,14 +4,11 @@
 """
 
 import json
-import pathlib
 import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from wgan_jax.data.toy import toy_dataset  # noqa: E402
-from wgan_jax.metrics.lowdim import wasserstein1  # noqa: E402
+from wgan_jax.data.toy import toy_dataset
+from wgan_jax.metrics.lowdim import wasserstein1
 
 
 def main(out=None):

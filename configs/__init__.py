@@ -1,0 +1,2 @@
+"""Experiment configs: `get_config()` of each file is a complete, locked trainer config
+(`scripts/train.py --config configs/NAME.py[:ARGS]`); `paper/` holds the papers' figures and tables."""

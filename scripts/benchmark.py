@@ -13,17 +13,19 @@ reports medians over rounds and their ratio.
 
 import json
 import os
+import pathlib
 import platform
 import subprocess
 import sys
 
-import _bootstrap  # noqa: F401
-from absl import app, flags
+import configs
+from absl import app, flags, logging
 from ml_collections import config_flags
 
-_CONFIG = config_flags.DEFINE_config_file("config", str(_bootstrap.REPO_ROOT / "configs" /
-                                                       "wgan_gp_cifar.py"), "Experiment config.",
-                                          lock_config=True)
+CONFIG_DIR = pathlib.Path(configs.__file__).parent
+
+_CONFIG = config_flags.DEFINE_config_file("config", str(CONFIG_DIR / "wgan_gp_cifar.py"),
+                                          "Experiment config.", lock_config=True)
 _STEPS = flags.DEFINE_integer("steps", 5, "Generator iterations per timed round.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed rounds (alternating with the peer).")
 _COMPARE = flags.DEFINE_list("compare", [], "Peers to time alongside: torch, torch_compile.")
@@ -59,6 +61,7 @@ def _scaling_sweep() -> None:
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   if _SCALING.value:
     return _scaling_sweep()

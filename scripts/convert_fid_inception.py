@@ -9,8 +9,7 @@ any TorchScript file with the same state_dict (--torchscript), and writes the
 
 import sys
 
-import _bootstrap  # noqa: F401
-from absl import app, flags
+from absl import app, flags, logging
 
 _OUT = flags.DEFINE_string("out", None, "Output .npz (default: the user cache).")
 _TORCHSCRIPT = flags.DEFINE_string("torchscript", None,
@@ -18,6 +17,7 @@ _TORCHSCRIPT = flags.DEFINE_string("torchscript", None,
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   import numpy as np
 

@@ -11,8 +11,7 @@ import os
 import sys
 import time
 
-import _bootstrap  # noqa: F401
-from absl import app, flags
+from absl import app, flags, logging
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
 _METRICS = flags.DEFINE_list("metric", None, "Metrics: fid, kid, is, w1, modes, mnist.",
@@ -25,6 +24,7 @@ _OUT = flags.DEFINE_string("out", None, "Output JSON file.")
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   from wgan_jax.evaluation import Evaluator
   from wgan_jax.sampling import generate_samples, load_run

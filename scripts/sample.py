@@ -6,8 +6,7 @@ and `labels` for conditional models; FILE ending in .png is an image grid or a s
 
 import sys
 
-import _bootstrap  # noqa: F401
-from absl import app, flags
+from absl import app, flags, logging
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
@@ -16,6 +15,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   from wgan_jax.sampling import sample, write_samples
   try:

@@ -7,14 +7,17 @@ them in the environment that `jax.distributed.initialize` reads).
 """
 
 import os
+import pathlib
 import sys
 
-import _bootstrap  # noqa: F401  (sys.path and TF set-up)
-from absl import app, flags
+import configs
+from absl import app, flags, logging
 from ml_collections import config_flags
 
+CONFIG_DIR = pathlib.Path(configs.__file__).parent
+
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", str(_bootstrap.REPO_ROOT / "configs" / "default.py"),
+    "config", str(CONFIG_DIR / "default.py"),
     "Experiment config file, optionally with :ARGS.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", "runs/default", "Directory for logs, samples and checkpoints.")
 _COORDINATOR = flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (multi-host).")
@@ -23,6 +26,7 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index (mu
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   import jax
 

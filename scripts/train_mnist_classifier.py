@@ -6,8 +6,7 @@ file the package ships, `wgan_jax/metrics/data/mnist_classifier.npz`.
 
 import sys
 
-import _bootstrap  # noqa: F401
-from absl import app, flags
+from absl import app, flags, logging
 
 _DATA = flags.DEFINE_string("data", None, "Directory with the MNIST IDX files.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output .npz (default: the shipped file).")
@@ -15,6 +14,7 @@ _EPOCHS = flags.DEFINE_integer("epochs", 3, "Training epochs.")
 
 
 def main(argv):
+  logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   import numpy as np
 

@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import training_figures, wgan_gp_cifar_resnet
+from configs import wgan_gp_cifar_resnet
+from configs.paper import training_figures
 from tests.helpers import assert_trees_close
 from wgan_jax import benchmark, builder, parallel
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
@@ -38,6 +39,7 @@ def _acgan_config(path):
   return c
 
 
+@pytest.mark.slow
 def test_trainer_benchmark_and_figure_run_the_same_step(labelled_images, tmp_path, monkeypatch):
   config = _acgan_config(labelled_images)
   built = {}
@@ -58,6 +60,7 @@ def test_trainer_benchmark_and_figure_run_the_same_step(labelled_images, tmp_pat
   with fig.unlocked():
     fig.runs = {"penalty": config}
   fig.train_examples, fig.validation_examples, fig.measure_batch = 16, 16, 8
+  fig.quick.num_steps = 1
   figures._overfitting_curves(fig, "penalty", quick=True)
   assert set(built) == {"trainer", "benchmark", "figure"}
 

@@ -1,12 +1,15 @@
 """Every experiment config loads, is locked, and builds its models, optimizers and constraint."""
 
 import importlib
+import sys
+from unittest import mock
 
 import jax
 import pytest
+from absl import flags
+from ml_collections import config_flags
 
 from wgan_jax import builder
-from wgan_jax.config import apply_settings
 
 CONFIGS = [
     ("default", None), ("wgan_gp_toy", "25gaussians,clip"), ("wgan_gp_toy", "swissroll,penalty"),
@@ -25,8 +28,8 @@ def _load(name, arg):
 
 
 def _figure_runs():
-  """Each distinct training run behind configs/training_figures.py, once."""
-  from configs import training_figures
+  """Each distinct training run behind configs/paper/training_figures.py, once."""
+  from configs.paper import training_figures
   runs = {}
   for name in training_figures.FIGURE_NAMES:
     for label, run in training_figures.get_config(name).runs.items():
@@ -41,7 +44,7 @@ def test_config_builds(name, arg):
 
 @pytest.mark.parametrize("figure,label", _figure_runs())
 def test_figure_run_builds(figure, label):
-  from configs import training_figures
+  from configs.paper import training_figures
   _check_builds(training_figures.get_config(figure).runs[label])
 
 
@@ -57,30 +60,40 @@ def _check_builds(config):
   assert experiment.schedule(0) in (1, 5, 100)
 
 
-def test_command_line_settings_change_one_key_and_name_bad_ones():
-  from configs import training_figures
-  c = training_figures.get_config("wgangp_table3")
-  apply_settings(c, ["runs.acgan.model.critic.width=16", "timing_width=64",
-                     "runs.acgan.objective=wasserstein"])
+def _from_command_line(config_arg: str, *overrides: str):
+  """The config `scripts/reproduce.py --config CONFIG_ARG OVERRIDES...` would draw."""
+  holder = flags.FlagValues()
+  config_flags.DEFINE_config_file("config", None, flag_values=holder, lock_config=True)
+  argv = ["reproduce.py", f"--config={config_arg}", *overrides]
+  with mock.patch.object(sys, "argv", argv):  # config_flags reads the overrides from sys.argv
+    holder(argv)
+  return holder.config
+
+
+def test_command_line_overrides_change_one_key_and_name_bad_ones():
+  table3 = "configs/paper/training_figures.py:wgangp_table3"
+  c = _from_command_line(table3, "--config.runs.acgan.model.critic.width=16",
+                         "--config.timing_width=64", "--config.runs.acgan.objective=wasserstein")
   assert (c.runs.acgan.model.critic.width, c.timing_width) == (16, 64)
-  # A figure-level setting reaches every run built from it.
-  fig3 = training_figures.get_config("wgangp_fig3")
-  apply_settings(fig3, ["num_steps=1000", "eval_every=200", "fid_samples=300",
-                        "runs.clip.eval.every=100"])
+  assert c.runs.unsupervised.model.critic.width == 128
+  # A figure-level setting reaches every run built from it ...
+  fig3 = _from_command_line("configs/paper/training_figures.py:wgangp_fig3",
+                            "--config.num_steps=1000", "--config.eval_every=200",
+                            "--config.fid_samples=300", "--config.runs.clip.eval.every=100")
   for label, run in fig3.runs.items():  # ... and a run's own setting changes that run only
     assert (run.num_steps, run.eval.every, run.sample_every, run.eval.num_samples) == (
         1000, 100 if label == "clip" else 200, 200, 300)
   # Table 3's scaled runs follow its width and length; the learning rates decay over that length.
-  apply_settings(c, ["trained_width=64", "num_steps=2000"])
+  c = _from_command_line(table3, "--config.trained_width=64", "--config.num_steps=2000")
   for label in ("unsupervised_scaled", "acgan_scaled"):
     run = c.runs[label]
     assert (run.model.generator.width, run.model.critic.width) == (64, 64)
     assert run.num_steps == run.optimizer.linear_decay_steps == 2000
   published = c.runs.unsupervised
   assert published.num_steps == published.optimizer.linear_decay_steps == 100_000
-  for bad, message in (("runs.acgan.model.criticc.width=16", "'criticc'"),
-                       ("timing_widht=64", "timing_width"),  # the valid keys are listed
-                       ("timing_width", "KEY=VALUE"),
-                       ("timing_width=wide", "timing_width")):
-    with pytest.raises(ValueError, match=message):
-      apply_settings(c, [bad])
+  for bad, error, message in (
+      ("--config.runs.acgan.model.criticc.width=16", KeyError, 'Did you mean "critic"'),
+      ("--config.timing_widht=64", AttributeError, 'Did you mean "timing_width"'),
+      ("--config.timing_width=wide", flags.Error, "timing_width")):
+    with pytest.raises(error, match=message):
+      _from_command_line(table3, bad)

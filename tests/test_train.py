@@ -12,7 +12,6 @@ import pytest
 
 from configs import default as default_config
 from tests.helpers import assert_trees_close
-from wgan_jax.config import set_dotted
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
 from wgan_jax.train import ConfigError, NonFiniteLossError, train
 
@@ -31,8 +30,7 @@ def tiny_config(**overrides):
   c.checkpoint_every = 3
   c.eval.every = 3
   c.eval.num_samples = 200
-  for key, value in overrides.items():
-    set_dotted(c, key, value)
+  c.update_from_flattened_dict(overrides)
   return c
 
 
@@ -70,6 +68,7 @@ def test_resume_is_exact(tmp_path):
     assert last_resumed[key] == last_straight[key]
 
 
+@pytest.mark.slow
 def test_wgan_schedule_and_clipping_resume_exactly(tmp_path):
   # Also the host tf.data path (the default job holds its data on the device).
   overrides = {"constraint.kind": "clip", "wgan_schedule": True, "n_critic": 2,
@@ -93,6 +92,7 @@ TINY_FLAGS = ["--config.model.generator.width=32", "--config.model.critic.width=
               "--config.checkpoint_every=1000"]
 
 
+@pytest.mark.slow
 def test_sigterm_saves_and_resumes_exactly(tmp_path):
   killed, straight = tmp_path / "killed", tmp_path / "straight"
   process = subprocess.Popen(
@@ -167,6 +167,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   assert_trees_close(restored, good["state"], rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_sample_script_writes_npz_and_png(tmp_path):
   workdir = tmp_path / "run"
   train(tiny_config(num_steps=3), str(workdir))

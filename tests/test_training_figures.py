@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from configs import training_figures
+from configs.paper import training_figures
 from wgan_jax.reproduce import training_figures as figures
+
+pytestmark = pytest.mark.slow  # figures made of training runs
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ its paper changes. The returned `ConfigDict` is locked, so a misspelt
 
 from __future__ import annotations
 
-import ast
-from typing import Any, Sequence
+from typing import Any
 
 import ml_collections
 
@@ -119,38 +118,6 @@ def finalize(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Locks the config so unknown keys are rejected."""
   config.lock()
   return config
-
-
-def set_dotted(config: ml_collections.ConfigDict, key: str, value: Any) -> None:
-  """`config.a.b = value` for `key = "a.b"`; an unknown key names itself (the config is locked)."""
-  *parents, leaf = key.split(".")
-  target = config
-  for part in parents:
-    if part not in target:
-      raise KeyError(f"Unknown config key {key!r}: no {part!r} in {sorted(target.keys())}.")
-    target = target[part]
-  if leaf not in target:
-    raise KeyError(f"Unknown config key {key!r}: no {leaf!r} in {sorted(target.keys())}.")
-  target[leaf] = value
-
-
-def apply_settings(config: ml_collections.ConfigDict, settings: Sequence[str]) -> None:
-  """Applies command-line `KEY=VALUE` settings; VALUE is read as a Python literal where it is one.
-
-  Raises ValueError naming the bad setting (a missing '=', an unknown key, a wrong type).
-  """
-  for setting in settings:
-    key, sep, text = setting.partition("=")
-    if not sep:
-      raise ValueError(f"--set {setting}: expected KEY=VALUE")
-    try:
-      value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-      value = text  # a bare string such as `penalty`
-    try:
-      set_dotted(config, key, value)
-    except (KeyError, TypeError, ValueError) as e:
-      raise ValueError(f"--set {setting}: {e.args[0] if e.args else e}") from None
 
 
 def constraint_from_config(config: ml_collections.ConfigDict) -> lipschitz.Constraint:

@@ -39,10 +39,6 @@ class Source:
   arrays: Mapping[str, np.ndarray] | None = None
 
 
-def _identity(example):
-  return example
-
-
 # ----------------------------------------------------------------------------- in-memory arrays
 
 

@@ -24,8 +24,6 @@ import jax.numpy as jnp
 from wgan_jax.models.conv import Conv, ConvTranspose, ModuleDef
 from wgan_jax.models.layers import dcgan_kernel_init, leaky_relu, normalization
 
-SUPPORTED_DCGAN_SIZES = (16, 32, 64, 128)
-
 
 def _check_power_of_two_size(image_size: int) -> None:
   if image_size < 16 or image_size & (image_size - 1):

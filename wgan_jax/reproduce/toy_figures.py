@@ -1,6 +1,6 @@
 """The papers' low-dimensional figures, computed with the library's own critic update.
 
-Each `make_*` function takes a `configs/toy_figures.py` config, trains what
+Each `make_*` function takes a `configs/paper/toy_figures.py` config, trains what
 the figure needs with `TrainStep.critic_update` (batches carry their own
 "fake" examples, so no generator runs), writes `NAME.png` and `NAME.json`
 into `out_dir`, and returns the JSON data.

@@ -1,6 +1,6 @@
 """The papers' figures and tables that need full training runs, made with the library's trainer.
 
-Each `make_*` function takes a `configs/training_figures.py` config, trains the runs it names
+Each `make_*` function takes a `configs/paper/training_figures.py` config, trains the runs it names
 with `wgan_jax.train.train` (or reuses them: a run lives in `workdir/LABEL-HASH`, HASH being
 its config's, so a finished run is read back and an interrupted one resumes), then writes
 `NAME.png` and `NAME.json` into `out_dir` and returns the JSON data. Fig. 5b trains its own
@@ -71,7 +71,7 @@ def prepared_run(fig, label: str, quick: bool):
   """Run `label` of figure config `fig`, with local data and the quick overrides applied.
 
   The figure's own settings (`num_steps`, `eval_every`, ...) reach its runs as references, so a
-  `--set num_steps=...` changes every run; here they are resolved into plain values.
+  `--config.num_steps=...` changes every run; here they are resolved into plain values.
   """
   run = ml_collections.ConfigDict(fig.runs[label].to_dict())
   run.lock()

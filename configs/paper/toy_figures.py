@@ -1,4 +1,4 @@
-"""Settings of the papers' low-dimensional figures: `configs/toy_figures.py:NAME`.
+"""Settings of the papers' low-dimensional figures: `configs/paper/toy_figures.py:NAME`.
 
 NAME is one of
   wgan_fig1     WGAN Fig. 1: EM and JS against theta on the parallel-lines example, each

@@ -1,4 +1,4 @@
-"""Settings of the papers' training-run figures and tables: `configs/training_figures.py:NAME`.
+"""Settings of the papers' training-run figures and tables: `configs/paper/training_figures.py:NAME`.
 
 NAME is one of
   wgan_fig3     WGAN Fig. 3: the Wasserstein estimate (-critic loss, median-filtered) against
@@ -24,15 +24,14 @@ LSUN bedrooms are replaced by MNIST at 32 px (`configs/wgan_lsun_bedrooms.py:ARC
 the full-size config). Runs shared by several figures (Figs. 3-7 use eight) are trained once.
 `data_path` (scripts/reproduce.py --data_path) reads local files instead of TFDS. The
 figure-level settings (`num_steps`, `eval_every`, `sample_every`, `conv_width`, ...) are
-followed by every run until a run's own value is set: `--set num_steps=3000` lengthens all
-runs, `--set runs.clip.num_steps=3000` one.
+followed by every run until a run's own value is set: `--config.num_steps=3000` lengthens all
+runs, `--config.runs.clip.num_steps=3000` one.
 """
 
 import ml_collections
 
 from configs import gan_baseline, wgan_gp_cifar, wgan_gp_cifar_resnet, wgan_gp_mnist
 from configs import wgan_lsun_bedrooms
-from wgan_jax.config import set_dotted
 
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
@@ -43,15 +42,14 @@ _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=T
 
 
 def _follows(c: ml_collections.ConfigDict, key: str):
-  """A run setting that follows figure setting `key` (so `--set key=...` changes every run) until
-  the run's own value is set (`--set runs.NAME.key=...` changes that run only)."""
+  """A run setting that follows figure setting `key` (so `--config.KEY=...` changes every run)
+  until the run's own value is set (`--config.runs.NAME.KEY=...` changes that run only)."""
   return c.get_ref(key).identity()
 
 
 def _scaled(run: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
   """`run` with dotted-key overrides (`"model.critic.width": 32`) and its data held on the device."""
-  for key, value in overrides.items():
-    set_dotted(run, key, value)
+  run.update_from_flattened_dict(overrides)
   run.data.device_resident = True
   return run
 
@@ -88,7 +86,7 @@ def _set_fid_scoring(c: ml_collections.ConfigDict, num_steps: int, eval_every: i
 
 def _fid_scored(c: ml_collections.ConfigDict) -> dict:
   """One run's settings that follow those keys (new references per run, so that a run's own
-  `--set runs.NAME.KEY=...` changes that run only)."""
+  `--config.runs.NAME.KEY=...` changes that run only)."""
   return {"num_steps": _follows(c, "num_steps"), "log_every": 25,
           "sample_every": _follows(c, "eval_every"),
           "checkpoint_every": _follows(c, "checkpoint_every"),

@@ -1,0 +1,1 @@
+"""Benchmarks and measurement scripts; `torch_peer` is the PyTorch peer the benchmark times."""
