@@ -3,12 +3,12 @@
 `configs/gan_baseline.py:OBJECTIVE[,ARCH[,DATASET]]`, OBJECTIVE in gan | lsgan; ARCH and DATASET as
 in `wgan_lsun_bedrooms.py` (the WGAN paper's GAN comparisons, Figs. 5-7 and the JS curves of
 Figs. 3-4). One discriminator update per generator update, no Lipschitz constraint.
-GAN: Adam(2e-4, b1 0.5, b2 0.999), the DCGAN settings; LSGAN: RMSProp(1e-4), as in the WGAN-GP
-code's LSGAN mode.
+GAN: Adam(2e-4, b1 0.5, b2 0.999), the DCGAN settings; LSGAN: TensorFlow 1's RMSProp(1e-4), as in
+the WGAN-GP code's LSGAN mode (`gan_64x64.py`).
 """
 
 from configs.wgan_lsun_bedrooms import DATASETS, wgan_models
-from wgan_jax.config import base_config, finalize, rmsprop, use_standard_gan
+from wgan_jax.config import base_config, finalize, tf1_rmsprop, use_standard_gan
 
 
 def get_config(arg: str = "gan,dcgan,lsun"):
@@ -24,8 +24,8 @@ def get_config(arg: str = "gan,dcgan,lsun"):
   use_standard_gan(c)
   if objective == "lsgan":
     c.objective = "lsgan"
-    c.optimizer.generator = rmsprop(1e-4)
-    c.optimizer.critic = rmsprop(1e-4)
+    c.optimizer.generator = tf1_rmsprop(1e-4)
+    c.optimizer.critic = tf1_rmsprop(1e-4)
   elif objective != "gan":
     raise ValueError(f"OBJECTIVE must be 'gan' or 'lsgan', got {objective!r}.")
   c.batch_size = 64

@@ -2,13 +2,14 @@
 
 `configs/wgan_gp_mnist.py[:MODE]`, MODE in wgan-gp (default) | wgan | dcgan, as the official
 MODE flag: wgan-gp has no BatchNorm and Adam(1e-4, 0.5, 0.9) with lambda = 10; wgan adds
-BatchNorm to both networks and uses RMSProp(5e-5) with c = 0.01; dcgan uses the standard GAN
-loss with Adam(2e-4, 0.5). Data: the local IDX files by default (set --config.data.path), or
+BatchNorm to both networks and uses TensorFlow 1's RMSProp(5e-5) with c = 0.01; dcgan uses the
+standard GAN loss with Adam(2e-4, 0.5) and, unlike `gan_cifar.py`, no BatchNorm. Data: the local IDX files by default (set --config.data.path), or
 --config.data.source=tfds --config.data.name=mnist. The official generator ends in a sigmoid
 over [0, 1] pixels; here pixels are in [-1, 1] and the generator ends in tanh.
 """
 
-from wgan_jax.config import base_config, finalize, use_standard_gan, use_weight_clipping
+from wgan_jax.config import (base_config, finalize, tf1_rmsprop, use_standard_gan,
+                             use_weight_clipping)
 
 
 def get_config(mode: str = "wgan-gp"):
@@ -24,7 +25,7 @@ def get_config(mode: str = "wgan-gp"):
     c.constraint.kind = "penalty"
     c.constraint.weight = 10.0
   elif mode == "wgan":
-    use_weight_clipping(c)
+    use_weight_clipping(c, optimizer=tf1_rmsprop)
   elif mode == "dcgan":
     use_standard_gan(c)
   else:

@@ -7,10 +7,7 @@ c = 0.01, RMSProp(5e-5). TensorFlow 1's RMSProp (decay 0.9, eps 1e-10 inside the
 accumulator initialised to 1) is what the official toy code used, so it is used here too.
 """
 
-from wgan_jax.config import adam, base_config, finalize
-
-TF1_RMSPROP = dict(name="rmsprop", learning_rate=5e-5, decay=0.9, eps=1e-10, eps_in_sqrt=True,
-                   initial_scale=1.0)
+from wgan_jax.config import adam, base_config, finalize, tf1_rmsprop
 
 
 def get_config(arg: str = "8gaussians,penalty"):
@@ -22,8 +19,8 @@ def get_config(arg: str = "8gaussians,penalty"):
   c.eval.metrics = ("w1", "modes") if "gaussians" in dataset else ("w1",)
   if mode == "clip":
     c.constraint.kind = "clip"
-    c.optimizer.generator = dict(TF1_RMSPROP)
-    c.optimizer.critic = dict(TF1_RMSPROP)
+    c.optimizer.generator = tf1_rmsprop(5e-5)
+    c.optimizer.critic = tf1_rmsprop(5e-5)
   elif mode == "penalty":
     c.constraint.weight = 0.1
     c.optimizer.generator = adam()

@@ -97,3 +97,30 @@ def test_command_line_overrides_change_one_key_and_name_bad_ones():
       ("--config.timing_width=wide", flags.Error, "timing_width")):
     with pytest.raises(error, match=message):
       _from_command_line(table3, bad)
+
+
+TF1_RMSPROP = dict(name="rmsprop", decay=0.9, eps=1e-10, eps_in_sqrt=True, initial_scale=1.0)
+
+
+@pytest.mark.parametrize("name,arg", [("wgan_gp_cifar", "clip"), ("wgan_gp_cifar", "penalty_rmsprop"),
+                                      ("wgan_gp_mnist", "wgan"), ("gan_baseline", "lsgan,dcgan,lsun"),
+                                      ("wgan_gp_toy", "8gaussians,clip")])
+def test_wgan_gp_code_configs_use_tensorflow_1_rmsprop(name, arg):
+  config = _load(name, arg)
+  for role in ("generator", "critic"):
+    assert {k: config.optimizer[role].get(k) for k in TF1_RMSPROP} == TF1_RMSPROP
+
+
+def test_wgan_paper_configs_keep_pytorch_rmsprop():
+  for arg in ("dcgan,lsun", "mlp,mnist"):
+    critic = _load("wgan_lsun_bedrooms", arg).optimizer.critic
+    assert (critic.decay, critic.eps, critic.eps_in_sqrt) == (0.99, 1e-8, False)
+
+
+@pytest.mark.parametrize("name,arg,normalization", [
+    ("wgan_gp_cifar", "dcgan", "batch"), ("wgan_gp_cifar", "clip", "batch"),
+    ("wgan_gp_cifar", "penalty_adam", "none"), ("wgan_gp_mnist", "dcgan", "none"),
+    ("wgan_gp_mnist", "wgan", "batch"), ("wgan_gp_mnist", "wgan-gp", "none")])
+def test_critic_batchnorm_where_the_official_code_has_it(name, arg, normalization):
+  # gan_cifar.py: BatchNorm in the critic for every MODE but 'wgan-gp'; gan_mnist.py: 'wgan' only.
+  assert _load(name, arg).model.critic.normalization == normalization

@@ -4,7 +4,7 @@ import numpy as np
 import optax
 import pytest
 
-from tests.helpers import CLIPPING, image_batches, tiny_image_setup
+from tests.helpers import CLIPPING, assert_trees_close, image_batches, tiny_image_setup
 from wgan_jax import lipschitz
 from wgan_jax.models import MLPCritic
 
@@ -97,3 +97,15 @@ def test_get_constraint_names():
   assert lipschitz.get_constraint("penalty", weight=1.0).weight == 1.0
   with pytest.raises(ValueError, match="Unknown Lipschitz constraint"):
     lipschitz.get_constraint("spectral")
+
+
+def test_clipping_clamps_the_initial_critic_before_its_first_pass():
+  # The DCGAN initialisation, N(0, 0.02), reaches beyond c = 0.01; the first critic gradient is
+  # taken at the clipped weights, so an unclipped and a clipped initial critic update alike.
+  _, _, state, step = tiny_image_setup(CLIPPING, critic_norm="batch")
+  clipped = state.replace(critic_params=lipschitz.clip_weights(state.critic_params, 0.01))
+  assert any(float(jnp.max(jnp.abs(leaf))) > 0.01
+             for leaf in jax.tree_util.tree_leaves(state.critic_params))
+  update = jax.jit(step.critic_update)
+  batch, key = image_batches(1, 8)[0], jax.random.PRNGKey(3)
+  assert_trees_close(update(state, batch, key), update(clipped, batch, key), rtol=0, atol=0)

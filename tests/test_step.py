@@ -5,13 +5,13 @@ import optax
 import pytest
 
 from tests.helpers import CLIPPING, PENALTY, assert_trees_close, image_batches, tiny_image_setup
-from wgan_jax import parallel
+from wgan_jax import lipschitz, parallel
 from wgan_jax.data.toy import toy_dataset
-from wgan_jax.lipschitz import GradientPenalty
+from wgan_jax.lipschitz import BatchNormWithPenaltyError, GradientPenalty
 from wgan_jax.metrics import wasserstein1
 from wgan_jax.models import create_models, toy_critic, toy_generator
 from wgan_jax.state import init_state
-from wgan_jax.step import generate, make_train_step
+from wgan_jax.step import Networks, generate, make_train_step
 
 N_CRITIC = 3
 
@@ -173,3 +173,59 @@ def test_wgan_gp_moves_toy_samples_towards_eight_gaussians():
   end = wasserstein1(sample(state), reference)
   print("W1 start", start, "end", end)
   assert end < 0.35 * start, (start, end)
+
+
+def test_make_train_step_refuses_a_batchnorm_critic_under_the_penalty():
+  # The README's own-code path (no builder, no trainer) refuses it too, when first traced.
+  _, _, state, step = tiny_image_setup(PENALTY, critic_norm="batch")
+  with pytest.raises(BatchNormWithPenaltyError, match="'layer' or 'none'"):
+    jax.jit(step)(state, image_batches(N_CRITIC, 8))
+
+
+def test_wgan_step_follows_the_official_order_of_operations():
+  """Two generator iterations by hand: clamp, critic pass and RMSProp step per critic iteration
+  (then the paper's clamp after the update), then the generator step on the clipped critic."""
+  tx = optax.rmsprop(5e-5, decay=0.99, eps=1e-8, eps_in_sqrt=False)
+  generator, critic, state, step = tiny_image_setup(CLIPPING, critic_norm="batch", optimizer=tx)
+  networks = Networks(generator, critic)
+  clip = lambda params: lipschitz.clip_weights(params, 0.01)  # noqa: E731
+  batches = [image_batches(N_CRITIC, 8, seed=s) for s in (1, 2)]
+  keys = [jax.random.PRNGKey(5), jax.random.PRNGKey(6)]
+  fused = jax.jit(step)
+  got = state
+  for real, key in zip(batches, keys):
+    got, _ = fused(got, real, key)
+
+  want = state
+  for real, key in zip(batches, keys):
+    critic_key, generator_key = jax.random.split(key)
+    for i in range(N_CRITIC):
+      noise_key, _ = jax.random.split(jax.random.fold_in(critic_key, i))
+      z = jax.random.normal(noise_key, (8, generator.latent_dim))
+      fake, _ = networks.generate(want.generator_params, want.generator_batch_stats, z, None)
+      params = clip(want.critic_params)  # the official code clamps before each critic pass
+
+      def critic_objective(p, fake=fake, real=real[i]):
+        real_scores, _, stats = networks.score(p, want.critic_batch_stats, real)
+        fake_scores, _, stats = networks.score(p, stats, fake)
+        return jnp.mean(fake_scores) - jnp.mean(real_scores), stats
+
+      (_, stats), grads = jax.value_and_grad(critic_objective, has_aux=True)(params)
+      updates, opt_state = tx.update(grads, want.critic_opt_state, params)
+      want = want.replace(critic_params=clip(optax.apply_updates(params, updates)),
+                          critic_batch_stats=stats, critic_opt_state=opt_state)
+    noise_key, _ = jax.random.split(generator_key)
+    z = jax.random.normal(noise_key, (8, generator.latent_dim))
+
+    def generator_objective(p):
+      fake, stats = networks.generate(p, want.generator_batch_stats, z, None)
+      scores, _, _ = networks.score(want.critic_params, want.critic_batch_stats, fake)
+      return -jnp.mean(scores), stats
+
+    (_, stats), grads = jax.value_and_grad(generator_objective, has_aux=True)(
+        want.generator_params)
+    updates, opt_state = tx.update(grads, want.generator_opt_state, want.generator_params)
+    want = want.replace(step=want.step + 1,
+                        generator_params=optax.apply_updates(want.generator_params, updates),
+                        generator_batch_stats=stats, generator_opt_state=opt_state)
+  assert_trees_close(got, want, rtol=1e-5, atol=1e-7)

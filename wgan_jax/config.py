@@ -25,13 +25,24 @@ def rmsprop(learning_rate: float = 5e-5) -> dict[str, Any]:
               eps_in_sqrt=False)
 
 
+def tf1_rmsprop(learning_rate: float = 5e-5) -> dict[str, Any]:
+  """TensorFlow 1's `RMSPropOptimizer` (decay 0.9, eps 1e-10 inside the square root,
+  accumulator starting at 1), as in the WGAN-GP paper's official code."""
+  return dict(name="rmsprop", learning_rate=learning_rate, decay=0.9, eps=1e-10,
+              eps_in_sqrt=True, initial_scale=1.0)
+
+
 def use_weight_clipping(c: ml_collections.ConfigDict, learning_rate: float = 5e-5,
-                        clip_value: float = 0.01) -> None:
-  """The WGAN recipe: clip critic weights to [-c, c], RMSProp for both networks."""
+                        clip_value: float = 0.01, optimizer=rmsprop) -> None:
+  """The WGAN recipe: clip critic weights to [-c, c], RMSProp for both networks.
+
+  `optimizer` builds the RMSProp config: `rmsprop` (PyTorch's, the WGAN paper's code) or
+  `tf1_rmsprop` (the WGAN-GP paper's code).
+  """
   c.constraint.kind = "clip"
   c.constraint.clip_value = clip_value
-  c.optimizer.generator = rmsprop(learning_rate)
-  c.optimizer.critic = rmsprop(learning_rate)
+  c.optimizer.generator = optimizer(learning_rate)
+  c.optimizer.critic = optimizer(learning_rate)
 
 
 def use_standard_gan(c: ml_collections.ConfigDict) -> None:

@@ -1,7 +1,9 @@
 """The two ways to keep a critic (approximately) 1-Lipschitz.
 
-* `WeightClipping` (WGAN): after every critic update, every critic parameter
-  (normalization scales and biases included) is projected onto [-c, c].
+* `WeightClipping` (WGAN): every critic parameter (normalization scales and
+  biases included) is projected onto [-c, c] before each critic update, as the
+  official code clamps before each critic pass, and after it, as the paper's
+  Algorithm 1 does, so every critic and generator pass sees a clipped critic.
 * `GradientPenalty` (WGAN-GP): lambda * (||grad_x f(x_hat)|| - 1)^2 at
   x_hat = a * real + (1 - a) * fake with one `a` per example, the norm over
   all non-batch axes, each gradient taken per example with `vmap(grad)`.
@@ -9,7 +11,7 @@
 * `NoConstraint` for the standard GAN and LSGAN baselines.
 
 Each is a `Constraint`: the same two hooks the train step calls, `penalty(...)`
-inside the critic loss and `project(params)` after the critic update.
+inside the critic loss and `project(params)` before and after each critic update.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class NoConstraint(Constraint):
 
 @dataclasses.dataclass(frozen=True)
 class WeightClipping(Constraint):
-  """WGAN weight clipping to [-clip_value, clip_value] after each critic update."""
+  """WGAN weight clipping to [-clip_value, clip_value] around each critic update."""
 
   clip_value: float = 0.01
 

@@ -265,12 +265,14 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       fake, _ = networks.generate(state.generator_params, state.generator_batch_stats,
                                   draw(noise, noise_key, batch_size), labels)
     alpha = draw(lambda k, n: jax.random.uniform(k, (n,), jnp.float32), alpha_key, batch_size)
+    # Projected before the pass too, as the official WGAN code clamps before each critic pass:
+    # the first gradient is then taken at clipped weights, not at the initialisation.
+    params = constraint.project(state.critic_params)
     (_, (batch_stats, metrics)), grads = critic_grad(
-        state.critic_params, state.critic_batch_stats, real.astype(jnp.float32),
-        lax.stop_gradient(fake), labels, alpha)
+        params, state.critic_batch_stats, real.astype(jnp.float32), lax.stop_gradient(fake),
+        labels, alpha)
     grads, batch_stats = pmean((grads, batch_stats))
-    params, opt_state = apply_gradients(critic_tx, grads, state.critic_opt_state,
-                                        state.critic_params)
+    params, opt_state = apply_gradients(critic_tx, grads, state.critic_opt_state, params)
     metrics["critic_grad_norm"] = optax.tree.norm(grads)
     state = state.replace(critic_params=constraint.project(params),
                           critic_batch_stats=batch_stats, critic_opt_state=opt_state)

