@@ -13,19 +13,17 @@ reports medians over rounds and their ratio.
 
 import json
 import os
-import pathlib
 import platform
 import subprocess
 import sys
 
-import configs
 from absl import app, flags, logging
-from ml_collections import config_flags
 
-CONFIG_DIR = pathlib.Path(configs.__file__).parent
+from configs import CONFIG_DIR
+from wgan_jax import cli
 
-_CONFIG = config_flags.DEFINE_config_file("config", str(CONFIG_DIR / "wgan_gp_cifar.py"),
-                                          "Experiment config.", lock_config=True)
+_CONFIG = cli.define_config_file("config", str(CONFIG_DIR / "wgan_gp_cifar.py"),
+                                 "Experiment config.")
 _STEPS = flags.DEFINE_integer("steps", 5, "Generator iterations per timed round.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed rounds (alternating with the peer).")
 _COMPARE = flags.DEFINE_list("compare", [], "Peers to time alongside: torch, torch_compile.")
@@ -146,4 +144,4 @@ def _CONFIG_NAME() -> str:  # noqa: N802 -- the flag's raw text, e.g. configs/wg
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

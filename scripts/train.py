@@ -7,18 +7,16 @@ them in the environment that `jax.distributed.initialize` reads).
 """
 
 import os
-import pathlib
 import sys
 
-import configs
 from absl import app, flags, logging
-from ml_collections import config_flags
 
-CONFIG_DIR = pathlib.Path(configs.__file__).parent
+from configs import CONFIG_DIR
+from wgan_jax import cli
 
-_CONFIG = config_flags.DEFINE_config_file(
+_CONFIG = cli.define_config_file(
     "config", str(CONFIG_DIR / "default.py"),
-    "Experiment config file, optionally with :ARGS.", lock_config=True)
+    "Experiment config file, optionally with :ARGS.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/default", "Directory for logs, samples and checkpoints.")
 _COORDINATOR = flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (multi-host).")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes (multi-host).")
@@ -50,4 +48,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -8,6 +8,8 @@ import sys
 
 from absl import app, flags, logging
 
+from wgan_jax import cli
+
 _DATA = flags.DEFINE_string("data", None, "Directory with the MNIST IDX files.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output .npz (default: the shipped file).")
 _EPOCHS = flags.DEFINE_integer("epochs", 3, "Training epochs.")
@@ -37,4 +39,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -24,9 +24,13 @@ def load_run(workdir: str):
     raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
   with open(config_path) as f:
     config = ml_collections.ConfigDict(json.load(f))
-  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
+  directory = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
+    raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
+  checkpointer = Checkpointer(directory, async_save=False)
   if checkpointer.latest_step() is None:
-    raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
+    checkpointer.close()
+    raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
   experiment = builder.build(config)
   state = checkpointer.restore(experiment.init_state())
   checkpointer.close()
@@ -36,6 +40,8 @@ def load_run(workdir: str):
 def generate_samples(generator, state, num: int, num_classes: int = 0, seed: int = 0,
                      batch: int = 500):
   """`num` samples (float, in the data's range) and their labels (or None)."""
+  if num < 1:
+    raise ValueError(f"Asked for {num} samples: ask for at least one.")
   key = jax.random.PRNGKey(seed)
   labels = np.arange(num) % num_classes if num_classes else None
   fn = jax.jit(lambda z, y: generate(generator, state, z, y))
