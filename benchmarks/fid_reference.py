@@ -22,7 +22,7 @@ def _images(folder, num, seed):
   import numpy as np
 
   from wgan_jax.data import pipeline, sources
-  source = sources.image_folder_source(folder, channels=3, verify=False)
+  source = sources.image_folder_source(folder, channels=3, verify=False, convert_channels=True)
   order = np.sort(np.random.default_rng(seed).permutation(source.num_examples)[:num])
   subset = sources.Source(source.dataset.filter(
       lambda e: sources.tf.reduce_any(sources.tf.equal(e["index"], order))), source.decode,

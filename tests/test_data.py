@@ -110,6 +110,30 @@ def test_image_folder_errors(tmp_path):
     sources.image_folder_source("", 3)
 
 
+def test_image_folder_refuses_mixed_sizes_and_channels_naming_a_file(tmp_path):
+  root = _image_tree(tmp_path / "images")
+  odd = root / "dog" / "wide.png"
+  Image.fromarray(np.zeros((12, 16, 3), np.uint8)).save(odd)
+  with pytest.raises(sources.DataError, match=r"wide\.png is 12x16 but .* is 12x10.*data\.resize"):
+    sources.image_folder_source(str(root), 3)
+  with pytest.raises(sources.DataError, match=r"0\.png is 12x10 but the config asks for 8x8"):
+    sources.image_folder_source(str(root), 3, image_size=8)
+  sources.image_folder_source(str(root), 3, image_size=8, resize=True)  # resized: any size
+  odd.unlink()
+
+  grey = root / "cat" / "grey.png"
+  Image.fromarray(np.zeros((12, 10), np.uint8)).save(grey)
+  with pytest.raises(sources.DataError, match=r"grey\.png has 1 channel\(s\) but the config asks "
+                     r"for 3.*convert_channels=True"):
+    sources.image_folder_source(str(root), 3)
+  with pytest.raises(sources.DataError, match=r"different numbers of channels .*grey\.png has 1"):
+    sources.image_folder_source(str(root), 0)
+  config = _data_config(source="image_folder", path=str(root), channels=3, convert_channels=True)
+  source = sources.make_source(config, 0)  # asked for: every image decodes to RGB
+  shapes = {tuple(source.decode(e)["x"].shape) for e in source.dataset}
+  assert shapes == {(12, 10, 3)}
+
+
 def test_npz_source_and_shape_errors(tmp_path):
   path = tmp_path / "data.npz"
   np.savez(path, x=np.zeros((10, 16, 16, 3), np.uint8), labels=np.arange(10) % 2)

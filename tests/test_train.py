@@ -105,8 +105,8 @@ def test_sigterm_saves_and_resumes_exactly(tmp_path):
     time.sleep(0.2)
   process.send_signal(signal.SIGTERM)
   out, err = process.communicate(timeout=120)
-  assert process.returncode == 0, err
-  assert "SIGTERM received" in err + out
+  assert process.returncode == 75, err  # stopped by a signal, checkpoint saved
+  assert "SIGTERM received" in err + out and "run the same command again to resume" in err
   saved = [int(d) for d in os.listdir(killed / "checkpoints") if d.isdigit()]
   assert len(saved) == 1 and 5 <= saved[0] < 100000
   stop = saved[0]
@@ -157,9 +157,9 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   config = tiny_config(num_steps=50, checkpoint_every=1, log_every=1, **{"eval.every": 0})
   config.optimizer.critic.learning_rate = 1e30
   config.optimizer.generator.learning_rate = 1e30
-  with pytest.raises(NonFiniteLossError, match=r"Non-finite \w+ = (nan|inf|-inf) at generator "
+  with pytest.raises(NonFiniteLossError, match=r"non-finite \(NaN or infinity\) at generator "
                      r"iteration 3.*last good checkpoint \(step 2\) is intact"):
-    train(config, workdir)
+    train(config, workdir, allow_config_change=True)
   from wgan_jax.checkpoint import Checkpointer
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
   assert checkpointer.latest_step() == 2

@@ -103,7 +103,7 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
 
   if devices > 1:
     local = jax.local_devices()[:devices]
-    state = parallel.replicate(state, devices=local)
+    state = parallel.replicate(state, local, axis)
     # An identity pmap leaves each device's share of the batches on that device.
     batches = jax.pmap(lambda b: b, devices=local)(parallel.split_for_devices(real, devices))
     mapped = jax.pmap(lambda s, b: step(s, b), axis_name=axis, devices=local, donate_argnums=0)

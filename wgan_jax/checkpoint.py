@@ -1,40 +1,151 @@
 """Checkpoints with orbax: async saves every K steps, keep the last N, resume from the newest.
 
-orbax writes each step to a temporary directory and renames it when complete,
-so an interrupted save never replaces a good checkpoint.
+orbax writes each step to a temporary directory and renames it when complete, so an
+interrupted save never replaces a good checkpoint. `poll()` turns a save that failed in the
+background (a full disk, a permission error) into an error at the next step, not at the next
+save, and removes what the failed save left.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+from etils import epath
+
+_CAUSES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+           errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+           errno.EROFS: "the file system is read-only"}
+
+
+class CheckpointSaveError(RuntimeError):
+  """A checkpoint could not be written; the previous complete checkpoints are kept."""
+
+
+class CheckpointMismatchError(ValueError):
+  """A checkpoint does not fit the state the config builds (other shapes or structure)."""
 
 
 class Checkpointer:
-  """A thin wrapper over `ocp.CheckpointManager` for one pytree (the `GANState`)."""
+  """A thin wrapper over `ocp.CheckpointManager` for one pytree (the `GANState`).
 
-  def __init__(self, directory: str, keep: int = 3, async_save: bool = True):
+  `read_only=True` (for sampling and evaluation) neither creates nor cleans anything.
+  Otherwise the caller must hold the run directory's lock: unfinished saves left by a
+  killed trainer are removed when the checkpointer opens.
+  """
+
+  def __init__(self, directory: str, keep: int = 3, async_save: bool = True,
+               read_only: bool = False):
     self.directory = os.path.abspath(directory)
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
-                                           enable_async_checkpointing=async_save)
+    self._keep = keep
+    # Old checkpoints are removed here, once a newer one is known complete (orbax would remove
+    # them as a save starts, so a failed save could leave none).
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=None, create=not read_only, read_only=read_only,
+        save_interval_steps=0 if read_only else 1, cleanup_tmp_directories=not read_only,
+        enable_async_checkpointing=async_save and not read_only)
     self._manager = ocp.CheckpointManager(self.directory, options=options)
+    self._pending: int | None = None  # the step of a save that may still be in flight
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
 
+  def all_steps(self) -> list[int]:
+    return list(self._manager.all_steps())
+
   def save(self, step: int, state: Any) -> None:
     """Starts saving `state` (an unreplicated pytree) as `step`; returns before it is written."""
-    self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+    self.wait()
+    try:
+      self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+    except OSError as error:
+      self._fail(step, error)
+    self._pending = step
+
+  def poll(self) -> None:
+    """Raises `CheckpointSaveError` if the last save has finished and failed; never blocks."""
+    if self._pending is not None and not self._manager.is_saving_in_progress():
+      self.wait()
+
+  def wait(self) -> None:
+    """Blocks until the last save is complete; raises `CheckpointSaveError` if it failed."""
+    if self._pending is None:
+      return
+    step, self._pending = self._pending, None
+    try:
+      self._manager.wait_until_finished()
+    except Exception as error:  # noqa: BLE001 -- reported with its cause below
+      self._fail(step, error)
+    self._manager.reload()
+    if step not in self._manager.all_steps():
+      self._fail(step, None)
+    for old in sorted(self._manager.all_steps())[:-self._keep]:
+      self._manager.delete(old)
+
+  def _fail(self, step: int, error: BaseException | None) -> None:
+    for name in os.listdir(self.directory):  # what the failed save left
+      if name.startswith(f"{step}.orbax-checkpoint-tmp"):
+        shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+    cause = _CAUSES.get(getattr(error, "errno", None), None)
+    detail = f"{error}" + (f" ({cause})" if cause else "") if error else "it was not finalised"
+    kept = self.all_steps()
+    raise CheckpointSaveError(
+        f"Saving the checkpoint of step {step} in {self.directory} failed: {detail}. Training "
+        f"stopped; the complete checkpoints are kept ({_steps(kept)}). Fix the cause, then run "
+        f"the same command again to resume from step {max(kept) if kept else 0}.") from error
 
   def restore(self, target: Any, step: int | None = None) -> Any:
-    """Restores the newest (or given) step into the structure and shapes of `target`."""
+    """Restores the newest (or given) step into the structure and shapes of `target`.
+
+    A checkpoint that does not fit `target` (another architecture or optimizer) is refused
+    with `CheckpointMismatchError` naming the differing arrays, before anything is read.
+    """
     step = self.latest_step() if step is None else step
     abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
+    differences = self._differences(step, abstract)
+    if differences:
+      raise CheckpointMismatchError(
+          f"The checkpoint of step {step} in {self.directory} does not fit the networks and "
+          f"optimizers this config builds ({'; '.join(differences[:5])}"
+          f"{'; ...' if len(differences) > 5 else ''}). It was trained with another "
+          f"architecture or optimizer: use the config it was trained with, or a new workdir.")
     return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
+  def _differences(self, step: int, abstract: Any) -> list[str]:
+    """How the arrays saved at `step` differ from `abstract` (names and shapes)."""
+    try:
+      saved = ocp.StandardCheckpointHandler().metadata(
+          epath.Path(self.directory) / str(step) / "default")
+    except Exception:  # noqa: BLE001 -- unreadable metadata: orbax's restore will say why
+      return []
+    saved, wanted = _shapes_by_name(saved), _shapes_by_name(abstract)
+    differences = [f"{name}: saved {saved[name]}, built {wanted[name]}"
+                   for name in sorted(saved.keys() & wanted.keys(), key=_params_first) if saved[name] != wanted[name]]
+    differences += [f"{name} only in the checkpoint" for name in sorted(saved.keys() - wanted.keys())]
+    differences += [f"{name} not in the checkpoint" for name in sorted(wanted.keys() - saved.keys())]
+    return differences
+
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    try:
+      self.wait()
+    finally:
+      self._manager.close()
+
+
+def _shapes_by_name(tree: Any) -> dict[str, tuple[int, ...]]:
+  """`{"critic_params.mlp.hidden_0.kernel": shape, ...}` for a state or its saved metadata."""
+  def name(path):
+    return ".".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path)
+  return {name(path): tuple(leaf.shape) for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+
+
+def _params_first(name: str) -> tuple[bool, str]:
+  return "opt_state" in name, name
+
+
+def _steps(steps: list[int]) -> str:
+  return "steps " + ", ".join(map(str, steps)) if steps else "none yet"

@@ -12,7 +12,13 @@ import sys
 from absl import flags
 from ml_collections import config_flags
 
-USAGE_ERROR = 2  # the exit code of a bad command line or config, as for the scripts' other checks
+# Exit codes of the scripts (README: "Exit codes"). 1 is Python's own: an unexpected error.
+USAGE_ERROR = 2  # a bad command line, config or data set, or a refused config change
+DIVERGED = 3  # training went non-finite; the last finite checkpoint is kept
+WORKDIR_BUSY = 4  # another trainer holds the run directory
+SAVE_FAILED = 5  # a checkpoint could not be written; the complete ones are kept
+INTERRUPTED = 75  # stopped by SIGTERM/SIGINT with a checkpoint saved: rerun to resume
+#                   (75 is sysexits' EX_TEMPFAIL, "try again later")
 _ERRORS = (flags.Error, AttributeError, KeyError, OSError, TypeError, ValueError)
 
 

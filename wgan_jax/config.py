@@ -15,6 +15,10 @@ from wgan_jax import lipschitz
 from wgan_jax.optim import optimizer_from_config
 
 
+class ConfigError(ValueError):
+  """The config asks for something impossible; the message says what to change."""
+
+
 def adam(learning_rate: float = 1e-4, b1: float = 0.5, b2: float = 0.9) -> dict[str, Any]:
   return dict(name="adam", learning_rate=learning_rate, b1=b1, b2=b2)
 
@@ -68,12 +72,13 @@ def base_config() -> ml_collections.ConfigDict:
       download=False,  # TFDS: download and prepare if missing
       image_size=0,  # 0: keep the source's size
       channels=0,  # 0: keep the source's channels
+      convert_channels=False,  # image folders: convert every image to `channels` (else refuse)
       resize=False,  # resize the short side and centre-crop to image_size
       dequantize=False,  # WGAN-GP ResNet: x / 128 - 1 + U[0, 1/128)
       use_labels=False,  # feed labels (conditional models)
       shuffle_buffer=10_000,
       toy_pool_size=1_000_000,
-      verify_images=True,  # open every image file before training
+      verify_images=True,  # image folders: decode-check every file before training
       # Hold the whole data set on every device and draw batches in-graph (data that fits in
       # device memory: toy sets, MNIST, CIFAR-10); False: a host tf.data pipeline.
       device_resident=False,

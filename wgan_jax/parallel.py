@@ -13,12 +13,29 @@ from typing import Any, Callable
 import jax
 import numpy as np
 from flax import jax_utils
-from jax.sharding import Mesh, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 DEFAULT_AXIS = "batch"
 
-replicate = jax_utils.replicate
 unreplicate = jax_utils.unreplicate
+
+
+def replicate(tree: Any, devices=None, axis_name: str = DEFAULT_AXIS) -> Any:
+  """`tree` copied onto each local device (default: all), with a leading device axis.
+
+  The copies are placed exactly as `pmap` over `axis_name` places its outputs (a mesh of
+  these devices named `axis_name`), so the state a step returns matches the state it was
+  given and the step compiles once, not again on its second call.
+  """
+  devices = list(jax.local_devices() if devices is None else devices)
+  sharding = NamedSharding(Mesh(np.asarray(devices), (axis_name,)), P(axis_name))
+
+  def put(x):
+    x = x if isinstance(x, jax.Array) else np.asarray(x)
+    shards = [jax.device_put(x[None], device) for device in devices]
+    return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding, shards)
+
+  return jax.tree_util.tree_map(put, tree)
 
 
 def pmean(tree: Any, axis_name: str | None) -> Any:

@@ -13,6 +13,7 @@ import numpy as np
 from wgan_jax import builder
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.plotting import save_image_grid, to_uint8
+from wgan_jax.state import all_finite
 from wgan_jax.step import generate
 
 
@@ -27,13 +28,20 @@ def load_run(workdir: str):
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
     raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
-  checkpointer = Checkpointer(directory, async_save=False)
+  checkpointer = Checkpointer(directory, read_only=True)
   if checkpointer.latest_step() is None:
     checkpointer.close()
     raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
   experiment = builder.build(config)
-  state = checkpointer.restore(experiment.init_state())
-  checkpointer.close()
+  step = checkpointer.latest_step()
+  try:
+    state = checkpointer.restore(experiment.init_state(), step)
+  finally:
+    checkpointer.close()
+  if not bool(all_finite(state)):
+    raise ValueError(f"The checkpoint of step {step} in {directory} holds NaN or "
+                     f"infinite values (the run diverged before it was saved); nothing to "
+                     f"sample from.")
   return config, experiment, state
 
 

@@ -82,3 +82,10 @@ def as_variables(params: Any, batch_stats: Any) -> dict[str, Any]:
 def count_params(params: Any) -> int:
   """Number of scalars in a parameter pytree."""
   return sum(int(x.size) for x in jax.tree_util.tree_leaves(params))
+
+
+def all_finite(tree: Any) -> jax.Array:
+  """True when no floating-point leaf of `tree` holds a NaN or an infinity (a traced bool)."""
+  checks = [jnp.isfinite(x).all() for x in jax.tree_util.tree_leaves(tree)
+            if jnp.issubdtype(x.dtype, jnp.inexact)]
+  return jnp.stack(checks).all() if checks else jnp.asarray(True)

@@ -1,8 +1,10 @@
 """The training loop, top to bottom: build, restore, step, log, sample, evaluate, checkpoint.
 
-`train(config, workdir)` writes into `workdir`:
-  config.json      the resolved config
+`train(config, workdir)` writes into `workdir` (see `wgan_jax.rundir` for what a rerun does):
+  config.json      the resolved config the checkpoints were trained with
   metrics.jsonl    one JSON object per logged step
+  history.jsonl    one JSON object per start or resume
+  train.lock       held while a trainer runs here
   samples/         image grids or 2-D scatter plots with the critic's value surface
   checkpoints/     orbax checkpoints (resumed from automatically)
   tensorboard/     TensorBoard event files
@@ -17,6 +19,7 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 from typing import Any
 
@@ -26,20 +29,17 @@ import ml_collections
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import builder, parallel
+from wgan_jax import builder, parallel, rundir
 from wgan_jax.checkpoint import Checkpointer
+from wgan_jax.config import ConfigError
 from wgan_jax.data import pipeline, resident
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
 from wgan_jax.plotting import save_image_grid, save_toy_plot
-from wgan_jax.state import GANState, critic_variables
+from wgan_jax.state import GANState, all_finite, critic_variables
 from wgan_jax.step import generate, split_scores
 
 AXIS = parallel.DEFAULT_AXIS
-
-
-class ConfigError(ValueError):
-  """The config asks for something impossible; the message says what to change."""
 
 
 class NonFiniteLossError(RuntimeError):
@@ -47,7 +47,7 @@ class NonFiniteLossError(RuntimeError):
 
 
 class _StopRequested:
-  """Turns SIGTERM/SIGINT into a flag the loop checks after each step."""
+  """Turns SIGTERM/SIGINT into a flag the loop checks after each step; a second one aborts."""
 
   def __init__(self):
     self.signal_name: str | None = None
@@ -63,6 +63,8 @@ class _StopRequested:
 
   def _handle(self, signum, frame):
     del frame
+    if self.signal_name is not None:  # asked twice: stop now, without the final save
+      raise KeyboardInterrupt
     self.signal_name = signal.Signals(signum).name
 
   def __exit__(self, *exc):
@@ -169,39 +171,66 @@ class _Timer:
       self._interval_start += spent
 
 
-def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
-  """Trains (or resumes) the run in `workdir`; returns the final state and last metrics."""
+def train(config: ml_collections.ConfigDict, workdir: str,
+          allow_config_change: bool = False) -> dict[str, Any]:
+  """Trains (or resumes) the run in `workdir`; returns the final state and last metrics.
+
+  `allow_config_change` lets a resume continue under a config that differs from the saved
+  one in keys that change what is trained (see `rundir.config_changes`); without it such a
+  resume is refused before anything in `workdir` changes.
+  """
   # ---- devices and config
   num_devices, local_devices = jax.device_count(), jax.local_device_count()
   is_writer = jax.process_index() == 0
   validate_config(config, num_devices)
   per_device_batch = config.batch_size // num_devices
   os.makedirs(workdir, exist_ok=True)
-  sample_dir = os.path.join(workdir, "samples")
-  if is_writer:
-    os.makedirs(sample_dir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
-
-  # ---- data, models, step and evaluation (every data or metric error surfaces here, before
-  #      anything is compiled; evaluation weights load here too)
-  experiment = builder.build(config, axis_name=AXIS)
-  state = experiment.init_state()
-  try:
-    evaluator = Evaluator(config.eval, config.data, experiment.source, experiment.example_shape,
-                          config.seed)
-  except (ValueError, FileNotFoundError) as error:
-    raise ConfigError(f"Evaluation: {error}") from None
-  sampler = _Sampler(config, experiment, evaluator)
 
   with contextlib.ExitStack() as cleanup:
-    # ---- restore
+    # ---- the run directory: one trainer at a time, resumed only under the config it ran with
+    lock = cleanup.enter_context(rundir.WorkdirLock(workdir)) if is_writer else None
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
     cleanup.callback(checkpointer.close)  # waits for a pending save, also on an error
-    if checkpointer.latest_step() is not None:
+    resuming = checkpointer.latest_step() is not None
+    saved = rundir.saved_config(workdir) if resuming else None
+    changes = rundir.config_changes(saved, config) if saved is not None else {}
+    if changes and not allow_config_change:
+      rundir.refuse_changes(workdir, changes)
+
+    # ---- data, models, step and evaluation (every data or metric error surfaces here, before
+    #      anything is compiled; evaluation weights load here too)
+    experiment = builder.build(config, axis_name=AXIS)
+    state = experiment.init_state()
+    try:
+      evaluator = Evaluator(config.eval, config.data, experiment.source,
+                            experiment.example_shape, config.seed)
+    except (ValueError, FileNotFoundError) as error:
+      raise ConfigError(f"Evaluation: {error}") from None
+    sampler = _Sampler(config, experiment, evaluator)
+
+    # ---- restore, then record the (re)start: config.json is rewritten only once the
+    #      checkpoint has been read under the new config
+    if resuming:
       state = checkpointer.restore(state)
+      if not bool(all_finite(state)):
+        raise NonFiniteLossError(
+            f"The checkpoint of step {checkpointer.latest_step()} in {checkpointer.directory} "
+            f"holds NaN or "
+            f"infinite values; delete that step's folder to resume from an earlier one "
+            f"(saved: {checkpointer.all_steps()}).")
     start_step = int(state.step)
-    last_saved = start_step if checkpointer.latest_step() is not None else None
+    last_saved = start_step if resuming else None
+    sample_dir = os.path.join(workdir, "samples")
+    if is_writer:
+      os.makedirs(sample_dir, exist_ok=True)
+      rundir.write_config(workdir, config)
+      dropped = rundir.trim_metrics(workdir, start_step)
+      rundir.record(workdir, "resume" if resuming else "start", start_step,
+                    config_changes=changes or None, metrics_rows_dropped=dropped or None,
+                    stale_lock=lock.stale_holder)
+      if lock.stale_holder:
+        print(f"note: {workdir} was locked by a trainer that ended without releasing it "
+              f"({lock.stale_holder}); continuing.", file=sys.stderr)
 
     # ---- input: the whole data set held on the devices, or a host tf.data pipeline
     if config.data.device_resident:
@@ -219,27 +248,45 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     stop = cleanup.enter_context(_StopRequested())
     replicated = parallel.replicate(state)
     del state
+    finite = jax.pmap(all_finite)
+
+    def check_finite(step_and_flag):
+      """Raises if the state after that step holds a NaN or infinity (waits for the step)."""
+      at, flag = step_and_flag
+      if not np.all(jax.device_get(flag)):
+        raise NonFiniteLossError(
+            f"The training state became non-finite (NaN or infinity) at generator iteration "
+            f"{at}; training stopped without saving it. {_kept(last_saved, checkpointer)}")
+
     last_metrics: dict[str, float] = {}
     timer = _Timer()
     step = start_step
+    previous = None  # (step, finite flag) of the step before the newest
+    stopped_by = None
     while step < config.num_steps:
       replicated, metrics = advance(replicated, experiment.schedule(step))
       step += 1
+      newest = (step, finite(replicated))
+      if previous is not None:
+        # Waiting for the previous step keeps the device one step ahead of this loop at most,
+        # so a stop signal takes effect at the next step boundary.
+        check_finite(previous)
+      previous = newest
       timer.step()
       progress.update(1)
+      checkpointer.poll()  # a save that failed in the background stops the run now
       stopping = _any_process(stop.signal_name is not None)
 
       log_now = step % config.log_every == 0 or step == config.num_steps
       save_now = step % config.checkpoint_every == 0 or step == config.num_steps
       if log_now or save_now or stopping:
+        check_finite(newest)
         values = {k: float(v) for k, v in parallel.unreplicate(metrics).items()}
-        finite, bad = _is_finite(values)
-        if not finite:
-          kept = f"step {last_saved}" if last_saved is not None else "none saved yet"
+        finite_metrics, bad = _is_finite(values)
+        if not finite_metrics:
           raise NonFiniteLossError(
               f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
-              f"without saving. The last good checkpoint ({kept}) is intact in "
-              f"{checkpointer.directory}.")
+              f"without saving. {_kept(last_saved, checkpointer)}")
         values.update(timer.lap())
         every = config.eval.every
         if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
@@ -258,13 +305,21 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
           checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
           last_saved = step
       if stopping:
-        reason = stop.signal_name or "a stop signal to another process"
-        progress.write(f"{reason} received: saved a checkpoint at step {step}; "
+        checkpointer.wait()
+        stopped_by = stop.signal_name or "a stop signal to another process"
+        progress.write(f"{stopped_by} received: saved a checkpoint at step {step}; "
                        f"resume by running the same command again.")
         break
 
   return {"state": parallel.unreplicate(replicated), "metrics": last_metrics, "step": step,
-          "stopped_by": stop.signal_name}
+          "stopped_by": stopped_by if step < config.num_steps else None}
+
+
+def _kept(last_saved: int | None, checkpointer: Checkpointer) -> str:
+  if last_saved is None:
+    return "No checkpoint had been saved yet."
+  return (f"The last good checkpoint (step {last_saved}) is intact in {checkpointer.directory}; "
+          f"a rerun resumes from it.")
 
 
 def _pipeline_stepper(config, experiment, per_device_batch, start_step, num_devices,

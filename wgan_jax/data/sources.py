@@ -164,23 +164,77 @@ def list_images(directory: str) -> tuple[list[str], list[int], list[str]]:
   return [str(p) for p in files], labels, classes
 
 
-def verify_images(paths: list[str]) -> None:
-  """Opens every image header and checks its integrity, naming the first bad file."""
+# Channels `tf.io.decode_image` gives a file whose header reports this PIL mode.
+_MODE_CHANNELS = {"1": 1, "L": 1, "I": 1, "I;16": 1, "F": 1, "LA": 2, "La": 2, "RGB": 3,
+                  "YCbCr": 3, "P": 3, "RGBA": 4, "RGBa": 4, "PA": 4, "CMYK": 4}
+
+
+def read_image_headers(paths: list[str], verify: bool = True) -> list[tuple[int, int, int]]:
+  """`(height, width, channels)` of every image from its header, naming the first unreadable
+  file; `verify` also checks each file's integrity (slower: the whole file is read)."""
   from PIL import Image  # matplotlib depends on Pillow
 
+  shapes = []
   for path in paths:
     try:
       with Image.open(path) as image:
-        image.verify()
+        width, height = image.size
+        channels = _MODE_CHANNELS.get(image.mode, 3)
+        if image.mode == "P" and "transparency" in image.info:
+          channels = 4
+        if verify:
+          image.verify()
     except Exception as error:  # noqa: BLE001 -- any failure means the file is unusable
       raise DataError(f"Corrupt or unreadable image file {path}: {error}") from None
+    shapes.append((height, width, channels))
+  return shapes
 
 
-def image_folder_source(directory: str, channels: int, verify: bool = True) -> Source:
-  """Images in a folder tree (recursive); class sub-folders become labels."""
+def check_image_shapes(paths: list[str], shapes: list[tuple[int, int, int]], channels: int,
+                       convert_channels: bool, image_size: int, resize: bool) -> None:
+  """Refuses images that would not batch or that differ from the config, naming a file and
+  the setting to change."""
+  if channels and not convert_channels:
+    for path, (_, _, found) in zip(paths, shapes):
+      if found != channels:
+        raise DataError(
+            f"{path} has {found} channel(s) but the config asks for {channels} "
+            f"(--config.data.channels). Set --config.data.convert_channels=True to convert every "
+            f"image to {channels} channel(s), or --config.data.channels to what the data holds.")
+  elif not channels:
+    first = {}
+    for path, (_, _, found) in zip(paths, shapes):
+      first.setdefault(found, path)
+    if len(first) > 1:
+      examples = ", ".join(f"{path} has {found}" for found, path in sorted(first.items()))
+      raise DataError(
+          f"The images hold different numbers of channels ({examples}). Set "
+          f"--config.data.channels=N and --config.data.convert_channels=True to convert them all.")
+  if resize:
+    return
+  reference_path, reference = paths[0], shapes[0][:2]
+  if image_size:
+    reference_path, reference = "the config", (image_size, image_size)
+  for path, (height, width, _) in zip(paths, shapes):
+    if (height, width) != reference:
+      raise DataError(
+          f"{path} is {height}x{width} but {reference_path} "
+          f"{'asks for' if image_size else 'is'} {reference[0]}x{reference[1]}, and images are "
+          f"not resized. Set --config.data.resize=True with --config.data.image_size=N to resize "
+          f"and centre-crop every image to NxN.")
+
+
+def image_folder_source(directory: str, channels: int, verify: bool = True,
+                        convert_channels: bool = False, image_size: int = 0,
+                        resize: bool = False) -> Source:
+  """Images in a folder tree (recursive); class sub-folders become labels.
+
+  Every file's header is read first, so mixed sizes or channel counts are refused before
+  training with the name of a file; channels are converted only with `convert_channels`.
+  """
   paths, labels, classes = list_images(directory)
-  if verify:
-    verify_images(paths)
+  check_image_shapes(paths, read_image_headers(paths, verify), channels, convert_channels,
+                     image_size, resize)
   path_tensor = tf.constant(paths)
   label_tensor = tf.constant(np.asarray(labels, np.int32))
 
@@ -252,7 +306,9 @@ def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
     return mnist_idx_source(data_config["path"], data_config["split"])
   if kind == "image_folder":
     return image_folder_source(data_config["path"], data_config["channels"],
-                               data_config.get("verify_images", True))
+                               data_config.get("verify_images", True),
+                               data_config.get("convert_channels", False),
+                               data_config.get("image_size", 0), data_config.get("resize", False))
   if kind == "npz":
     return npz_source(data_config["path"])
   raise DataError(f"Unknown data source {kind!r}; choose toy, tfds, mnist_idx, image_folder "

@@ -1,0 +1,186 @@
+"""Fault injection on the trainer: what a diverging run, a changed config, a second trainer, a
+signal, a failed save or a crash leaves in the run directory, and what the next run does."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from tests.test_train import REPO, TINY_FLAGS, tiny_config
+from wgan_jax import rundir, sampling, train as train_module
+from wgan_jax.checkpoint import CheckpointMismatchError, Checkpointer, CheckpointSaveError
+from wgan_jax.train import NonFiniteLossError, train
+
+
+def quiet_config(**overrides):
+  """A tiny toy run without evaluation or sample pictures."""
+  return tiny_config(**{"eval.every": 0, "eval.metrics": (), "sample_every": 1000, **overrides})
+
+
+def _steps_logged(workdir):
+  with open(os.path.join(workdir, rundir.METRICS_FILE)) as f:
+    return [json.loads(line)["step"] for line in f]
+
+
+def _saved_steps(workdir):
+  return sorted(int(d) for d in os.listdir(os.path.join(workdir, "checkpoints")) if d.isdigit())
+
+
+def test_a_diverged_state_is_never_saved_and_sampling_refuses_one(tmp_path):
+  workdir = str(tmp_path / "run")
+  train(quiet_config(num_steps=2, checkpoint_every=1, log_every=1), workdir)
+  config = quiet_config(num_steps=6, checkpoint_every=1, log_every=1)
+  config.optimizer.generator.learning_rate = 1e39  # the generator's first update overflows
+  with pytest.raises(NonFiniteLossError, match=r"non-finite \(NaN or infinity\) at generator "
+                     r"iteration 3; .*last good checkpoint \(step 2\)"):
+    train(config, workdir, allow_config_change=True)
+  assert _saved_steps(workdir) == [1, 2]
+  _, _, state = sampling.load_run(workdir)  # the kept checkpoint is finite
+  poisoned = state.replace(generator_params=jax.tree_util.tree_map(
+      lambda x: np.full_like(x, np.nan), state.generator_params))
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
+  checkpointer.save(3, jax.device_get(poisoned))  # as an older trainer could have written
+  checkpointer.close()
+  with pytest.raises(ValueError, match="step 3 .* NaN or infinite"):
+    sampling.load_run(workdir)
+  with pytest.raises(NonFiniteLossError, match="step 3 .* NaN or infinite.*delete"):
+    train(quiet_config(num_steps=6, checkpoint_every=1, log_every=1), workdir,
+          allow_config_change=True)
+
+
+def test_a_changed_config_is_refused_before_the_run_directory_changes(tmp_path):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=2, log_every=1), str(workdir))
+  before = {name: (workdir / name).read_bytes() for name in ("config.json", "metrics.jsonl")}
+  changed = quiet_config(num_steps=4, **{"data.name": "25gaussians"})
+  with pytest.raises(rundir.ConfigChangedError, match=r"data\.name: '8gaussians' -> '25gaussians'"):
+    train(changed, str(workdir))
+  assert {name: (workdir / name).read_bytes() for name in before} == before
+  assert _saved_steps(workdir) == [2]
+
+  wider = quiet_config(num_steps=4, **{"model.critic.width": 64})
+  with pytest.raises(CheckpointMismatchError, match=r"critic_params\.\S+: saved \(32,\), built "
+                     r"\(64,\)"):
+    train(wider, str(workdir), allow_config_change=True)
+  assert (workdir / "config.json").read_bytes() == before["config.json"]
+
+  # A longer run is not a different experiment; an accepted change is recorded.
+  result = train(changed, str(workdir), allow_config_change=True)
+  assert result["step"] == 4
+  assert json.loads((workdir / "config.json").read_text())["data"]["name"] == "25gaussians"
+  events = [json.loads(line) for line in (workdir / rundir.HISTORY_FILE).read_text().splitlines()]
+  assert [e["event"] for e in events] == ["start", "resume"]
+  assert events[1]["step"] == 2
+  assert events[1]["config_changes"] == {"data.name": ["8gaussians", "25gaussians"]}
+
+
+def test_a_second_trainer_is_refused_while_the_first_holds_the_workdir(tmp_path):
+  with rundir.WorkdirLock(str(tmp_path)):
+    with pytest.raises(rundir.WorkdirBusyError, match=f"pid {os.getpid()}"):
+      train(quiet_config(num_steps=2), str(tmp_path))
+  assert sorted(os.listdir(tmp_path)) == [rundir.LOCK_FILE]
+
+
+def test_resume_drops_metrics_logged_after_the_restored_checkpoint(tmp_path):
+  workdir = str(tmp_path / "run")
+  train(quiet_config(num_steps=4, checkpoint_every=2, log_every=1), workdir)
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"))
+  checkpointer._manager.delete(4)  # as if killed while saving step 4, after logging it
+  checkpointer.close()
+  unfinished = os.path.join(workdir, "checkpoints", "4.orbax-checkpoint-tmp")
+  os.makedirs(os.path.join(unfinished, "default"))
+  train(quiet_config(num_steps=4, checkpoint_every=2, log_every=1), workdir)
+  assert not os.path.exists(unfinished)
+  assert _steps_logged(workdir) == [1, 2, 3, 4]
+  events = [json.loads(line) for line in open(os.path.join(workdir, rundir.HISTORY_FILE))]
+  assert events[-1]["event"] == "resume" and events[-1]["metrics_rows_dropped"] == 2
+
+
+def test_a_failed_save_stops_training_at_once_and_keeps_the_complete_checkpoints(tmp_path,
+                                                                                 monkeypatch):
+  from orbax.checkpoint._src.handlers import standard_checkpoint_handler as handler
+
+  class DiskFull:
+    def result(self, timeout=None):
+      raise OSError(errno.ENOSPC, "No space left on device")
+
+  original = handler.StandardCheckpointHandler.async_save
+
+  async def failing_save(self, directory, *args, **kwargs):
+    futures = await original(self, directory, *args, **kwargs)
+    return list(futures or []) + ([DiskFull()] if "20.orbax-checkpoint-tmp" in str(directory) else [])
+
+  monkeypatch.setattr(handler.StandardCheckpointHandler, "async_save", failing_save)
+  workdir = str(tmp_path / "run")
+  with pytest.raises(CheckpointSaveError, match=r"step 20 .*disk is full.*kept \(steps 10\)"):
+    train(quiet_config(num_steps=60, checkpoint_every=10, keep_checkpoints=1, log_every=1),
+          workdir)
+  assert max(_steps_logged(workdir)) < 30  # surfaced once the save ended, not at the next one
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10"]
+
+
+def test_the_step_compiles_once_and_runs_at_most_one_step_ahead(tmp_path, monkeypatch):
+  inside = {"call": None}  # the number of the advance call running now, if any
+  compiles, finished, in_flight = [], [], []
+  jax.monitoring.register_event_duration_secs_listener(
+      lambda event, duration, **kw: compiles.append(inside["call"])
+      if event == "/jax/core/compile/backend_compile_duration" and inside["call"] else None)
+  make_stepper = train_module._resident_stepper
+
+  def slowly(tree):  # a device step slower than the loop, so a loop that runs ahead shows
+    time.sleep(0.1)
+    return tree, np.float32(0)  # and a marker that is ready when the state is
+
+  slow = jax.pmap(lambda tree: jax.pure_callback(
+      slowly, (tree, jax.ShapeDtypeStruct((), np.float32)), tree), axis_name=train_module.AXIS)
+
+  def counting_stepper(*args):
+    advance = make_stepper(*args)
+
+    def counted(state, n_critic):
+      in_flight.append(sum(not leaf.is_ready() for leaf in finished[-3:]))
+      inside["call"] = len(finished) + 1
+      try:
+        state, metrics = advance(state, n_critic)
+      finally:
+        inside["call"] = None
+      critic_params, marker = slow(state.critic_params)
+      state = state.replace(critic_params=critic_params)
+      finished.append(marker)
+      return state, metrics
+
+    return counted
+
+  monkeypatch.setattr(train_module, "_resident_stepper", counting_stepper)
+  train(quiet_config(num_steps=6, checkpoint_every=6, log_every=6), str(tmp_path / "run"))
+  assert compiles == [1]  # the first call compiles the step; the second reuses it
+  assert max(in_flight) <= 1
+
+
+@pytest.mark.slow
+def test_script_exit_codes_for_a_signal_and_a_busy_workdir(tmp_path):
+  workdir = tmp_path / "run"
+  process = subprocess.Popen(
+      [sys.executable, str(REPO / "scripts" / "train.py"), f"--workdir={workdir}",
+       "--config.num_steps=100000", *TINY_FLAGS], cwd=REPO, stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True)
+  metrics = workdir / rundir.METRICS_FILE
+  while process.poll() is None and (not metrics.exists() or not metrics.read_text()):
+    pass
+  busy = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"),
+                         f"--workdir={workdir}", *TINY_FLAGS], cwd=REPO, capture_output=True,
+                        text=True, timeout=300)
+  assert busy.returncode == 4, busy.stderr
+  assert f"pid {process.pid}" in busy.stderr and "Traceback" not in busy.stderr
+  process.send_signal(signal.SIGINT)
+  out, err = process.communicate(timeout=120)
+  assert process.returncode == 75, err
+  assert "Stopped by SIGINT" in err and "Finished" not in out
+  assert _saved_steps(workdir) == [max(_steps_logged(workdir))]

@@ -1,0 +1,51 @@
+import json
+import os
+
+import pytest
+
+from configs import default as default_config
+from wgan_jax import rundir
+
+
+def test_lock_is_exclusive_names_its_holder_and_is_released(tmp_path):
+  with rundir.WorkdirLock(str(tmp_path)) as lock:
+    assert lock.stale_holder is None
+    with pytest.raises(rundir.WorkdirBusyError, match=rf"pid {os.getpid()} on .*--workdir"):
+      rundir.WorkdirLock(str(tmp_path)).__enter__()
+  with rundir.WorkdirLock(str(tmp_path)) as again:  # released on exit
+    assert again.stale_holder is None
+
+
+def test_lock_left_by_a_dead_trainer_is_taken_over_and_reported(tmp_path):
+  (tmp_path / rundir.LOCK_FILE).write_text(
+      json.dumps({"host": "node7", "pid": 4242, "since": "2026-01-01T00:00:00+00:00"}))
+  with rundir.WorkdirLock(str(tmp_path)) as lock:
+    assert lock.stale_holder.startswith("pid 4242 on node7")
+    holder = json.loads((tmp_path / rundir.LOCK_FILE).read_text())
+    assert holder["pid"] == os.getpid()
+  assert (tmp_path / rundir.LOCK_FILE).read_text() == ""
+
+
+def test_config_changes_ignore_run_length_logging_and_newer_keys():
+  config = default_config.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  config.num_steps, config.log_every, config.eval.every = 99, 7, 3
+  del saved["data"]["verify_images"]  # an option newer than the saved run
+  assert rundir.config_changes(saved, config) == {}
+  config.data.name, config.optimizer.critic.learning_rate = "25gaussians", 1e-3
+  assert rundir.config_changes(saved, config) == {
+      "data.name": ("8gaussians", "25gaussians"),
+      "optimizer.critic.learning_rate": (1e-4, 1e-3)}
+  with pytest.raises(rundir.ConfigChangedError, match=r"(?s)data\.name: '8gaussians' -> "
+                     r"'25gaussians'.*new --workdir.*--allow_config_change"):
+    rundir.refuse_changes("runs/x", rundir.config_changes(saved, config))
+
+
+def test_trim_metrics_drops_rows_after_the_restored_step_and_a_torn_line(tmp_path):
+  rows = [json.dumps({"step": s, "critic_loss": -s}) for s in (1, 2, 3, 4)]
+  (tmp_path / rundir.METRICS_FILE).write_text("\n".join(rows) + '\n{"step": 5, "crit')
+  assert rundir.trim_metrics(str(tmp_path), 2) == 3
+  kept = (tmp_path / rundir.METRICS_FILE).read_text().splitlines()
+  assert [json.loads(line)["step"] for line in kept] == [1, 2]
+  assert rundir.trim_metrics(str(tmp_path), 2) == 0
+  assert rundir.trim_metrics(str(tmp_path / "nowhere"), 0) == 0
