@@ -172,8 +172,10 @@ def test_script_exit_codes_for_a_signal_and_a_busy_workdir(tmp_path):
        "--config.num_steps=100000", *TINY_FLAGS], cwd=REPO, stdout=subprocess.PIPE,
       stderr=subprocess.PIPE, text=True)
   metrics = workdir / rundir.METRICS_FILE
-  while process.poll() is None and (not metrics.exists() or not metrics.read_text()):
-    pass
+  deadline = time.time() + 240
+  while process.poll() is None and time.time() < deadline and (
+      not metrics.exists() or not metrics.read_text()):
+    time.sleep(0.2)
   busy = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"),
                          f"--workdir={workdir}", *TINY_FLAGS], cwd=REPO, capture_output=True,
                         text=True, timeout=300)
