@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import jax
@@ -10,7 +9,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from wgan_jax import builder
+from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
@@ -20,11 +19,10 @@ from wgan_jax.step import generate
 def load_run(workdir: str):
   """Returns `(config, experiment, state)`: the run's config, what it builds (`builder.build`),
   and its newest checkpoint."""
-  config_path = os.path.join(workdir, "config.json")
-  if not os.path.exists(config_path):
-    raise FileNotFoundError(f"{workdir} has no config.json: is it a training directory?")
-  with open(config_path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  saved = rundir.saved_config(workdir)
+  if saved is None:
+    raise FileNotFoundError(f"{workdir} has no {rundir.CONFIG_FILE}: is it a training directory?")
+  config = ml_collections.ConfigDict(saved)
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
     raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")

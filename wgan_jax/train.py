@@ -109,7 +109,7 @@ class _Writer:
     self.enabled = enabled
     if enabled:
       import tensorflow as tf
-      self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+      self._jsonl = open(os.path.join(workdir, rundir.METRICS_FILE), "a")
       self._tb = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
 
   def write(self, step: int, values: dict[str, float]) -> None:
