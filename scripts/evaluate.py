@@ -24,13 +24,14 @@ _NUM_REFERENCE = flags.DEFINE_integer("num_reference", 10_000, "Real images for 
 _WEIGHTS = flags.DEFINE_string("inception_weights", "", "Converted FID Inception .npz.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 _OUT = flags.DEFINE_string("out", None, "Output JSON file.")
+_STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
   from wgan_jax.evaluation import Evaluator
-  from wgan_jax.sampling import generate_samples, load_run
+  from wgan_jax.sampling import generate_samples, load_run, sample_settings
   start = time.time()
   try:
     config, experiment, state = load_run(_WORKDIR.value)
@@ -38,13 +39,16 @@ def main(argv):
                        num_reference=_NUM_REFERENCE.value, inception_weights=_WEIGHTS.value)
     evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,
                           config.seed)
-    samples, _ = generate_samples(experiment.generator, state, _NUM.value,
+    settings = sample_settings(config, _STATISTICS.value, _SAMPLE_BATCH.value)
+    samples, _ = generate_samples(experiment.generator, state, _NUM.value, settings,
                                   experiment.num_classes, _SEED.value)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
   result = {"workdir": os.path.abspath(_WORKDIR.value), "step": int(state.step),
-            "num_samples": _NUM.value, **evaluator(samples)}
+            "num_samples": _NUM.value,
+            "sample_statistics": "batch" if settings.batch_statistics else "running",
+            "sample_batch": settings.batch, **evaluator(samples)}
   result["seconds"] = time.time() - start
   out = _OUT.value or os.path.join(_WORKDIR.value, f"eval_{int(state.step)}.json")
   with open(out, "w") as f:

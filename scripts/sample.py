@@ -14,6 +14,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
 _OUT = flags.DEFINE_string("out", "samples.png", "Output .npz or .png file.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
+_STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 
 
 def main(argv):
@@ -21,7 +22,8 @@ def main(argv):
   del argv
   from wgan_jax.sampling import sample, write_samples
   try:
-    samples, labels = sample(_WORKDIR.value, _NUM.value, _SEED.value)
+    samples, labels = sample(_WORKDIR.value, _NUM.value, _SEED.value, _STATISTICS.value,
+                             _SAMPLE_BATCH.value)
     write_samples(samples, labels, _OUT.value)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)

@@ -37,3 +37,18 @@ def test_good_flags_parse(monkeypatch):
   cli.define_config_file("config", str(CONFIG_DIR / "default.py"), "config", holder)
   assert cli.parse_flags(argv, holder) == ["train.py"]
   assert holder.config.n_critic == 3
+
+
+def test_sampling_flags_default_to_the_run_and_refuse_unknown_statistics(capsys):
+  holder = flags.FlagValues()
+  statistics, sample_batch = cli.define_sampling_flags(holder)
+  cli.parse_flags(["sample.py"], holder)
+  assert statistics.value is None and sample_batch.value is None  # the run's config decides
+  cli.parse_flags(["sample.py", "--statistics=running", "--sample_batch=50"], holder)
+  assert (statistics.value, sample_batch.value) == ("running", 50)
+  fresh = flags.FlagValues()
+  cli.define_sampling_flags(fresh)
+  with pytest.raises(SystemExit) as stop:
+    cli.parse_flags(["sample.py", "--statistics=moving"], fresh)
+  assert stop.value.code == cli.USAGE_ERROR
+  assert "<batch|running>" in capsys.readouterr().err

@@ -53,6 +53,22 @@ def define_config_file(name: str, default: str | None, help_string: str,
     _stop(error)
 
 
+def define_sampling_flags(flag_values: flags.FlagValues = flags.FLAGS):
+  """`--statistics` and `--sample_batch` of the scripts that sample a run (default: the run's
+  `eval.sample_statistics` and `eval.sample_batch`)."""
+  statistics = flags.DEFINE_enum(
+      "statistics", None, ["batch", "running"],
+      "BatchNorm statistics of the generator: 'batch' (each batch of --sample_batch samples "
+      "normalised over itself, as in training and the official codes) or 'running' (the "
+      "averages kept in training). Default: the run's eval.sample_statistics ('batch').",
+      flag_values=flag_values)
+  sample_batch = flags.DEFINE_integer(
+      "sample_batch", None, "Samples generated together (the batch the statistics are taken "
+      "over). Default: the run's eval.sample_batch, else its generator training batch.",
+      lower_bound=1, flag_values=flag_values)
+  return statistics, sample_batch
+
+
 def parse_flags(argv: list[str], flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
   """`flag_values(argv)`, exiting with `USAGE_ERROR` and one line on stderr when it fails."""
   try:

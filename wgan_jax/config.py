@@ -125,6 +125,11 @@ def base_config() -> ml_collections.ConfigDict:
       num_reference=10_000,  # real images behind FID / KID (features cached)
       inception_weights="",  # converted FID Inception .npz; "" = the user cache
       batch_size=100,  # Inception batch
+      # BatchNorm when sampling (pictures, evaluation, scripts/sample.py): 'batch' normalises
+      # each batch of `sample_batch` samples with its own statistics, as in training and as
+      # both official codes sample; 'running' uses the averages kept in training.
+      sample_statistics="batch",
+      sample_batch=0,  # 0: the generator's global training batch
   ))
   c.donate_state = True
   return c

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -11,6 +14,7 @@ import numpy as np
 
 from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
+from wgan_jax.config import ConfigError
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
 from wgan_jax.step import generate
@@ -43,28 +47,85 @@ def load_run(workdir: str):
   return config, experiment, state
 
 
-def generate_samples(generator, state, num: int, num_classes: int = 0, seed: int = 0,
-                     batch: int = 500):
+SAMPLE_STATISTICS = ("batch", "running")
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleSettings:
+  """How a generator is sampled: which BatchNorm statistics, over batches of what size."""
+
+  batch_statistics: bool
+  batch: int
+
+
+def sample_settings(config: ml_collections.ConfigDict, statistics: str | None = None,
+                    batch: int | None = None) -> SampleSettings:
+  """The run's `eval.sample_statistics` and `eval.sample_batch`, unless given here.
+
+  A saved config from before these keys samples with batch statistics over the
+  generator's global training batch, like any new run.
+  """
+  statistics = statistics or config.eval.get("sample_statistics", "batch")
+  if statistics not in SAMPLE_STATISTICS:
+    raise ConfigError(f"eval.sample_statistics={statistics!r}: choose 'batch' (each sample batch's "
+                      f"own BatchNorm statistics) or 'running' (the averages kept in training).")
+  batch = batch or config.eval.get("sample_batch", 0) or (
+      config.batch_size * config.get("generator_batch_multiple", 1))
+  if batch < 1:
+    raise ConfigError(f"eval.sample_batch={batch}: give a positive batch size (0: the "
+                      f"generator's training batch).")
+  return SampleSettings(statistics == "batch", int(batch))
+
+
+class Sampler:
+  """Samples a generator in fixed batches of `settings.batch`.
+
+  Noise is drawn in whole batches and the surplus dropped, so with batch statistics
+  every sample is normalised over a full batch and does not depend on how many are
+  asked for; the same seed gives the same noise under either statistics.
+  """
+
+  def __init__(self, generator: Any, num_classes: int, settings: SampleSettings):
+    if settings.batch_statistics and getattr(generator, "axis_name", None) is not None:
+      generator = generator.clone(axis_name=None)  # sampled on one device, outside pmap
+    self.generator, self.num_classes, self.settings = generator, num_classes, settings
+    self._generate = jax.jit(lambda state, z, y: generate(
+        generator, state, z, y, batch_statistics=settings.batch_statistics))
+
+  def noise(self, key: jax.Array, count: int):
+    """Noise and labels (or None) for `count` samples, padded to whole batches."""
+    padded = math.ceil(count / self.settings.batch) * self.settings.batch
+    z = jax.random.normal(key, (padded, self.generator.latent_dim))
+    return z, (jnp.arange(padded) % self.num_classes if self.num_classes else None)
+
+  def __call__(self, state, z, labels, count: int | None = None) -> np.ndarray:
+    """The first `count` (default all) samples of `noise(...)`, as float arrays on the host."""
+    batch = self.settings.batch
+    parts = [np.asarray(self._generate(state, z[i:i + batch],
+                                       labels[i:i + batch] if labels is not None else None))
+             for i in range(0, len(z), batch)]
+    return np.concatenate(parts)[:count]
+
+
+def generate_samples(generator, state, num: int, settings: SampleSettings, num_classes: int = 0,
+                     seed: int = 0):
   """`num` samples (float, in the data's range) and their labels (or None)."""
   if num < 1:
     raise ValueError(f"Asked for {num} samples: ask for at least one.")
-  key = jax.random.PRNGKey(seed)
-  labels = np.arange(num) % num_classes if num_classes else None
-  fn = jax.jit(lambda z, y: generate(generator, state, z, y))
-  outputs = []
-  for start in range(0, num, batch):
-    key, sub = jax.random.split(key)
-    count = min(batch, num - start)
-    z = jax.random.normal(sub, (count, generator.latent_dim))
-    y = jnp.asarray(labels[start:start + count]) if labels is not None else None
-    outputs.append(np.asarray(fn(z, y)))
-  return np.concatenate(outputs), labels
+  sampler = Sampler(generator, num_classes, settings)
+  z, labels = sampler.noise(jax.random.PRNGKey(seed), num)
+  return sampler(state, z, labels, num), (np.asarray(labels[:num]) if num_classes else None)
 
 
-def sample(workdir: str, num: int, seed: int = 0):
-  """`num` samples from the newest checkpoint in `workdir`, and their labels (or None)."""
-  _, experiment, state = load_run(workdir)
-  return generate_samples(experiment.generator, state, num, experiment.num_classes, seed)
+def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
+           batch: int | None = None):
+  """`num` samples from the newest checkpoint in `workdir`, and their labels (or None).
+
+  `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`.
+  """
+  config, experiment, state = load_run(workdir)
+  return generate_samples(experiment.generator, state, num,
+                          sample_settings(config, statistics, batch), experiment.num_classes, seed)
 
 
 def write_samples(samples: np.ndarray, labels, out: str) -> None:

@@ -298,9 +298,14 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
 
 
 def generate(generator: nn.Module, state: GANState, z: Array, labels: Array | None = None,
-             train: bool = False) -> Array:
-  """Samples from the generator; BatchNorm uses running statistics unless `train`."""
+             batch_statistics: bool = False) -> Array:
+  """Samples from the generator.
+
+  With `batch_statistics`, BatchNorm normalises with the statistics of this batch of `z`, as
+  the generator runs in training and as both official codes sample; otherwise with the
+  running averages kept in training. The running averages are not updated either way.
+  """
   variables = generator_variables(state)
-  if train:
+  if batch_statistics:
     return generator.apply(variables, z, labels, train=True, mutable=["batch_stats"])[0]
   return generator.apply(variables, z, labels, train=False)

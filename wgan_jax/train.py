@@ -37,7 +37,8 @@ from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, all_finite, critic_variables
-from wgan_jax.step import generate, split_scores
+from wgan_jax.sampling import Sampler, sample_settings
+from wgan_jax.step import split_scores
 
 AXIS = parallel.DEFAULT_AXIS
 
@@ -79,6 +80,7 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None
                       f"devices; choose a multiple of {num_devices}.")
   if config.n_critic < 1 or config.num_steps < 0:
     raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
+  sample_settings(config)  # a bad eval.sample_statistics or eval.sample_batch
 
 
 def _first_local_device_index() -> int:
@@ -361,40 +363,30 @@ class _Sampler:
 
   def __init__(self, config, experiment, evaluator):
     self.evaluator = evaluator
-    # In eval mode the models' BatchNorm uses running statistics and no device axis.
-    self.generator, self.critic = experiment.generator, experiment.critic
-    num_classes = experiment.num_classes
+    self.critic = experiment.critic
+    self.generate = Sampler(experiment.generator, experiment.num_classes,
+                            sample_settings(config))
     self.low_dim = len(experiment.example_shape) == 1
-    count = config.eval.num_samples if self.low_dim else config.num_sample_images
-    self.z, self.labels = self._noise(jax.random.PRNGKey(config.seed + 1), count, num_classes)
-    self.eval_z, self.eval_labels = self._noise(jax.random.PRNGKey(config.seed + 3),
-                                                config.eval.num_samples, num_classes)
+    self.count = config.eval.num_samples if self.low_dim else config.num_sample_images
+    self.z, self.labels = self.generate.noise(jax.random.PRNGKey(config.seed + 1), self.count)
+    self.eval_count = config.eval.num_samples
+    self.eval_z, self.eval_labels = self.generate.noise(jax.random.PRNGKey(config.seed + 3),
+                                                        self.eval_count)
     if self.low_dim and config.data.source == "toy":
-      self.reference = toy_dataset(config.data.name, count, seed=config.seed + 2)
+      self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:
       self.reference = None
-    self._generate = jax.jit(lambda state, z, y: generate(self.generator, state, z, y))
+    # The critic in eval mode: BatchNorm (WGAN only) with running statistics, no device axis.
     self._critic_values = jax.jit(lambda state, x: split_scores(
         self.critic.apply(critic_variables(state), x, train=False))[0])
-
-  def _noise(self, key, count, num_classes):
-    z = jax.random.normal(key, (count, self.generator.latent_dim))
-    return z, (jnp.arange(count) % num_classes if num_classes else None)
-
-  def _samples(self, state, z, labels, chunk=500):
-    parts = []
-    for i in range(0, len(z), chunk):
-      y = labels[i:i + chunk] if labels is not None else None
-      parts.append(np.asarray(self._generate(state, z[i:i + chunk], y)))
-    return np.concatenate(parts)
 
   def evaluate(self, state: GANState) -> dict[str, float]:
     if not self.evaluator.metrics:
       return {}
-    return self.evaluator(self._samples(state, self.eval_z, self.eval_labels))
+    return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count))
 
   def save(self, state: GANState, directory: str, step: int) -> str:
-    fake = self._samples(state, self.z, self.labels)
+    fake = self.generate(state, self.z, self.labels, self.count)
     if self.low_dim and fake.shape[-1] == 2:
       path = os.path.join(directory, f"samples_{step:07d}.png")
       real = self.reference[: len(fake)] if self.reference is not None else fake[:0]

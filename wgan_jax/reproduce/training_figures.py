@@ -354,7 +354,7 @@ def _overfitting_curves(fig, label: str, quick: bool) -> dict:
     x, labels = real["x"], real.get("label")
     z_key, a_key = jax.random.split(key)
     z = jax.random.normal(z_key, (x.shape[0], generator.latent_dim))
-    fake = generate(generator, state, z, labels)
+    fake = generate(generator, state, z, labels, batch_statistics=True)  # as the step makes them
     score = lambda x: split_scores(critic.apply(critic_variables(state), x,  # noqa: E731
                                                 train=False))[0]
     alpha = jax.random.uniform(a_key, (x.shape[0],))
