@@ -1,7 +1,8 @@
 """Write samples from a run's newest checkpoint: `python scripts/sample.py --workdir DIR --num N --out FILE`.
 
-FILE ending in .npz holds `samples` ([N, 2] float for 2-D data, [N, H, W, C] uint8 for images)
-and `labels` for conditional models; FILE ending in .png is an image grid or a scatter plot.
+FILE ending in .npz holds `samples` ([N, 2] float for 2-D data, [N, H, W, C] uint8 for images,
+[N, seq_len] character ids for text, with the decoded `text`) and `labels` for conditional
+models; FILE ending in .png is an image grid or a scatter plot; .txt holds text samples.
 """
 
 import sys
@@ -12,7 +13,7 @@ from wgan_jax import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=True)
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
-_OUT = flags.DEFINE_string("out", "samples.png", "Output .npz or .png file.")
+_OUT = flags.DEFINE_string("out", "samples.png", "Output .npz, .png or (text runs) .txt file.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 
@@ -22,9 +23,9 @@ def main(argv):
   del argv
   from wgan_jax.sampling import sample, write_samples
   try:
-    samples, labels = sample(_WORKDIR.value, _NUM.value, _SEED.value, _STATISTICS.value,
-                             _SAMPLE_BATCH.value)
-    write_samples(samples, labels, _OUT.value)
+    samples, labels, vocabulary = sample(_WORKDIR.value, _NUM.value, _SEED.value,
+                                         _STATISTICS.value, _SAMPLE_BATCH.value)
+    write_samples(samples, labels, _OUT.value, vocabulary)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2

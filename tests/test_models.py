@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import pytest
 
 from wgan_jax.models import (DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator,
-                             MLPCritic, MLPGenerator, ResNetCritic, ResNetGenerator, create_models)
+                             LanguageCritic, LanguageGenerator, MLPCritic, MLPGenerator,
+                             ResNetCritic, ResNetGenerator, create_models)
 from wgan_jax.state import count_params
 
 
@@ -143,3 +144,28 @@ def test_registry_fills_data_fields_and_rejects_bad_keys():
 def test_dcgan_rejects_unsupported_sizes():
   with pytest.raises(ValueError, match="power of two"):
     _generate(DCGANGenerator(image_size=48, width=4))
+
+
+def test_language_models_shapes_and_softmax_over_the_vocabulary():
+  generator = LanguageGenerator(output_shape=(12, 7), latent_dim=8, width=16, num_blocks=2)
+  text, variables = _generate(generator, n=3)
+  assert text.shape == (3, 12, 7)
+  assert jnp.allclose(text.sum(-1), 1.0, atol=1e-5) and float(text.min()) >= 0.0
+  assert "conv" in variables["params"]["block_1"]["conv_1"]  # the shared conv layer
+  scores, _ = _score(LanguageCritic(width=16, num_blocks=2), text)
+  assert scores.shape == (3,)
+
+
+def test_language_models_match_the_official_parameter_counts():
+  # gan_language.py at DIM = 512, SEQ_LEN = 32, noise 128, five residual blocks, here with a
+  # 96-character vocabulary: the layers' shapes only (nothing is computed).
+  dim, seq_len, vocab, blocks = 512, 32, 96, 5 * 2 * (5 * 512 * 512 + 512)
+  generator, critic = create_models(
+      {"generator": {"kind": "language", "latent_dim": 128, "width": dim, "num_blocks": 5},
+       "critic": {"kind": "language", "width": dim, "num_blocks": 5}}, (seq_len, vocab))
+  count = lambda module, *args: count_params(jax.eval_shape(  # noqa: E731
+      functools.partial(module.init, train=False), jax.random.PRNGKey(0), *args)["params"])
+  assert count(generator, jnp.zeros((1, 128))) == (
+      128 * seq_len * dim + seq_len * dim) + blocks + (dim * vocab + vocab)
+  assert count(critic, jnp.zeros((1, seq_len, vocab))) == (
+      vocab * dim + dim) + blocks + (seq_len * dim + 1)

@@ -11,7 +11,7 @@ from wgan_jax.lipschitz import BatchNormWithPenaltyError, GradientPenalty
 from wgan_jax.metrics import wasserstein1
 from wgan_jax.models import create_models, toy_critic, toy_generator
 from wgan_jax.state import init_state
-from wgan_jax.step import Networks, generate, make_train_step
+from wgan_jax.step import Networks, encode_real, generate, make_train_step
 
 N_CRITIC = 3
 
@@ -229,3 +229,30 @@ def test_wgan_step_follows_the_official_order_of_operations():
                         generator_params=optax.apply_updates(want.generator_params, updates),
                         generator_batch_stats=stats, generator_opt_state=opt_state)
   assert_trees_close(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_text_is_one_hot_in_the_step_and_penalised_over_positions_and_characters():
+  ids = jnp.array([[0, 2, 1], [3, 3, 0]])
+  fake = jnp.full((2, 3, 4), 0.25)
+  np.testing.assert_array_equal(encode_real(ids, fake), jax.nn.one_hot(ids, 4))
+  assert encode_real(jnp.ones((2, 5), jnp.bfloat16), fake).dtype == jnp.float32  # not text
+  # A linear critic has the same input gradient w at every point: the penalty's norm runs
+  # over both non-batch axes (positions and vocabulary), as in the official code.
+  w = jax.random.normal(jax.random.PRNGKey(0), (3, 4))
+  score = lambda x: jnp.sum(x * w, axis=(1, 2))  # noqa: E731
+  penalty, metrics = GradientPenalty(10.0).penalty(score, encode_real(ids, fake), fake,
+                                                   jnp.array([0.3, 0.8]))
+  norm = float(jnp.sqrt(jnp.sum(w ** 2)))
+  assert float(metrics["interpolate_grad_norm"]) == pytest.approx(norm, rel=1e-5)
+  assert float(penalty) == pytest.approx(10.0 * (norm - 1.0) ** 2, rel=1e-5)
+
+  model = {"generator": {"kind": "language", "latent_dim": 8, "width": 8, "num_blocks": 1},
+           "critic": {"kind": "language", "width": 8, "num_blocks": 1}}
+  generator, critic = create_models(model, (6, 5))
+  tx = optax.adam(1e-3, 0.5, 0.9)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 6, 5)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY))
+  batches = jnp.asarray(np.random.default_rng(0).integers(0, 5, (2, 4, 6)), jnp.int32)
+  new_state, metrics = step(state, batches)
+  assert np.isfinite(float(metrics["critic_loss"])) and float(metrics["gradient_penalty"]) > 0
+  assert int(new_state.step) == 1

@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 
 from configs import default as default_config
+from configs import wgan_gp_language
 from tests.helpers import assert_trees_close
+from wgan_jax import sampling
+from wgan_jax.data.text import Vocabulary
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
+from wgan_jax.rundir import ConfigChangedError
 from wgan_jax.train import ConfigError, NonFiniteLossError, train
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -200,3 +204,36 @@ def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   last = _metrics(tmp_path / "run")[-1]
   assert result["step"] == 2 and 0 <= last["mnist_class_entropy"] <= np.log(10) + 1e-9
   assert last["mnist_frechet"] > 0
+
+
+def _language_config(text_path):
+  c = wgan_gp_language.get_config()
+  c.data.update(dict(source="text", path=str(text_path), seq_len=10, max_examples=0))
+  for network in (c.model.generator, c.model.critic):
+    network.update(dict(width=8, num_blocks=1))
+  c.batch_size, c.n_critic, c.num_steps = 8, 2, 2
+  c.log_every = c.sample_every = c.eval.every = c.checkpoint_every = 2
+  c.eval.num_samples, c.num_sample_images = 16, 5
+  return c
+
+
+def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_path):
+  corpus = tmp_path / "corpus.txt"
+  corpus.write_text("\n".join(["the cat sat on the mat", "a dog ran", "hello world"] * 20))
+  workdir = tmp_path / "run"
+  result = train(_language_config(corpus), str(workdir))
+  assert {f"ngram_js{n}" for n in (1, 2, 3, 4)} <= set(result["metrics"])
+  vocabulary = Vocabulary.load(workdir / "vocabulary.json")
+  lines = (workdir / "samples" / "samples_0000002.txt").read_text().splitlines()
+  assert len(lines) == 5 and all(len(line) == 10 for line in lines)
+  assert set("".join(lines)) <= set(vocabulary.symbols)
+
+  samples, labels, sampled_vocabulary = sampling.sample(str(workdir), 3)
+  assert samples.shape == (3, 10, len(vocabulary)) and labels is None
+  assert sampled_vocabulary == vocabulary
+  sampling.write_samples(samples, labels, str(tmp_path / "s.txt"), sampled_vocabulary)
+  assert len((tmp_path / "s.txt").read_text().splitlines()) == 3
+
+  corpus.write_text("entirely different text: 0123456789\n" * 20)  # other characters
+  with pytest.raises(ConfigChangedError, match="different vocabulary"):
+    train(_language_config(corpus), str(workdir))

@@ -55,6 +55,11 @@ class Experiment:
     check_critic_compatible(self.constraint, critic_variables(state))
     return state
 
+  @property
+  def vocabulary(self):
+    """Text runs: the `data.text.Vocabulary` of the opened data (None otherwise)."""
+    return getattr(self.source, "vocabulary", None)
+
   def abstract_state(self) -> GANState:
     """The state's shapes and dtypes, with nothing allocated or computed."""
     return jax.eval_shape(self.init_state)
@@ -75,7 +80,7 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
 
     source = sources.make_source(config.data, config.seed)
     example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
-                                                 source.description)
+                                                 source.description, source.vocabulary)
     num_classes = source.num_classes if config.data.use_labels else 0
   else:
     source = None

@@ -64,7 +64,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed = 0
 
   c.data = ml_collections.ConfigDict(dict(
-      source="toy",  # toy | tfds | mnist_idx | image_folder | npz
+      source="toy",  # toy | tfds | mnist_idx | image_folder | npz | text
       name="8gaussians",  # toy set or TFDS name
       path="",  # for mnist_idx, image_folder, npz
       split="train",
@@ -79,6 +79,13 @@ def base_config() -> ml_collections.ConfigDict:
       shuffle_buffer=10_000,
       toy_pool_size=1_000_000,
       verify_images=True,  # image folders: decode-check every file before training
+      # Text (source 'text', or 'tfds' with a text set such as lm1b): entries cut or padded to
+      # seq_len characters (> 0 marks a text config); a vocabulary of at most max_vocab_size
+      # symbols; 'line' entries or blocks between lines holding only `separator`.
+      seq_len=0,
+      max_vocab_size=2048,
+      separator="line",
+      max_examples=0,  # 0: every entry
       # Hold the whole data set on every device and draw batches in-graph (data that fits in
       # device memory: toy sets, MNIST, CIFAR-10); False: a host tf.data pipeline.
       device_resident=False,

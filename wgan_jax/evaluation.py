@@ -8,6 +8,8 @@
     kid    kernel Inception distance (unbiased MMD^2, cubic kernel)
     is     Inception score (needs weights with the 1008-way output layer)
     mnist  Frechet distance and class entropy from the shipped MNIST classifier
+    ngram  text: Jensen-Shannon divergences of character n-grams (n = 1..4) to the training
+           text, with those of a held-out slice of it beside them (the floor)
 
 `Evaluator` is built before training starts, so a missing weight file or a
 metric that does not fit the data is reported before any step is taken.
@@ -26,7 +28,7 @@ from wgan_jax.data.toy import TOY_MODES, toy_dataset
 from wgan_jax.metrics import lowdim
 from wgan_jax.plotting import to_uint8
 
-METRICS = ("w1", "modes", "fid", "kid", "is", "mnist")
+METRICS = ("w1", "modes", "fid", "kid", "is", "mnist", "ngram")
 # The real images FID and KID compare against are a property of the data, not of the run:
 # one shuffle for every run, so runs with different seeds share (and cache) one reference set,
 # and the held-out images behind `fid_real_vs_real` never overlap it.
@@ -39,6 +41,14 @@ def check_metrics(metrics, data_config: Mapping[str, Any], example_shape) -> Non
   unknown = sorted(set(metrics) - set(METRICS))
   if unknown:
     raise ValueError(f"Unknown evaluation metric(s) {unknown}; choose from {list(METRICS)}.")
+  text = bool(data_config.get("seq_len"))
+  if text and set(metrics) - {"ngram"}:
+    raise ValueError(f"{sorted(set(metrics) - {'ngram'})} are not text metrics; text runs use "
+                     f"'ngram'.")
+  if "ngram" in metrics and not text:
+    raise ValueError("The 'ngram' metric is for text data (config.data.seq_len > 0).")
+  if text:
+    return
   low_dim = len(example_shape) == 1
   if "modes" in metrics and (data_config["source"] != "toy" or data_config["name"] not in TOY_MODES):
     raise ValueError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
@@ -85,6 +95,12 @@ class Evaluator:
     if "mnist" in self.metrics:
       from wgan_jax.metrics.mnist import MNISTScorer
       self.mnist = MNISTScorer()
+    self.ngram = None
+    if "ngram" in self.metrics:
+      from wgan_jax.metrics.text import NgramReference
+      ids = pipeline.load_resident(source, data_config)[0]["x"]
+      ids = ids[np.random.default_rng(REFERENCE_SHUFFLE_SEED).permutation(len(ids))]
+      self.ngram = NgramReference(ids, held_out=num)
 
   def _real_images(self, start: int, count: int) -> np.ndarray:
     """Real images `start` to `start + count` of a fixed shuffle of the data, in data order."""
@@ -147,4 +163,6 @@ class Evaluator:
         results["inception_score"], results["inception_score_std"] = inception_score(logits)
     if self.mnist is not None:
       results.update(self.mnist(fake))
+    if self.ngram is not None:
+      results.update(self.ngram(np.argmax(fake, axis=-1)))  # characters the softmax picks
     return results

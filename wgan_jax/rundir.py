@@ -152,6 +152,32 @@ def write_config(workdir: str, config: ml_collections.ConfigDict) -> None:
   _atomic_write(os.path.join(workdir, CONFIG_FILE), config.to_json_best_effort(indent=2))
 
 
+def check_vocabulary(workdir: str, vocabulary) -> None:
+  """Text runs: refuses a resume whose data now gives other character ids than the run's
+  `vocabulary.json` (the checkpoint's embeddings would mean other characters)."""
+  from wgan_jax.data.text import VOCABULARY_FILE, Vocabulary
+
+  path = os.path.join(workdir, VOCABULARY_FILE)
+  if vocabulary is None or not os.path.exists(path):
+    return
+  saved = Vocabulary.load(path)
+  if saved != vocabulary:
+    raise ConfigChangedError(
+        f"The text data now gives a different vocabulary ({len(vocabulary)} symbols, sequences "
+        f"of {vocabulary.seq_len}) from the one {workdir} was trained with ({len(saved)} "
+        f"symbols, sequences of {saved.seq_len}, in {path}). Point --config.data.path at the "
+        f"text the run was trained on, or train in a new --workdir.")
+
+
+def write_vocabulary(workdir: str, vocabulary) -> None:
+  """Saves a text run's vocabulary, so sampling decodes as training encoded."""
+  from wgan_jax.data.text import VOCABULARY_FILE
+
+  if vocabulary is not None:
+    path = os.path.join(workdir, VOCABULARY_FILE)
+    _atomic_write(path, vocabulary.to_json())
+
+
 # ----------------------------------------------------------------------------- logs
 
 

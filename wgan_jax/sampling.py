@@ -35,6 +35,7 @@ def load_run(workdir: str):
     checkpointer.close()
     raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
   experiment = builder.build(config)
+  rundir.check_vocabulary(workdir, experiment.vocabulary)  # text: decode as training encoded
   step = checkpointer.latest_step()
   try:
     state = checkpointer.restore(experiment.init_state(), step)
@@ -119,18 +120,43 @@ def generate_samples(generator, state, num: int, settings: SampleSettings, num_c
 
 def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
            batch: int | None = None):
-  """`num` samples from the newest checkpoint in `workdir`, and their labels (or None).
+  """`(samples, labels or None, vocabulary or None)`: `num` samples from the newest checkpoint
+  in `workdir`; the vocabulary decodes a text run's samples.
 
   `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`.
   """
   config, experiment, state = load_run(workdir)
-  return generate_samples(experiment.generator, state, num,
-                          sample_settings(config, statistics, batch), experiment.num_classes, seed)
+  samples, labels = generate_samples(experiment.generator, state, num,
+                                     sample_settings(config, statistics, batch),
+                                     experiment.num_classes, seed)
+  return samples, labels, experiment.vocabulary
 
 
-def write_samples(samples: np.ndarray, labels, out: str) -> None:
-  """`.npz` (key 'samples', uint8 images or float points; 'labels' if conditional) or `.png` grid."""
-  if out.endswith(".npz"):
+def write_text_samples(samples: np.ndarray, vocabulary, out: str) -> list[str]:
+  """Text samples (`[N, seq_len, vocabulary]` softmax) as the characters they pick, one per line
+  (padding kept, as the official code writes them); returns the lines."""
+  lines = vocabulary.decode(np.argmax(samples, axis=-1))
+  with open(out, "w", encoding="utf-8") as f:
+    f.write("\n".join(lines) + "\n")
+  return lines
+
+
+def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None) -> None:
+  """Writes samples by the suffix of `out`.
+
+  `.npz`: key 'samples' (uint8 images, float points, or a text run's character ids) with
+  'labels' for conditional models and 'text' for text runs; `.png`: an image grid or a scatter
+  plot; `.txt`: a text run's samples, one per line.
+  """
+  if vocabulary is not None:
+    if out.endswith(".txt"):
+      write_text_samples(samples, vocabulary, out)
+    elif out.endswith(".npz"):
+      ids = np.argmax(samples, axis=-1).astype(np.int32)
+      np.savez(out, samples=ids, text=np.array(vocabulary.decode(ids)))
+    else:
+      raise ValueError(f"A text run's samples go to a .txt or .npz file, got {out!r}.")
+  elif out.endswith(".npz"):
     arrays = {"samples": to_uint8(samples) if samples.ndim == 4 else samples.astype(np.float32)}
     if labels is not None:
       arrays["labels"] = labels
@@ -142,4 +168,4 @@ def write_samples(samples: np.ndarray, labels, out: str) -> None:
     else:
       save_image_grid(samples, out)
   else:
-    raise ValueError(f"--out must end in .npz or .png, got {out!r}.")
+    raise ValueError(f"--out must end in .npz, .png (images, points) or .txt (text), got {out!r}.")

@@ -50,6 +50,18 @@ def split_batch(batch: Array | Mapping[str, Array]) -> tuple[Array, Array | None
   return batch, None
 
 
+def encode_real(real: Array, fake: Array) -> Array:
+  """Real examples in the space the critic compares with the fakes, as float32.
+
+  Integer examples are token ids (text, `[B, L]`) and become one-hot over the fakes' last axis
+  (the generator's softmax over the vocabulary), so the penalty interpolates and takes its
+  norm in that space, as the WGAN-GP language code does.
+  """
+  if jnp.issubdtype(real.dtype, jnp.integer):
+    return jax.nn.one_hot(real, fake.shape[-1], dtype=jnp.float32)
+  return real.astype(jnp.float32)
+
+
 def split_scores(output: Any) -> tuple[Array, Array | None]:
   """A critic's `(scores, class_logits or None)` from its output."""
   if isinstance(output, (tuple, list)):
@@ -269,7 +281,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     # the first gradient is then taken at clipped weights, not at the initialisation.
     params = constraint.project(state.critic_params)
     (_, (batch_stats, metrics)), grads = critic_grad(
-        params, state.critic_batch_stats, real.astype(jnp.float32), lax.stop_gradient(fake),
+        params, state.critic_batch_stats, encode_real(real, fake), lax.stop_gradient(fake),
         labels, alpha)
     grads, batch_stats = pmean((grads, batch_stats))
     params, opt_state = apply_gradients(critic_tx, grads, state.critic_opt_state, params)

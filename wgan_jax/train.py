@@ -37,7 +37,7 @@ from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, all_finite, critic_variables
-from wgan_jax.sampling import Sampler, sample_settings
+from wgan_jax.sampling import Sampler, sample_settings, write_text_samples
 from wgan_jax.step import split_scores
 
 AXIS = parallel.DEFAULT_AXIS
@@ -125,6 +125,15 @@ class _Writer:
         tf.summary.scalar(name, value)
     self._tb.flush()
 
+  def text(self, step: int, name: str, lines: list[str]) -> None:
+    """Text samples in TensorBoard's text tab (one markdown code block)."""
+    if not self.enabled:
+      return
+    import tensorflow as tf
+    with self._tb.as_default(step=step):
+      tf.summary.text(name, "```\n" + "\n".join(lines) + "\n```")
+    self._tb.flush()
+
   def close(self) -> None:
     if self.enabled:
       self._jsonl.close()
@@ -134,7 +143,7 @@ class _Writer:
 def _summary_line(step: int, values: dict[str, float]) -> str:
   keys = ("critic_loss", "wasserstein_estimate", "js_estimate", "gradient_penalty",
           "generator_loss", "gen_iters_per_sec", "w1", "modes_covered", "fid", "kid",
-          "inception_score", "mnist_frechet", "mnist_class_entropy")
+          "inception_score", "mnist_frechet", "mnist_class_entropy", "ngram_js4")
   parts = [f"{k}={values[k]:.4g}" for k in keys if k in values]
   return f"step {step}: " + " ".join(parts)
 
@@ -202,6 +211,8 @@ def train(config: ml_collections.ConfigDict, workdir: str,
     # ---- data, models, step and evaluation (every data or metric error surfaces here, before
     #      anything is compiled; evaluation weights load here too)
     experiment = builder.build(config, axis_name=AXIS)
+    if resuming:
+      rundir.check_vocabulary(workdir, experiment.vocabulary)
     state = experiment.init_state()
     try:
       evaluator = Evaluator(config.eval, config.data, experiment.source,
@@ -226,6 +237,7 @@ def train(config: ml_collections.ConfigDict, workdir: str,
     if is_writer:
       os.makedirs(sample_dir, exist_ok=True)
       rundir.write_config(workdir, config)
+      rundir.write_vocabulary(workdir, experiment.vocabulary)
       dropped = rundir.trim_metrics(workdir, start_step)
       rundir.record(workdir, "resume" if resuming else "start", start_step,
                     config_changes=changes or None, metrics_rows_dropped=dropped or None,
@@ -302,7 +314,7 @@ def train(config: ml_collections.ConfigDict, workdir: str,
 
       with timer.side_work():
         if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
-          sampler.save(parallel.unreplicate(replicated), sample_dir, step)
+          sampler.save(parallel.unreplicate(replicated), sample_dir, step, writer)
         if save_now or stopping:
           checkpointer.save(step, jax.device_get(parallel.unreplicate(replicated)))
           last_saved = step
@@ -367,6 +379,7 @@ class _Sampler:
     self.generate = Sampler(experiment.generator, experiment.num_classes,
                             sample_settings(config))
     self.low_dim = len(experiment.example_shape) == 1
+    self.vocabulary = experiment.vocabulary
     self.count = config.eval.num_samples if self.low_dim else config.num_sample_images
     self.z, self.labels = self.generate.noise(jax.random.PRNGKey(config.seed + 1), self.count)
     self.eval_count = config.eval.num_samples
@@ -385,8 +398,13 @@ class _Sampler:
       return {}
     return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count))
 
-  def save(self, state: GANState, directory: str, step: int) -> str:
+  def save(self, state: GANState, directory: str, step: int, writer: _Writer) -> str:
     fake = self.generate(state, self.z, self.labels, self.count)
+    if self.vocabulary is not None:
+      path = os.path.join(directory, f"samples_{step:07d}.txt")
+      lines = write_text_samples(fake, self.vocabulary, path)
+      writer.text(step, "samples", lines)
+      return path
     if self.low_dim and fake.shape[-1] == 2:
       path = os.path.join(directory, f"samples_{step:07d}.png")
       real = self.reference[: len(fake)] if self.reference is not None else fake[:0]

@@ -56,9 +56,14 @@ def peek(source: Source) -> dict[str, np.ndarray]:
 
 
 def check_example_shape(example: Mapping[str, np.ndarray], data_config: Mapping[str, Any],
-                        description: str) -> tuple[int, ...]:
-  """Checks one decoded example against the config; returns the example shape after preprocessing."""
+                        description: str, vocabulary: Any = None) -> tuple[int, ...]:
+  """Checks one decoded example against the config; returns the example shape after preprocessing.
+
+  Text (ids `[seq_len]` with a `vocabulary`) is modelled one-hot: `(seq_len, vocabulary size)`.
+  """
   x = example["x"]
+  if vocabulary is not None:
+    return (x.shape[0], len(vocabulary))
   if x.ndim == 1:  # low-dimensional data
     return tuple(x.shape)
   if x.ndim != 3:
@@ -118,9 +123,11 @@ def make_pipeline(source: Source, data_config: Mapping[str, Any], *, per_device_
       return {**example, "x": preprocess_image(example["x"], image_size, resize, dequantize,
                                                 noise_seed)}
   else:
+    dtype = tf.int32 if source.vocabulary is not None else tf.float32  # text: character ids
+
     def preprocess(position, example):
       del position
-      return {**example, "x": tf.cast(example["x"], tf.float32)}
+      return {**example, "x": tf.cast(example["x"], dtype)}
 
   dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
   if not data_config.get("use_labels", False):
@@ -161,7 +168,7 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
     arrays = {"x": arrays["x"]}
   pixels = source.is_image and (arrays["x"].dtype == np.uint8 or resized)
   if not pixels:
-    arrays["x"] = arrays["x"].astype(np.float32)
+    arrays["x"] = arrays["x"].astype(np.int32 if source.vocabulary is not None else np.float32)
   return arrays, pixels
 
 

@@ -19,6 +19,8 @@ def declared_example_shape(data_config: Mapping[str, Any]) -> tuple[int, ...]:
   """The shape of one real example after preprocessing, as the config declares it."""
   if data_config["source"] == "toy":
     return tuple(toy_dataset(data_config["name"], 1, seed=0).shape[1:])
+  if data_config.get("seq_len"):  # text, one-hot; the vocabulary at its largest allowed size
+    return (data_config["seq_len"], data_config["max_vocab_size"])
   size, channels = data_config.get("image_size"), data_config.get("channels")
   if not (size and channels):
     raise DataError("Without reading the data, image configs need config.data.image_size and "

@@ -37,6 +37,8 @@ class Source:
   description: str = ""
   # The decoded examples, when the source already holds them in memory ({'x', 'label'}).
   arrays: Mapping[str, np.ndarray] | None = None
+  # Text: the characters behind the integer ids of `x` (`wgan_jax.data.text.Vocabulary`).
+  vocabulary: Any = None
 
 
 # ----------------------------------------------------------------------------- in-memory arrays
@@ -249,6 +251,59 @@ def image_folder_source(directory: str, channels: int, verify: bool = True,
                 f"{len(classes)} classes)")
 
 
+# ----------------------------------------------------------------------------- text
+
+
+def text_source(entries: list[str], data_config: Mapping[str, Any], description: str) -> Source:
+  """Character ids `[seq_len]` per entry, with the vocabulary built from these entries."""
+  from wgan_jax.data.text import Vocabulary
+
+  vocabulary = Vocabulary.build(entries, data_config["seq_len"], data_config["max_vocab_size"])
+  ids = vocabulary.encode(entries)
+  source = array_source(ids, is_image=False, description=(
+      f"{description} ({len(ids)} entries, {len(vocabulary)} symbols)"))
+  source.vocabulary = vocabulary
+  return source
+
+
+def text_file_source(data_config: Mapping[str, Any]) -> Source:
+  """A text file, or every file below a folder: one entry per line or per separated block."""
+  from wgan_jax.data.text import read_entries
+
+  path = data_config["path"]
+  if not path:
+    raise DataError("A text source needs --config.data.path (a file or a folder of files).")
+  entries = read_entries(path, data_config["separator"], data_config["max_examples"])
+  return text_source(entries, data_config, f"text {path}")
+
+
+def tfds_text_source(data_config: Mapping[str, Any]) -> Source:
+  """Sentences of a TFDS text set (`lm1b`, the Billion Word benchmark, by default)."""
+  import tensorflow_datasets as tfds
+
+  name, split = data_config["name"], data_config["split"]
+  try:
+    builder = tfds.builder(name, data_dir=data_config.get("tfds_data_dir") or None)
+    if data_config.get("download", False):
+      builder.download_and_prepare()
+    dataset = builder.as_dataset(split=split, shuffle_files=False)
+  except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as error:
+    raise DataError(
+        f"TFDS text set {name!r} (split {split!r}) is not available in "
+        f"{data_config.get('tfds_data_dir') or 'the default TFDS directory'}: {error}. Prepare "
+        f"it first, set --config.data.download=True, or train on local text with "
+        f"--config.data.source=text --config.data.path=FILE_OR_FOLDER.") from None
+  if "text" not in builder.info.features:
+    raise DataError(f"TFDS data set {name!r} has no 'text' feature.")
+  if data_config["max_examples"]:
+    dataset = dataset.take(data_config["max_examples"])
+  entries = [example["text"].decode("utf-8", errors="replace").strip()
+             for example in dataset.as_numpy_iterator()]
+  if not entries:
+    raise DataError(f"TFDS text set {name}:{split} is empty.")
+  return text_source(entries, data_config, f"TFDS {name}:{split}")
+
+
 # ----------------------------------------------------------------------------- TFDS
 
 
@@ -299,6 +354,10 @@ def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
   kind = data_config["source"]
   if kind == "toy":
     return toy_source(data_config["name"], data_config["toy_pool_size"], seed)
+  if kind == "tfds" and data_config.get("seq_len"):
+    return tfds_text_source(data_config)
+  if kind == "text":
+    return text_file_source(data_config)
   if kind == "tfds":
     return tfds_source(data_config["name"], data_config["split"],
                        data_config.get("tfds_data_dir"), data_config.get("download", False))
@@ -311,5 +370,5 @@ def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
                                data_config.get("image_size", 0), data_config.get("resize", False))
   if kind == "npz":
     return npz_source(data_config["path"])
-  raise DataError(f"Unknown data source {kind!r}; choose toy, tfds, mnist_idx, image_folder "
-                  f"or npz.")
+  raise DataError(f"Unknown data source {kind!r}; choose toy, tfds, mnist_idx, image_folder, "
+                  f"npz or text.")

@@ -20,6 +20,7 @@ import flax.linen as nn
 
 from wgan_jax.models.conv import conv_factories
 from wgan_jax.models.dcgan import DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator
+from wgan_jax.models.language import LanguageCritic, LanguageGenerator
 from wgan_jax.models.mlp import MLPCritic, MLPGenerator, toy_critic, toy_generator
 from wgan_jax.models.resnet import ResNetCritic, ResNetGenerator
 
@@ -28,12 +29,14 @@ GENERATORS: dict[str, type[nn.Module]] = {
     "gp_dcgan": GPDCGANGenerator,
     "resnet": ResNetGenerator,
     "mlp": MLPGenerator,
+    "language": LanguageGenerator,
 }
 CRITICS: dict[str, type[nn.Module]] = {
     "dcgan": DCGANCritic,
     "gp_dcgan": GPDCGANCritic,
     "resnet": ResNetCritic,
     "mlp": MLPCritic,
+    "language": LanguageCritic,
 }
 
 # Fields filled from the data (or the model-wide config) rather than per network.
@@ -85,6 +88,6 @@ def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], nu
 
 __all__ = [
     "CRITICS", "GENERATORS", "DCGANCritic", "DCGANGenerator", "GPDCGANCritic", "GPDCGANGenerator",
-    "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator", "create_models", "toy_critic",
-    "toy_generator",
+    "LanguageCritic", "LanguageGenerator", "MLPCritic", "MLPGenerator", "ResNetCritic",
+    "ResNetGenerator", "create_models", "toy_critic", "toy_generator",
 ]
