@@ -54,6 +54,7 @@ def test_encoding_round_trips_through_the_saved_vocabulary(tmp_path):
 
 def test_entries_split_by_lines_or_by_separator_lines():
   assert split_entries("one\n\n two \nthree\n", "line") == ["one", "two", "three"]
+  assert split_entries("tabs\tand  runs of   spaces", "line") == ["tabs and runs of spaces"]
   fortunes = "First line\n  of one.\n%\nSecond.\n%\n%\nThird\n"
   assert split_entries(fortunes, "%") == ["First line of one.", "Second.", "Third"]
 

@@ -137,3 +137,27 @@ def test_a_run_stopped_by_a_signal_stops_the_figure(digits, tmp_path, monkeypatc
 def test_unknown_figure_name_is_refused():
   with pytest.raises(ValueError, match="wgangp_fig5b"):
     training_figures.get_config("wgan_fig9")
+
+
+def test_language_curves_and_samples(tmp_path):
+  corpus = tmp_path / "sayings"
+  corpus.write_text("%\n".join(f"saying number {i}\nwith a second line\n" for i in range(60)))
+  c = training_figures.get_config("wgangp_language")
+  c.data_path = str(corpus)
+  c.width = 8  # every run follows
+  c.quick.update(dict(num_steps=4, sample_every=2, log_every=1, eval_every=2))
+  for run in c.runs.values():
+    run.batch_size, run.n_critic, run.num_sample_images = 8, 2, 5
+    run.data.seq_len = 12
+    run.model.generator.num_blocks = run.model.critic.num_blocks = 1
+  data = figures.make_wgangp_language(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "wgangp_language.png").stat().st_size > 0
+  assert [r["label"] for r in data["runs"]] == ["wgan-gp", "gan"]
+  assert data["runs"][1]["objective"] == "gan" and data["runs"][1]["constraint"] == "none"
+  for run in data["runs"]:
+    assert run["generator"]["width"] == 8 and run["eval_samples"] == 32
+    for n in (1, 2, 3, 4):
+      assert run["curves"][n]["steps"] == [2, 4]
+      assert 0.0 <= run["final"][f"ngram_js{n}"] <= 1.0
+    assert len(run["samples"]) == 5 and all(len(line) == 12 for line in run["samples"])
+  assert set(data["floors"]) == {1, 2, 3, 4}

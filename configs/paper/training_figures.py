@@ -15,6 +15,10 @@ NAME is one of
   wgangp_table3 WGAN-GP Table 3: the CIFAR-10 ResNet, unsupervised and AC-GAN conditional:
                 parameter counts at full size, the step's measured rate at `timing_width`,
                 and FID of both trained at `trained_width` for `num_steps` iterations.
+  wgangp_language  WGAN-GP Section 5.5 / Table 4: the character-level language model trained
+                with the penalty and with the standard GAN loss, the same continuous
+                generator: n-gram Jensen-Shannon divergences (n = 1..4) against their
+                held-out floors, and samples of each.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -30,12 +34,13 @@ runs, `--config.runs.clip.num_steps=3000` one.
 
 import ml_collections
 
-from configs import gan_baseline, wgan_gp_cifar, wgan_gp_cifar_resnet, wgan_gp_mnist
+from configs import gan_baseline, wgan_gp_cifar, wgan_gp_cifar_resnet, wgan_gp_language
+from configs import wgan_gp_mnist
 from configs import wgan_lsun_bedrooms
 
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
-FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3")
+FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language")
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
@@ -149,5 +154,23 @@ def get_config(name: str = "wgan_fig3"):
           "model.generator.width": _follows(c, "trained_width"),
           "model.critic.width": _follows(c, "trained_width"),
           "optimizer.linear_decay_steps": _follows(c, "num_steps"), **_fid_scored(c)})
+  elif name == "wgangp_language":
+    # Local text by default: the 15,207 entries of the `fortunes` corpus (blocks between '%'
+    # lines), each cut or padded to 32 characters, in place of the Billion Word benchmark.
+    c.local_source = "text"
+    c.separator = "%"
+    c.num_steps = 2000
+    c.eval_every = 100  # ngram scores on eval.num_samples = 640 samples, as the official code
+    c.width = 128  # DIM of both networks (the paper: 512)
+    c.sample_lines = 12  # samples of each run shown in the figure
+    c.quick.update(dict(eval_samples=32))
+    c.runs = ml_collections.ConfigDict()
+    for mode in ("wgan-gp", "gan"):
+      c.runs[mode] = _scaled(wgan_gp_language.get_config(mode), {
+          "num_steps": _follows(c, "num_steps"), "log_every": 20,
+          "sample_every": _follows(c, "eval_every"), "eval.every": _follows(c, "eval_every"),
+          "checkpoint_every": 250, "data.separator": _follows(c, "separator"),
+          "model.generator.width": _follows(c, "width"),
+          "model.critic.width": _follows(c, "width")})
   c.lock()
   return c

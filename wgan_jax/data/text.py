@@ -84,19 +84,21 @@ def fit_length(entry: str, seq_len: int) -> str:
 
 def split_entries(text: str, separator: str) -> list[str]:
   """Entries of a text: every non-empty line (`separator='line'`), or the blocks between lines
-  that hold only `separator` (e.g. '%' in fortune files), their lines joined by spaces."""
+  that hold only `separator` (e.g. '%' in fortune files). Runs of whitespace (a block's line
+  breaks, tabs) become one space."""
   if separator == "line":
-    return [line.strip() for line in text.splitlines() if line.strip()]
-  entries, block = [], []
-  for line in text.splitlines() + [separator]:
-    if line.strip() == separator:
-      joined = " ".join(part.strip() for part in block if part.strip())
-      if joined:
-        entries.append(joined)
-      block = []
-    else:
-      block.append(line)
-  return entries
+    blocks = [[line] for line in text.splitlines()]
+  else:
+    blocks, block = [], []
+    for line in text.splitlines():
+      if line.strip() == separator:
+        blocks.append(block)
+        block = []
+      else:
+        block.append(line)
+    blocks.append(block)
+  entries = (" ".join(" ".join(block).split()) for block in blocks)
+  return [entry for entry in entries if entry]
 
 
 def read_entries(path: str, separator: str = "line", max_entries: int = 0) -> list[str]:

@@ -130,8 +130,8 @@ def train_or_load(fig, label: str, workdir: str, quick: bool) -> RunRecord:
           f"{fig.name}/{label} stopped at step {result['step']} of {config.num_steps} "
           f"({result['stopped_by'] or 'a stop signal to another process'}); its checkpoint is "
           f"saved, and running the same command again resumes it.")
-  samples = {int(re.findall(r"(\d+)\.png$", p)[0]): p
-             for p in glob.glob(os.path.join(directory, "samples", "samples_*.png"))}
+  samples = {int(re.findall(r"(\d+)\.(?:png|txt)$", p)[0]): p  # image grids or text
+             for p in glob.glob(os.path.join(directory, "samples", "samples_*.*"))}
   return RunRecord(label, config, directory, read_metrics(metrics_path), samples)
 
 
@@ -531,6 +531,62 @@ def build_run_shapes(config) -> tuple[int, int]:
   return count_params(state.generator_params), count_params(state.critic_params)
 
 
+# ----------------------------------------------------------------------------- WGAN-GP language
+
+
+LANGUAGE_TITLES = {"wgan-gp": "WGAN-GP", "gan": "standard GAN (same generator)"}
+
+
+def make_wgangp_language(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """WGAN-GP Section 5.5: n-gram Jensen-Shannon divergences against iterations, and samples."""
+  start = time.time()
+  records = [train_or_load(fig, mode, workdir, quick) for mode in _present(fig, LANGUAGE_TITLES)]
+  figure = plt.figure(figsize=(13, 8))
+  outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.1), hspace=0.3)
+  curves = outer[0].subgridspec(1, 4, wspace=0.3)
+  texts = outer[1].subgridspec(1, max(1, len(records)), wspace=0.05)
+  data = _header(fig, quick, start)
+  data["runs"] = []
+  floors = {}
+  for n in (1, 2, 3, 4):
+    ax = figure.add_subplot(curves[0, n - 1])
+    for record in records:
+      steps, values = record.series(f"ngram_js{n}")
+      ax.plot(steps, values, "o-", ms=3, label=LANGUAGE_TITLES[record.label])
+      _, floor = record.series(f"ngram_js{n}_real_vs_real")
+      if len(floor):
+        floors[n] = float(floor[-1])
+    if n in floors:
+      ax.axhline(floors[n], color="0.4", ls="--", label="held-out real text")
+    ax.set_title(f"{n}-grams")
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel("Jensen-Shannon divergence (bits)" if n == 1 else "")
+    ax.set_ylim(0, 1.02)
+    if n == 1:
+      ax.legend(fontsize=7)
+  for i, record in enumerate(records):
+    last = max(record.samples) if record.samples else None
+    lines = []
+    if last is not None:
+      with open(record.samples[last], encoding="utf-8") as f:
+        lines = f.read().splitlines()[: fig.sample_lines]
+    ax = figure.add_subplot(texts[0, i])
+    ax.axis("off")
+    ax.set_title(f"{LANGUAGE_TITLES[record.label]}, iteration {last}", fontsize=9)
+    ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=8, va="top",
+            transform=ax.transAxes)
+    summary = _run_summary(record)
+    final = record.final("ngram_js")
+    data["runs"].append({**summary, "eval_samples": record.config.eval.num_samples,
+                         "final": final, "samples": lines,
+                         "curves": {n: dict(zip(("steps", "values"), (
+                             a.tolist() for a in record.series(f"ngram_js{n}"))))
+                                    for n in (1, 2, 3, 4)}})
+  data["floors"] = floors
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
 FIGURES = {
     "wgan_fig3": make_wgan_fig3,
     "wgan_fig4": make_wgan_fig4,
@@ -540,4 +596,5 @@ FIGURES = {
     "wgangp_fig3": make_wgangp_fig3,
     "wgangp_fig5b": make_wgangp_fig5b,
     "wgangp_table3": make_wgangp_table3,
+    "wgangp_language": make_wgangp_language,
 }
