@@ -1,6 +1,6 @@
 import pytest
 
-from configs import wgan_gp_cifar_resnet
+from configs import wgan_gp_cifar_resnet, wgan_gp_language
 from wgan_jax import benchmark
 
 
@@ -16,3 +16,14 @@ def test_bad_dispatch_and_batch_are_refused():
     benchmark.build_jax_step(_tiny_resnet(""), dispatch="eager")
   with pytest.raises(ValueError, match="divide"):
     benchmark.build_jax_step(_tiny_resnet(""), devices=3)
+
+
+def test_a_text_config_is_timed_on_character_ids_without_its_data():
+  c = wgan_gp_language.get_config()  # TFDS lm1b, not present here: shapes from the config
+  c.data.max_vocab_size = 16
+  for network in (c.model.generator, c.model.critic):
+    network.update(dict(width=8, num_blocks=1))
+  c.batch_size, c.n_critic = 4, 2
+  timed = benchmark.build_jax_step(c, count_flops=False)
+  assert timed.experiment.example_shape == (32, 16)
+  timed.run(1)

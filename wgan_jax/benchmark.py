@@ -86,7 +86,10 @@ def build_jax_step(config, devices: int = 1, dispatch: str = "fused",
   state, step = experiment.init_state(), experiment.train_step
   n_critic, batch = config.n_critic, config.batch_size
   rng = np.random.default_rng(0)
-  real: Any = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
+  if config.data.get("seq_len"):  # text: character ids, one-hot in the step
+    real: Any = rng.integers(0, shape[-1], (n_critic, batch, shape[0]), dtype=np.int32)
+  else:
+    real = rng.uniform(-1, 1, (n_critic, batch) + shape).astype(np.float32)
   if num_classes:
     real = {"x": real, "label": rng.integers(0, num_classes, (n_critic, batch), dtype=np.int32)}
   first_batch = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0]), real)
