@@ -44,45 +44,46 @@ class ResidualBlock(nn.Module):
     return x + self.residual_scale * h
 
 
-class LanguageGenerator(nn.Module):
-  """Noise -> linear to `[seq_len, width]` -> `num_blocks` residual blocks -> width-1 conv to the
-  vocabulary -> softmax per position. `output_shape` is `(seq_len, vocabulary size)`."""
+class _ResidualNetwork(nn.Module):
+  """The settings both language networks share: `num_blocks` residual blocks of `width`."""
 
-  output_shape: Sequence[int] = (32, 64)
-  latent_dim: int = 128
   width: int = 512
   num_blocks: int = 5
   kernel_size: int = 5
   residual_scale: float = 0.3
   conv: ModuleDef = Conv
+
+
+def _residual_blocks(network: _ResidualNetwork, x):
+  """`network`'s residual blocks, created inside its compact call (named block_1, ...)."""
+  for i in range(network.num_blocks):
+    x = ResidualBlock(network.width, network.kernel_size, network.residual_scale, network.conv,
+                      name=f"block_{i + 1}")(x)
+  return x
+
+
+class LanguageGenerator(_ResidualNetwork):
+  """Noise -> linear to `[seq_len, width]` -> `num_blocks` residual blocks -> width-1 conv to the
+  vocabulary -> softmax per position. `output_shape` is `(seq_len, vocabulary size)`."""
+
+  output_shape: Sequence[int] = (32, 64)
+  latent_dim: int = 128
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
     del labels, train
     seq_len, vocab_size = self.output_shape
     x = nn.Dense(seq_len * self.width, name="input")(z).reshape((z.shape[0], seq_len, self.width))
-    for i in range(self.num_blocks):
-      x = ResidualBlock(self.width, self.kernel_size, self.residual_scale, self.conv,
-                        name=f"block_{i + 1}")(x)
-    logits = PositionConv(vocab_size, 1, self.conv, name="output")(x)
+    logits = PositionConv(vocab_size, 1, self.conv, name="output")(_residual_blocks(self, x))
     return jax.nn.softmax(logits.astype("float32"), axis=-1).astype(logits.dtype)
 
 
-class LanguageCritic(nn.Module):
+class LanguageCritic(_ResidualNetwork):
   """One-hot or softmax `[B, seq_len, vocabulary]` -> width-1 conv to `width` -> `num_blocks`
   residual blocks -> one linear score over all positions."""
-
-  width: int = 512
-  num_blocks: int = 5
-  kernel_size: int = 5
-  residual_scale: float = 0.3
-  conv: ModuleDef = Conv
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     del train
-    x = PositionConv(self.width, 1, self.conv, name="input")(x)
-    for i in range(self.num_blocks):
-      x = ResidualBlock(self.width, self.kernel_size, self.residual_scale, self.conv,
-                        name=f"block_{i + 1}")(x)
+    x = _residual_blocks(self, PositionConv(self.width, 1, self.conv, name="input")(x))
     return nn.Dense(1, name="output")(x.reshape((x.shape[0], -1)))[:, 0]
