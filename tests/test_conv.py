@@ -9,6 +9,8 @@ import pytest
 from wgan_jax.models import create_models
 from wgan_jax.models.conv import Conv, ConvTranspose, conv_factories, resolve_lowering
 
+pytestmark = pytest.mark.default_lowering  # the lowerings themselves are under test
+
 CASES = [
     (Conv, nn.Conv, dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))),  # DCGAN_D
     (Conv, nn.Conv, dict(kernel_size=(5, 5), strides=(2, 2), padding="SAME")),  # gan_cifar

@@ -186,6 +186,7 @@ def test_sample_script_writes_npz_and_png(tmp_path):
   assert (tmp_path / "s.png").stat().st_size > 0
 
 
+@pytest.mark.default_lowering  # a conv run through the trainer as a CPU user runs it
 def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   from tests.test_data import _write_idx
   rng = np.random.default_rng(0)
