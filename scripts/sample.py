@@ -3,6 +3,10 @@
 FILE ending in .npz holds `samples` ([N, 2] float for 2-D data, [N, H, W, C] uint8 for images,
 [N, seq_len] character ids for text, with the decoded `text`) and `labels` for conditional
 models; FILE ending in .png is an image grid or a scatter plot; .txt holds text samples.
+
+`--interpolate STEPS` walks the latent space instead: --num rows, each STEPS samples along a
+straight (`--path linear`) or great-circle (`--path spherical`) path between two noise
+vectors, one row per path in the grid.
 """
 
 import sys
@@ -15,17 +19,27 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Training directory.", required=
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
 _OUT = flags.DEFINE_string("out", "samples.png", "Output .npz, .png or (text runs) .txt file.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
+_INTERPOLATE = flags.DEFINE_integer(
+    "interpolate", 0, "Samples along each latent path (0: independent samples); --num paths.",
+    lower_bound=0)
+_PATH = flags.DEFINE_enum("path", "linear", ["linear", "spherical"],
+                          "Latent path of --interpolate: straight line or great circle.")
 _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
-  from wgan_jax.sampling import sample, write_samples
+  from wgan_jax.sampling import interpolate, sample, write_samples
   try:
-    samples, labels, vocabulary = sample(_WORKDIR.value, _NUM.value, _SEED.value,
-                                         _STATISTICS.value, _SAMPLE_BATCH.value)
-    write_samples(samples, labels, _OUT.value, vocabulary)
+    if _INTERPOLATE.value:
+      samples, labels, vocabulary = interpolate(
+          _WORKDIR.value, _NUM.value, _INTERPOLATE.value, _PATH.value, _SEED.value,
+          _STATISTICS.value, _SAMPLE_BATCH.value)
+    else:
+      samples, labels, vocabulary = sample(_WORKDIR.value, _NUM.value, _SEED.value,
+                                           _STATISTICS.value, _SAMPLE_BATCH.value)
+    write_samples(samples, labels, _OUT.value, vocabulary, columns=_INTERPOLATE.value or None)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2

@@ -16,6 +16,7 @@ CONFIGS = [
     ("wgan_lsun_bedrooms", "dcgan,lsun"), ("wgan_lsun_bedrooms", "dcgan_nobn,cifar10"),
     ("wgan_lsun_bedrooms", "mlp_g,mnist"), ("wgan_lsun_bedrooms", "mlp,lsun"),
     ("gan_baseline", "gan,dcgan,cifar10"), ("gan_baseline", "lsgan,mlp_g,lsun"),
+    ("gan_baseline", "minimax,mlp,mnist"),
     ("wgan_gp_mnist", "wgan-gp"), ("wgan_gp_mnist", "wgan"), ("wgan_gp_mnist", "dcgan"),
     ("wgan_gp_cifar", "penalty_adam"), ("wgan_gp_cifar", "clip"), ("wgan_gp_cifar", "dcgan"),
     ("wgan_gp_cifar_resnet", ""), ("wgan_gp_cifar_resnet", "acgan"), ("wgan_gp_64x64", "lsun"),

@@ -1,5 +1,6 @@
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -21,6 +22,22 @@ def test_standard_gan_losses_are_the_halved_cross_entropy():
   assert float(objectives.gan_discriminator_loss(REAL, FAKE)) == pytest.approx(expected, rel=1e-6)
   assert float(objectives.gan_generator_loss(FAKE)) == pytest.approx(
       np.mean(-np.log(sig(FAKE))), rel=1e-6)
+
+
+def test_the_minimax_generator_loss_is_log_one_minus_d_and_saturates():
+  sig = lambda x: 1 / (1 + np.exp(-np.asarray(x)))
+  assert float(objectives.minimax_generator_loss(FAKE)) == pytest.approx(
+      np.mean(np.log(1 - sig(FAKE))), rel=1e-6)
+  # d/ds log(1 - sigmoid(s)) = -sigmoid(s): vanishing where D rejects the fake (s very negative),
+  # while the non-saturating loss's gradient, sigmoid(s) - 1, stays near -1 there.
+  rejected = jnp.array([-8.0])
+  minimax = jax.grad(objectives.minimax_generator_loss)(rejected)
+  non_saturating = jax.grad(objectives.gan_generator_loss)(rejected)
+  np.testing.assert_allclose(minimax, -sig(-8.0), rtol=1e-5)
+  np.testing.assert_allclose(non_saturating, sig(-8.0) - 1, rtol=1e-5)
+  minimax_game = objectives.get_objective("minimax")
+  assert minimax_game.critic_loss is objectives.gan_discriminator_loss
+  assert minimax_game.distance_name == "js_estimate"
 
 
 def test_gan_js_estimate_is_zero_for_a_confused_discriminator():

@@ -15,8 +15,10 @@ from configs import wgan_gp_language
 from tests.helpers import assert_trees_close
 from wgan_jax import sampling
 from wgan_jax.data.text import Vocabulary
+from wgan_jax.latent import latent_paths
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
 from wgan_jax.rundir import ConfigChangedError
+from wgan_jax.step import generate
 from wgan_jax.train import ConfigError, NonFiniteLossError, train
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -185,6 +187,19 @@ def test_sample_script_writes_npz_and_png(tmp_path):
   assert samples.shape == (50, 2) and samples.dtype == np.float32
   assert (tmp_path / "s.png").stat().st_size > 0
 
+  result = subprocess.run([sys.executable, str(REPO / "scripts" / "sample.py"),
+                           f"--workdir={workdir}", "--num=3", "--interpolate=5",
+                           "--path=spherical", f"--out={tmp_path / 'path.npz'}"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert result.returncode == 0, result.stderr
+  along_paths = np.load(tmp_path / "path.npz")["samples"]
+  # The generator applied to the same great-circle paths, row by row.
+  _, experiment, state = sampling.load_run(str(workdir))
+  path_key, _ = jax.random.split(jax.random.PRNGKey(0))
+  z = latent_paths(path_key, 3, 5, experiment.generator.latent_dim, "spherical")
+  expected = generate(experiment.generator, state, z, None)
+  np.testing.assert_allclose(along_paths, expected, rtol=1e-5, atol=1e-5)
+
 
 @pytest.mark.default_lowering  # a conv run through the trainer as a CPU user runs it
 def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
@@ -234,6 +249,8 @@ def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_
   assert sampled_vocabulary == vocabulary
   sampling.write_samples(samples, labels, str(tmp_path / "s.txt"), sampled_vocabulary)
   assert len((tmp_path / "s.txt").read_text().splitlines()) == 3
+  along_paths, _, _ = sampling.interpolate(str(workdir), rows=2, steps=4)
+  assert along_paths.shape == (8, 10, len(vocabulary))
 
   corpus.write_text("entirely different text: 0123456789\n" * 20)  # other characters
   with pytest.raises(ConfigChangedError, match="different vocabulary"):

@@ -1,4 +1,5 @@
-"""The training-run figures (WGAN Figs. 3-7, WGAN-GP Fig. 3, 5b, Table 3) end to end at a tiny size."""
+"""The training-run figures (WGAN Figs. 3-7, WGAN-GP Figs. 3 and 5b, Table 3, the language model,
+the GAN saturation curves) end to end at a tiny size."""
 
 import json
 
@@ -161,3 +162,18 @@ def test_language_curves_and_samples(tmp_path):
       assert 0.0 <= run["final"][f"ngram_js{n}"] <= 1.0
     assert len(run["samples"]) == 5 and all(len(line) == 12 for line in run["samples"])
   assert set(data["floors"]) == {1, 2, 3, 4}
+
+
+def test_saturation_curves_compare_the_two_generator_losses(digits, tmp_path):
+  c = _tiny("gan_saturation", digits, mlp=16)
+  with c.unlocked():
+    c.sample_stages = (2, 4)
+  data = figures.make_gan_saturation(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "gan_saturation.png").stat().st_size > 0
+  assert [(r["label"], r["objective"]) for r in data["runs"]] == [
+      ("non_saturating", "gan"), ("minimax", "minimax")]
+  for run in data["runs"]:
+    assert run["curves"]["steps"] == [1, 2, 3, 4] and run["early_steps"] == 2
+    assert run["early_generator_grad_norm_median"] > 0
+    assert 0 < run["early_d_of_fake_median"] < 1
+    assert {"mnist_frechet", "mnist_class_entropy"} <= set(run["final"])

@@ -101,7 +101,7 @@ def base_config() -> ml_collections.ConfigDict:
       # states stay float32).
       compute_dtype="float32",
   ))
-  c.objective = "wasserstein"  # wasserstein | gan | lsgan
+  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan
   c.constraint = ml_collections.ConfigDict(dict(
       kind="penalty",  # penalty | clip | none
       weight=10.0, one_sided=False,  # penalty

@@ -1,4 +1,5 @@
-"""Critic and generator losses: Wasserstein, standard GAN, LSGAN, and the AC-GAN term.
+"""Critic and generator losses: Wasserstein, standard GAN (non-saturating and the original
+minimax), LSGAN, and the AC-GAN term.
 
 Pure functions of critic outputs (one score per example). Each objective
 also says how to read a distance off the critic: for the Wasserstein critic
@@ -40,6 +41,15 @@ def gan_generator_loss(fake_scores: Array) -> Array:
   return jnp.mean(jax.nn.softplus(-fake_scores))
 
 
+def minimax_generator_loss(fake_scores: Array) -> Array:
+  """The original minimax game's generator loss, E[log(1 - D(G(z)))] (Goodfellow et al. 2014).
+
+  It saturates: where the discriminator confidently rejects the fakes (D(G(z)) near 0) its
+  gradient vanishes, which is why `gan_generator_loss` is the usual choice.
+  """
+  return -jnp.mean(jax.nn.softplus(fake_scores))
+
+
 def lsgan_discriminator_loss(real_scores: Array, fake_scores: Array) -> Array:
   """Least squares with targets real -> 1, fake -> 0, halved (the WGAN-GP code's LSGAN mode)."""
   return 0.5 * (jnp.mean((real_scores - 1.0) ** 2) + jnp.mean(fake_scores ** 2))
@@ -74,12 +84,15 @@ OBJECTIVES: dict[str, Objective] = {
     "wasserstein": Objective("wasserstein", wasserstein_critic_loss, wasserstein_generator_loss),
     "gan": Objective("gan", gan_discriminator_loss, gan_generator_loss,
                      distance_name="js_estimate", distance=_gan_js_estimate),
+    # The discriminator's side of the minimax game is the standard GAN's (halved, as above).
+    "minimax": Objective("minimax", gan_discriminator_loss, minimax_generator_loss,
+                         distance_name="js_estimate", distance=_gan_js_estimate),
     "lsgan": Objective("lsgan", lsgan_discriminator_loss, lsgan_generator_loss),
 }
 
 
 def get_objective(name_or_objective: str | Objective) -> Objective:
-  """Looks up an objective by name ('wasserstein' | 'gan' | 'lsgan'), or passes one through."""
+  """Looks up an objective by name (one of `OBJECTIVES`), or passes one through."""
   if isinstance(name_or_objective, Objective):
     return name_or_objective
   try:

@@ -15,6 +15,7 @@ import numpy as np
 from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.config import ConfigError
+from wgan_jax.latent import latent_paths
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
 from wgan_jax.step import generate
@@ -132,6 +133,50 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
   return samples, labels, experiment.vocabulary
 
 
+def generate_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarray:
+  """The generator's output for each row of `z` (and `labels`) on its own, as a plain sample.
+
+  With batch statistics each point is generated in a batch with the same `batch - 1`
+  companions of ordinary noise, so its image depends on its own noise alone and not on
+  the points beside it (a path's points are no ordinary batch: near-parallel, and on a
+  straight path shorter than training noise). That costs a full batch per point.
+  """
+  batch = sampler.settings.batch
+  if not sampler.settings.batch_statistics or batch == 1:
+    padded_z, padded_labels = sampler.noise(key, len(z))
+    padded_z = padded_z.at[:len(z)].set(z)
+    if labels is not None:
+      padded_labels = padded_labels.at[:len(z)].set(labels)
+    return sampler(state, padded_z, padded_labels, len(z))
+  companions, companion_labels = sampler.noise(key, batch - 1)
+  z_all = jnp.concatenate([z[:, None], jnp.broadcast_to(
+      companions[None, :batch - 1], (len(z), batch - 1, z.shape[-1]))], axis=1)
+  labels_all = None
+  if labels is not None:
+    labels_all = jnp.concatenate([labels[:, None], jnp.broadcast_to(
+        companion_labels[None, :batch - 1], (len(z), batch - 1))], axis=1).reshape(-1)
+  out = sampler(state, z_all.reshape(-1, z.shape[-1]), labels_all)
+  return out.reshape((len(z), batch) + out.shape[1:])[:, 0]
+
+
+def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed: int = 0,
+                statistics: str | None = None, batch: int | None = None):
+  """`(samples, labels or None, vocabulary or None)`: `rows` paths of `steps` samples each
+  (row-major) through the newest checkpoint's latent space, from one noise vector to another
+  (`wgan_jax.latent`), each point generated as a plain sample (`generate_each`). A conditional
+  model keeps one class per row.
+  """
+  config, experiment, state = load_run(workdir)
+  sampler = Sampler(experiment.generator, experiment.num_classes,
+                    sample_settings(config, statistics, batch))
+  path_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
+  z = latent_paths(path_key, rows, steps, experiment.generator.latent_dim, path)
+  labels = (jnp.repeat(jnp.arange(rows) % experiment.num_classes, steps)
+            if experiment.num_classes else None)
+  samples = generate_each(sampler, state, z, labels, fill_key)
+  return samples, (np.asarray(labels) if labels is not None else None), experiment.vocabulary
+
+
 def write_text_samples(samples: np.ndarray, vocabulary, out: str) -> list[str]:
   """Text samples (`[N, seq_len, vocabulary]` softmax) as the characters they pick, one per line
   (padding kept, as the official code writes them); returns the lines."""
@@ -141,8 +186,9 @@ def write_text_samples(samples: np.ndarray, vocabulary, out: str) -> list[str]:
   return lines
 
 
-def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None) -> None:
-  """Writes samples by the suffix of `out`.
+def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None,
+                  columns: int | None = None) -> None:
+  """Writes samples by the suffix of `out` (`columns`: images per row of a grid).
 
   `.npz`: key 'samples' (uint8 images, float points, or a text run's character ids) with
   'labels' for conditional models and 'text' for text runs; `.png`: an image grid or a scatter
@@ -166,6 +212,6 @@ def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None) -> Non
       from wgan_jax.plotting import save_toy_plot
       save_toy_plot(samples[:0], samples, out, title=f"{len(samples)} samples")
     else:
-      save_image_grid(samples, out)
+      save_image_grid(samples, out, columns)
   else:
     raise ValueError(f"--out must end in .npz, .png (images, points) or .txt (text), got {out!r}.")

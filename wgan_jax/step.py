@@ -235,7 +235,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       `(scores, class_logits)` with an AC-GAN head. Under the gradient penalty it
       must not have BatchNorm (refused when the step is first traced).
     generator_tx, critic_tx: optax optimizers (RMSProp for WGAN, Adam for WGAN-GP).
-    objective: 'wasserstein' | 'gan' | 'lsgan', or an `Objective`.
+    objective: 'wasserstein' | 'gan' | 'minimax' | 'lsgan', or an `Objective`.
     constraint: a `Constraint`: `WeightClipping`, `GradientPenalty` or `NoConstraint`.
     generator_batch_multiple: generator batch as a multiple of the critic
       batch (2 in the WGAN-GP ResNet).

@@ -19,6 +19,10 @@ NAME is one of
                 with the penalty and with the standard GAN loss, the same continuous
                 generator: n-gram Jensen-Shannon divergences (n = 1..4) against their
                 held-out floors, and samples of each.
+  gan_saturation  The original GAN's minimax generator loss log(1 - D(G(z))) against the
+                non-saturating -log D(G(z)) (Goodfellow et al. 2014, Section 3), same MLP
+                networks on MNIST: the generator's gradient norm and the discriminator's
+                verdict on fakes over training, and samples of each.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -40,7 +44,8 @@ from configs import wgan_lsun_bedrooms
 
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
-FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language")
+FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language",
+                "gan_saturation")
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
@@ -159,9 +164,10 @@ def get_config(name: str = "wgan_fig3"):
     # lines), each cut or padded to 32 characters, in place of the Billion Word benchmark.
     c.local_source = "text"
     c.separator = "%"
+    # Width 64 so that both runs finish in about an hour on the 2-core development CPU.
     c.num_steps = 2000
     c.eval_every = 100  # ngram scores on eval.num_samples = 640 samples, as the official code
-    c.width = 128  # DIM of both networks (the paper: 512)
+    c.width = 64  # DIM of both networks (the paper: 512)
     c.sample_lines = 12  # samples of each run shown in the figure
     c.quick.update(dict(eval_samples=32))
     c.runs = ml_collections.ConfigDict()
@@ -172,5 +178,20 @@ def get_config(name: str = "wgan_fig3"):
           "checkpoint_every": 250, "data.separator": _follows(c, "separator"),
           "model.generator.width": _follows(c, "width"),
           "model.critic.width": _follows(c, "width")})
+  elif name == "gan_saturation":
+    c.num_steps = 1000
+    c.log_every = 5
+    c.sample_every = 250
+    c.sample_stages = (250, 1000)
+    c.early_steps = 100  # the window of "early in learning" summarised in the JSON
+    c.quick.update(dict(num_steps=20, sample_every=10))
+    c.runs = ml_collections.ConfigDict()
+    for label, objective in (("non_saturating", "gan"), ("minimax", "minimax")):
+      c.runs[label] = _scaled(gan_baseline.get_config(f"{objective},mlp,mnist"), {
+          "num_steps": _follows(c, "num_steps"), "log_every": _follows(c, "log_every"),
+          "sample_every": _follows(c, "sample_every"),
+          "checkpoint_every": _follows(c, "sample_every"),
+          "eval.metrics": ("mnist",), "eval.num_samples": 2000})
+      c.runs[label].data.update(_MNIST32)
   c.lock()
   return c

@@ -587,6 +587,56 @@ def make_wgangp_language(fig, out_dir: str, workdir: str, quick: bool = False) -
   return data
 
 
+# ----------------------------------------------------------------------------- GAN saturation
+
+SATURATION_TITLES = {"non_saturating": "non-saturating  -log D(G(z))",
+                     "minimax": "minimax  log(1 - D(G(z)))"}
+
+
+def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """The minimax generator loss saturates where the non-saturating one does not: the
+  generator's gradient norm and D(G(z)) over training, same networks, data and optimizer."""
+  start = time.time()
+  records = [train_or_load(fig, label, workdir, quick)
+             for label in _present(fig, SATURATION_TITLES)]
+  figure = plt.figure(figsize=(12, 8))
+  outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.2), hspace=0.3)
+  curves = outer[0].subgridspec(1, 2, wspace=0.25)
+  grids = outer[1].subgridspec(1, max(1, 2 * len(records)), wspace=0.05)
+  gradient_ax, verdict_ax = (figure.add_subplot(curves[0, i]) for i in range(2))
+  data = _header(fig, quick, start)
+  data["runs"] = []
+  early_steps = fig.quick.num_steps // 2 if quick else fig.early_steps
+  for i, record in enumerate(records):
+    title = SATURATION_TITLES[record.label]
+    steps, gradient = record.series("generator_grad_norm")
+    _, fake_logit = record.series("critic_fake_score")
+    gradient_ax.semilogy(steps, gradient, lw=1, label=title)
+    # D(G(z)) at the batch's mean logit: near 0 where the discriminator rejects the fakes.
+    verdict_ax.plot(steps, 1 / (1 + np.exp(-fake_logit)), lw=1, label=title)
+    for j, stage in enumerate(_stages(record, fig.sample_stages)[-2:]):
+      _show_grid(figure.add_subplot(grids[0, 2 * i + j]), record.samples.get(stage),
+                 f"{record.label}, iteration {stage}")
+    early = steps <= early_steps
+    data["runs"].append({
+        **_run_summary(record), "final": record.final("mnist"),
+        "early_steps": early_steps,
+        "early_generator_grad_norm_median": float(np.median(gradient[early])),
+        "late_generator_grad_norm_median": float(np.median(gradient[~early]))
+        if np.any(~early) else None,
+        "early_d_of_fake_median": float(np.median(1 / (1 + np.exp(-fake_logit[early])))),
+        "curves": {"steps": steps.tolist(), "generator_grad_norm": gradient.tolist(),
+                   "critic_fake_score": fake_logit.tolist()}})
+  gradient_ax.set_title("generator gradient norm")
+  verdict_ax.set_title("D(G(z)) at the mean fake logit")
+  for ax in (gradient_ax, verdict_ax):
+    ax.set_xlabel("generator iterations")
+    ax.legend(fontsize=8)
+  verdict_ax.set_ylim(0, 1)
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
 FIGURES = {
     "wgan_fig3": make_wgan_fig3,
     "wgan_fig4": make_wgan_fig4,
@@ -597,4 +647,5 @@ FIGURES = {
     "wgangp_fig5b": make_wgangp_fig5b,
     "wgangp_table3": make_wgangp_table3,
     "wgangp_language": make_wgangp_language,
+    "gan_saturation": make_gan_saturation,
 }
