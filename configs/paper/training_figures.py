@@ -179,7 +179,7 @@ def get_config(name: str = "wgan_fig3"):
           "model.generator.width": _follows(c, "width"),
           "model.critic.width": _follows(c, "width")})
     # The standard GAN's discriminator tells one-hot text from softmax outputs within the
-    # first 50 iterations (its loss reaches 0, the JS estimate log 2) and stays there: half the
+    # first 20 iterations (its loss reaches 0, the JS estimate log 2) and stays there: half the
     # iterations show the same.
     c.runs["gan"].num_steps = 1000
   elif name == "gan_saturation":
