@@ -1,13 +1,12 @@
 """The baselines of both papers on the same machinery: standard GAN (DCGAN) and LSGAN, and the
 original minimax GAN.
 
-`configs/gan_baseline.py:OBJECTIVE[,ARCH[,DATASET]]`, OBJECTIVE in gan | minimax | lsgan; ARCH and
-DATASET as
-in `wgan_lsun_bedrooms.py` (the WGAN paper's GAN comparisons, Figs. 5-7 and the JS curves of
-Figs. 3-4). One discriminator update per generator update, no Lipschitz constraint.
+`configs/gan_baseline.py:OBJECTIVE[,ARCH[,DATASET]]`, OBJECTIVE in gan | minimax | lsgan; ARCH
+and DATASET as in `wgan_lsun_bedrooms.py` (the WGAN paper's GAN comparisons, Figs. 5-7 and the
+JS curves of Figs. 3-4). One discriminator update per generator update, no Lipschitz constraint.
 GAN: Adam(2e-4, b1 0.5, b2 0.999), the DCGAN settings; minimax: the same with the saturating
-generator loss E[log(1 - D(G(z)))] of Goodfellow et al. (2014); LSGAN: TensorFlow 1's RMSProp(1e-4), as in
-the WGAN-GP code's LSGAN mode (`gan_64x64.py`).
+generator loss E[log(1 - D(G(z)))] of Goodfellow et al. (2014); LSGAN: TensorFlow 1's
+RMSProp(1e-4), as in the WGAN-GP code's LSGAN mode (`gan_64x64.py`).
 """
 
 from configs.wgan_lsun_bedrooms import DATASETS, wgan_models

@@ -29,6 +29,7 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.ndimage  # noqa: E402
+import scipy.special  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from wgan_jax import benchmark, builder  # noqa: E402
@@ -611,9 +612,10 @@ def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) ->
     title = SATURATION_TITLES[record.label]
     steps, gradient = record.series("generator_grad_norm")
     _, fake_logit = record.series("critic_fake_score")
-    gradient_ax.semilogy(steps, gradient, lw=1, label=title)
     # D(G(z)) at the batch's mean logit: near 0 where the discriminator rejects the fakes.
-    verdict_ax.plot(steps, 1 / (1 + np.exp(-fake_logit)), lw=1, label=title)
+    d_of_fake = scipy.special.expit(fake_logit)
+    gradient_ax.semilogy(steps, gradient, lw=1, label=title)
+    verdict_ax.plot(steps, d_of_fake, lw=1, label=title)
     for j, stage in enumerate(_stages(record, fig.sample_stages)[-2:]):
       _show_grid(figure.add_subplot(grids[0, 2 * i + j]), record.samples.get(stage),
                  f"{record.label}, iteration {stage}")
@@ -624,7 +626,7 @@ def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) ->
         "early_generator_grad_norm_median": float(np.median(gradient[early])),
         "late_generator_grad_norm_median": float(np.median(gradient[~early]))
         if np.any(~early) else None,
-        "early_d_of_fake_median": float(np.median(1 / (1 + np.exp(-fake_logit[early])))),
+        "early_d_of_fake_median": float(np.median(d_of_fake[early])),
         "curves": {"steps": steps.tolist(), "generator_grad_norm": gradient.tolist(),
                    "critic_fake_score": fake_logit.tolist()}})
   gradient_ax.set_title("generator gradient norm")
