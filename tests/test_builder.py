@@ -102,3 +102,41 @@ def test_a_batchnorm_critic_under_the_penalty_is_refused_when_built(labelled_ima
   config.model.critic.normalization = "batch"
   with pytest.raises(BatchNormWithPenaltyError, match="layer"):
     builder.build(config, open_data=False).abstract_state()
+
+
+# config: overrides, as when tests/data/metrics_before_gan_family.json was recorded
+REGRESSION_CASES = {
+    "wgan_gp_toy:8gaussians,penalty": {},
+    "wgan_lsun_bedrooms:dcgan,mnist": {"model.generator.width": 8, "model.critic.width": 8},
+    "wgan_gp_mnist:wgan-gp": {"model.generator.width": 8, "model.critic.width": 8},
+    "wgan_gp_mnist:wgan": {"model.generator.width": 8, "model.critic.width": 8},
+    "wgan_gp_cifar_resnet:acgan": {"model.generator.width": 4, "model.critic.width": 4},
+    "gan_baseline:gan,mlp,mnist": {"model.generator.width": 16, "model.critic.width": 16},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION_CASES))
+def test_existing_configs_give_the_metrics_recorded_before_the_gan_family(name):
+  """Conditional critics, new objectives and heads left the WGAN, WGAN-GP, AC-GAN and GAN steps
+  as they were: the same metrics for the same seed, batches and settings."""
+  import importlib
+  import json
+  import pathlib
+
+  recorded = json.loads((pathlib.Path(__file__).parent / "data" /
+                         "metrics_before_gan_family.json").read_text())["metrics"][name]
+  module, arg = name.split(":")
+  config = importlib.import_module(f"configs.{module}").get_config(arg)
+  config.update_from_flattened_dict({"batch_size": 8, "n_critic": 2, **REGRESSION_CASES[name]})
+  experiment = builder.build(config, open_data=False)
+  state = experiment.init_state()
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.uniform(-1, 1, (2, 8) + experiment.example_shape).astype(np.float32))
+  batch = ({"x": x, "label": jnp.asarray(rng.integers(0, 10, (2, 8)))}
+           if experiment.num_classes else x)
+  step = jax.jit(experiment.train_step)
+  for _ in range(2):
+    state, metrics = step(state, batch)
+  assert sorted(metrics) == sorted(recorded)
+  for key, value in recorded.items():
+    np.testing.assert_allclose(float(metrics[key]), value, rtol=2e-4, atol=1e-6, err_msg=key)

@@ -48,6 +48,19 @@ def test_shipped_mnist_classifier_and_its_scores():
   assert one_image["mnist_class_entropy"] == 0.0  # total mode collapse
   with pytest.raises(ValueError, match=r"\[N, H, W, 1\]"):
     scorer(noise[..., 0])
+  named = scorer.features_and_probs(noise)[1].argmax(1)  # the classes the classifier names
+  assert scorer(noise, named)["mnist_label_accuracy"] == 1.0
+  assert scorer(noise, (named + 1) % 10)["mnist_label_accuracy_worst"] == 0.0
+
+
+def test_label_accuracy_is_overall_and_per_class():
+  from wgan_jax.metrics.mnist import label_accuracy
+  overall, per_class = label_accuracy(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 2, 0]))
+  assert overall == pytest.approx(4 / 6)
+  np.testing.assert_allclose(per_class[:3], [0.5, 0.5, 1.0])
+  assert np.isnan(per_class[3:]).all()  # no label names classes 3..9
+  with pytest.raises(ValueError, match="3 predictions for 2 labels"):
+    label_accuracy(np.zeros(3, int), np.zeros(2, int))
 
 
 @pytest.mark.slow

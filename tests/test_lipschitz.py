@@ -52,6 +52,25 @@ def test_per_example_gradients_equal_gradients_of_the_sum():
   np.testing.assert_allclose(np.asarray(per_example), np.asarray(summed), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("conditioning", ["projection", "input"])
+def test_a_conditional_critic_keeps_each_example_s_label_in_its_gradient(conditioning):
+  critic = MLPCritic(width=16, depth=2, num_classes=3, conditioning=conditioning)
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 5))
+  labels = jnp.array([0, 2, 1, 2])
+  params = critic.init(jax.random.PRNGKey(1), x, labels)
+  params = jax.tree_util.tree_map(lambda v: v + 0.1, params)  # the projection starts near 0
+  score_fn = lambda v, y: critic.apply(params, v, y)  # noqa: E731
+  per_example = lipschitz.per_example_input_gradients(score_fn, x, labels)
+  for i in range(len(x)):  # example i's gradient under its own label only
+    alone = jax.grad(lambda v: score_fn(v[None], labels[i:i + 1])[0])(x[i])
+    np.testing.assert_allclose(np.asarray(per_example[i]), np.asarray(alone), rtol=1e-5,
+                               atol=1e-6)
+  other = lipschitz.per_example_input_gradients(score_fn, x, jnp.zeros_like(labels))
+  assert float(jnp.max(jnp.abs(per_example - other))) > 1e-4
+  penalty, _ = lipschitz.gradient_penalty(score_fn, x, -x, jnp.full((4,), 0.3), labels=labels)
+  assert np.isfinite(float(penalty))
+
+
 def test_norm_is_over_all_non_batch_axes():
   grads = jnp.arange(2 * 3 * 4, dtype=jnp.float32).reshape(2, 3, 4)
   norms = lipschitz.per_example_norms(grads)

@@ -2,6 +2,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from wgan_jax.models import (DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator,
@@ -169,3 +170,79 @@ def test_language_models_match_the_official_parameter_counts():
       128 * seq_len * dim + seq_len * dim) + blocks + (dim * vocab + vocab)
   assert count(critic, jnp.zeros((1, seq_len, vocab))) == (
       vocab * dim + dim) + blocks + (seq_len * dim + 1)
+
+
+def _conditional_critic(kind, conditioning):
+  fields = {"mlp": dict(width=16), "dcgan": dict(width=8, normalization="none"),
+            "gp_dcgan": dict(width=8), "resnet": dict(width=8)}[kind]
+  critic = {"mlp": MLPCritic, "dcgan": DCGANCritic, "gp_dcgan": GPDCGANCritic,
+            "resnet": ResNetCritic}[kind]
+  return critic(num_classes=10, conditioning=conditioning, **fields)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan", "gp_dcgan", "resnet"])
+@pytest.mark.parametrize("conditioning", ["projection", "input", "acgan"])
+def test_conditional_critics_take_the_label_as_configured(kind, conditioning):
+  critic = _conditional_critic(kind, conditioning)
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 32, 32, 1))
+  labels = jnp.array([0, 3, 9])
+  variables = _init(critic, x, labels)
+  # Perturb every parameter a little, as training would (the projection starts near zero).
+  variables = jax.tree_util.tree_map(
+      lambda v: v + 0.1 * jax.random.normal(jax.random.PRNGKey(2), v.shape), variables)
+  out = _apply(critic, variables, x, labels)
+  other = _apply(critic, variables, x, jnp.array([1, 1, 1]))
+  if conditioning == "acgan":
+    (scores, logits), (other_scores, _) = out, other
+    assert logits.shape == (3, 10) and "acgan_output" in variables["params"]
+    np.testing.assert_array_equal(scores, other_scores)  # the label does not enter the score
+  else:
+    assert out.shape == (3,)
+    assert float(jnp.max(jnp.abs(out - other))) > 1e-4
+  assert ("projection" in variables["params"]) == (conditioning == "projection")
+  if conditioning != "acgan":  # an AC-GAN critic is called without labels
+    with pytest.raises(ValueError, match="needs their labels"):
+      _init(critic, x, None)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan", "gp_dcgan"])
+def test_unconditional_critics_are_unchanged_by_the_conditioning_options(kind):
+  critic = _conditional_critic(kind, "projection").clone(num_classes=0)
+  plain = critic.clone(conditioning="input")
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 32, 32, 1))
+  a, b = _init(critic, x), _init(plain, x)
+  assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+  assert "projection" not in a["params"]
+  np.testing.assert_array_equal(_apply(critic, a, x), _apply(plain, b, x))
+
+
+def test_projection_adds_the_label_embedding_dotted_with_the_features():
+  critic = MLPCritic(width=16, depth=2, num_classes=4, conditioning="projection")
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 5))
+  labels = jnp.array([0, 2, 3])
+  variables = _init(critic, x, labels)
+  embedding = variables["params"]["projection"]["embedding"]["embedding"]
+  scores = _apply(critic, variables, x, labels)
+  mlp = variables["params"]["mlp"]
+  h = x
+  for i in range(2):
+    h = jax.nn.relu(h @ mlp[f"hidden_{i}"]["kernel"] + mlp[f"hidden_{i}"]["bias"])
+  expected = (h @ mlp["output"]["kernel"] + mlp["output"]["bias"])[:, 0] + jnp.sum(
+      embedding[labels] * h, axis=-1)
+  np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("generator", [
+    MLPGenerator(output_shape=(32, 32, 1), latent_dim=6, width=16, num_classes=10),
+    DCGANGenerator(image_size=32, channels=1, latent_dim=6, width=8, num_classes=10),
+    GPDCGANGenerator(image_size=28, channels=1, latent_dim=6, width=8, num_classes=10)])
+def test_conditional_generators_join_the_one_hot_label_to_the_noise(generator):
+  z = jax.random.normal(jax.random.PRNGKey(1), (2, 6))
+  variables = _init(generator, z, jnp.array([0, 0]))
+  a = _apply(generator, variables, z, jnp.array([0, 0]))
+  b = _apply(generator, variables, z, jnp.array([5, 5]))
+  assert float(jnp.max(jnp.abs(a - b))) > 1e-4
+  first = jax.tree_util.tree_leaves(variables["params"])  # the first layer reads 6 + 10 inputs
+  assert any(leaf.ndim >= 2 and 16 in leaf.shape for leaf in first)
+  with pytest.raises(ValueError, match="needs their labels"):
+    _init(generator, z, None)

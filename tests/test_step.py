@@ -148,6 +148,49 @@ def test_conditional_acgan_step():
     step(state, batches["x"])
 
 
+@pytest.mark.parametrize("conditioning", ["projection", "input"])
+def test_a_conditional_critic_is_penalised_under_each_example_s_own_label(conditioning):
+  from wgan_jax.objectives import get_objective
+  from wgan_jax.step import critic_loss
+  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 4},
+           "critic": {"kind": "mlp", "width": 16, "conditioning": conditioning}}
+  generator, critic = create_models(model, (3, 3, 1), num_classes=4)
+  tx = optax.adam(1e-3)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
+  params = jax.tree_util.tree_map(lambda v: v + 0.2, state.critic_params)
+  rng = np.random.default_rng(0)
+  real, fake = (jnp.asarray(rng.normal(size=(5, 3, 3, 1)), jnp.float32) for _ in range(2))
+  labels, alpha = jnp.array([0, 1, 2, 3, 1]), jnp.linspace(0.1, 0.9, 5)
+  loss = lambda y: critic_loss(  # noqa: E731
+      params, {}, real, fake, y, alpha, networks=Networks(generator, critic),
+      objective=get_objective("wasserstein"), constraint=PENALTY, acgan_scale=1.0)[1][1]
+  norms = []
+  for i in range(5):  # each interpolate's gradient alone, under its own label
+    x_hat = alpha[i] * real[i] + (1 - alpha[i]) * fake[i]
+    grad = jax.grad(lambda v: critic.apply({"params": params}, v[None], labels[i:i + 1])[0])(x_hat)
+    norms.append(jnp.linalg.norm(grad))
+  expected = 10.0 * np.mean((np.array(norms) - 1.0) ** 2)
+  np.testing.assert_allclose(float(loss(labels)["gradient_penalty"]), expected, rtol=1e-4)
+  assert abs(float(loss(labels[::-1])["gradient_penalty"]) - expected) > 1e-4
+
+
+def test_a_conditional_step_generates_and_scores_each_real_label():
+  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 4},
+           "critic": {"kind": "mlp", "width": 16, "conditioning": "projection"}}
+  generator, critic = create_models(model, (3, 3, 1), num_classes=4)
+  tx = optax.adam(1e-2)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY))
+  batches = {"x": image_batches(2, 4, (3, 3, 1)), "label": jnp.array([[0, 1, 2, 3]] * 2)}
+  new, metrics = step(state, batches)
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  moved = jax.tree_util.tree_map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
+                                 new.critic_params["projection"], state.critic_params["projection"])
+  assert max(jax.tree_util.tree_leaves(moved)) > 0  # the label embedding is trained
+  with pytest.raises(ValueError, match="labels"):
+    step(state, batches["x"])
+
+
 @pytest.mark.parametrize("objective", ["gan", "lsgan"])
 def test_baseline_objectives_train(objective):
   from wgan_jax.lipschitz import NoConstraint

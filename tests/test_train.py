@@ -222,6 +222,27 @@ def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   assert last["mnist_frechet"] > 0
 
 
+def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_path):
+  from tests.test_data import _write_idx
+  rng = np.random.default_rng(0)
+  _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (64, 28, 28)), True)
+  _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, (64,)), True)
+  from configs import conditional_gan
+  config = conditional_gan.get_config("wgan-gp,mlp,projection")
+  config.data.path = str(tmp_path)
+  config.model.generator.width = config.model.critic.width = 16
+  config.batch_size, config.num_steps, config.n_critic = 8, 2, 2
+  config.eval.every, config.eval.num_samples = 2, 20
+  config.sample_every = config.checkpoint_every = 2
+  result = train(config, str(tmp_path / "run"))
+  last = _metrics(tmp_path / "run")[-1]
+  assert result["step"] == 2 and 0 <= last["mnist_label_accuracy"] <= 1
+  assert last["mnist_label_accuracy_worst"] <= last["mnist_label_accuracy"]
+  assert "projection" in result["state"].critic_params
+  samples, labels, _ = sampling.sample(str(tmp_path / "run"), 12)
+  np.testing.assert_array_equal(labels, np.arange(12) % 10)
+
+
 def _language_config(text_path):
   c = wgan_gp_language.get_config()
   c.data.update(dict(source="text", path=str(text_path), seq_len=10, max_examples=0))

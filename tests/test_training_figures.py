@@ -1,5 +1,5 @@
 """The training-run figures (WGAN Figs. 3-7, WGAN-GP Figs. 3 and 5b, Table 3, the language model,
-the GAN saturation curves) end to end at a tiny size."""
+the GAN saturation curves, the conditional GAN) end to end at a tiny size."""
 
 import json
 
@@ -177,3 +177,28 @@ def test_saturation_curves_compare_the_two_generator_losses(digits, tmp_path):
     assert run["early_generator_grad_norm_median"] > 0
     assert 0 < run["early_d_of_fake_median"] < 1
     assert {"mnist_frechet", "mnist_class_entropy"} <= set(run["final"])
+
+
+def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_path):
+  c = _tiny("conditional_mnist", digits, image_size=28,
+            keep=("gan_mlp_input", "wgangp_dcgan_projection"), mlp=16)
+  with c.unlocked():
+    c.grid_columns = 3
+  data = figures.make_conditional_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "conditional_mnist.png").stat().st_size > 0
+  assert [(r["label"], r["critic"]["conditioning"]) for r in data["runs"]] == [
+      ("gan_mlp_input", "input"), ("wgangp_dcgan_projection", "projection")]
+  for run in data["runs"]:
+    accuracy = run["label_accuracy"]
+    assert accuracy["samples"] == 40 and len(accuracy["per_class"]) == 10
+    assert accuracy["accuracy"] == pytest.approx(np.mean(accuracy["per_class"]))
+    assert run["accuracy_curve"]["steps"] == [2, 4]
+    assert 0 <= run["final"]["mnist_label_accuracy"] <= 1
+
+
+def test_class_rows_put_one_class_on_each_row(digits, tmp_path):
+  c = _tiny("conditional_mnist", digits, keep=("gan_mlp_input",), mlp=16)
+  record = figures.train_or_load(c, "gan_mlp_input", str(tmp_path / "runs"), quick=True)
+  images, labels = figures.class_rows(record.directory, per_class=3)
+  assert images.shape == (30, 16, 16, 1)
+  np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 3))

@@ -7,7 +7,8 @@
            as many held-out real images beside it (the floor at this sample size)
     kid    kernel Inception distance (unbiased MMD^2, cubic kernel)
     is     Inception score (needs weights with the 1008-way output layer)
-    mnist  Frechet distance and class entropy from the shipped MNIST classifier
+    mnist  Frechet distance and class entropy from the shipped MNIST classifier, and for a
+           conditional generator how often it names the class each digit was made for
     ngram  text: Jensen-Shannon divergences of character n-grams (n = 1..4) to the training
            text, with those of a held-out slice of it beside them (the floor)
 
@@ -133,7 +134,8 @@ class Evaluator:
                         if len(held_out) == self._num_samples else float("nan"))
     return None if np.isnan(self._real_fid) else self._real_fid
 
-  def __call__(self, fake: np.ndarray) -> dict[str, float]:
+  def __call__(self, fake: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
+    """The metrics of `fake`; `labels` are the classes a conditional generator made them for."""
     results: dict[str, float] = {}
     if self.toy_reference is not None:
       real, held_out = np.split(self.toy_reference, 2)
@@ -162,7 +164,7 @@ class Evaluator:
       if "is" in self.metrics:
         results["inception_score"], results["inception_score_std"] = inception_score(logits)
     if self.mnist is not None:
-      results.update(self.mnist(fake))
+      results.update(self.mnist(fake, labels))
     if self.ngram is not None:
       results.update(self.ngram(np.argmax(fake, axis=-1)))  # characters the softmax picks
     return results

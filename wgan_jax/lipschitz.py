@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import optax
 
 Array = jax.Array
-ScoreFn = Callable[[Array], Array]  # [B, ...] -> [B]
+ScoreFn = Callable[..., Array]  # ([B, ...] examples[, [B] labels]) -> [B] scores
 
 
 def interpolate(real: Array, fake: Array, alpha: Array) -> Array:
@@ -33,10 +33,17 @@ def interpolate(real: Array, fake: Array, alpha: Array) -> Array:
   return alpha * real + (1.0 - alpha) * fake
 
 
-def per_example_input_gradients(score_fn: ScoreFn, x: Array) -> Array:
-  """grad_x f(x_i) for every example i, each taken on its own with `vmap(grad)`."""
-  single = lambda xi: score_fn(xi[None])[0]  # noqa: E731
-  return jax.vmap(jax.grad(single))(x)
+def per_example_input_gradients(score_fn: ScoreFn, x: Array, labels: Array | None = None) -> Array:
+  """grad_x f(x_i) for every example i, each taken on its own with `vmap(grad)`.
+
+  A class-conditional critic is called as `score_fn(x, labels)`: each example keeps its own
+  label, and the gradient is in `x` alone.
+  """
+  if labels is None:
+    single = lambda xi: score_fn(xi[None])[0]  # noqa: E731
+    return jax.vmap(jax.grad(single))(x)
+  single = lambda xi, yi: score_fn(xi[None], yi[None])[0]  # noqa: E731
+  return jax.vmap(jax.grad(single))(x, labels)
 
 
 def per_example_norms(grads: Array) -> Array:
@@ -46,10 +53,13 @@ def per_example_norms(grads: Array) -> Array:
 
 def gradient_penalty(score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
                      weight: float = 10.0, one_sided: bool = False,
-                     target: float = 1.0) -> tuple[Array, Array]:
-  """Returns `(weighted penalty, per-example gradient norms)` at the interpolates."""
+                     target: float = 1.0, labels: Array | None = None) -> tuple[Array, Array]:
+  """Returns `(weighted penalty, per-example gradient norms)` at the interpolates.
+
+  `labels` (a conditional critic): the class of each real/fake pair, which share it.
+  """
   x_hat = interpolate(real, fake, alpha)
-  norms = per_example_norms(per_example_input_gradients(score_fn, x_hat))
+  norms = per_example_norms(per_example_input_gradients(score_fn, x_hat, labels))
   excess = norms - target
   if one_sided:
     excess = jnp.maximum(excess, 0.0)
@@ -70,8 +80,9 @@ class Constraint:
 
   uses_penalty = False
 
-  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array):
-    del score_fn, real, fake, alpha
+  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
+              labels: Array | None = None):
+    del score_fn, real, fake, alpha, labels
     return jnp.zeros(()), {}
 
   def project(self, params: Any) -> Any:
@@ -102,9 +113,10 @@ class GradientPenalty(Constraint):
   target: float = 1.0
   uses_penalty = True
 
-  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array):
+  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
+              labels: Array | None = None):
     value, norms = gradient_penalty(score_fn, real, fake, alpha, self.weight, self.one_sided,
-                                    self.target)
+                                    self.target, labels)
     return value, {"gradient_penalty": value, "interpolate_grad_norm": jnp.mean(norms)}
 
 

@@ -42,7 +42,7 @@ def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.Grad
   # Compiled as one program each: run eagerly, every layer's ops compile one by one (tens of
   # seconds for a conv net on CPU).
   generator_vars = jax.jit(lambda k: generator.init(k, z, labels, train=False))(generator_key)
-  critic_vars = jax.jit(lambda k: critic.init(k, x, train=False))(critic_key)
+  critic_vars = jax.jit(lambda k: critic.init(k, x, labels, train=False))(critic_key)
   generator_params = generator_vars["params"]
   critic_params = critic_vars["params"]
   return GANState(

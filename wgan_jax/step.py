@@ -105,11 +105,13 @@ class Networks:
     return out.astype(jnp.float32), match_dtypes(mutated.get("batch_stats", batch_stats),
                                                   batch_stats)
 
-  def score(self, params: Any, batch_stats: Any, x: Array) -> tuple[Array, Array | None, Any]:
-    """`(scores, AC-GAN class logits or None, updated critic BatchNorm statistics)`."""
+  def score(self, params: Any, batch_stats: Any, x: Array,
+            labels: Array | None = None) -> tuple[Array, Array | None, Any]:
+    """`(scores, AC-GAN class logits or None, updated critic BatchNorm statistics)`; `labels`
+    reach a class-conditional critic (others ignore them)."""
     dtype = self.compute_dtype
     out, mutated = self.critic.apply(as_variables(cast_floating(params, dtype), batch_stats),
-                                     cast_floating(x, dtype), train=True,
+                                     cast_floating(x, dtype), labels, train=True,
                                      mutable=["batch_stats"])
     scores, logits = split_scores(out)
     logits = logits.astype(jnp.float32) if logits is not None else None
@@ -125,18 +127,20 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
                 constraint: Constraint, acgan_scale: float) -> tuple[Array, tuple[Any, Metrics]]:
   """The critic's loss on one batch: objective + Lipschitz penalty (+ AC-GAN term on real labels).
 
+  A conditional critic scores each real example and its fake, generated for the same label,
+  under that label, at the interpolates too.
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
-  real_scores, real_logits, stats = networks.score(params, batch_stats, real)
-  fake_scores, _, stats = networks.score(params, stats, fake)
+  real_scores, real_logits, stats = networks.score(params, batch_stats, real, labels)
+  fake_scores, _, stats = networks.score(params, stats, fake, labels)
   loss = objective.critic_loss(real_scores, fake_scores)
   metrics = {"wasserstein_estimate": jnp.mean(real_scores) - jnp.mean(fake_scores),
              "critic_real_score": jnp.mean(real_scores),
              "critic_fake_score": jnp.mean(fake_scores)}
   if objective.distance is not None:
     metrics[objective.distance_name] = objective.distance(real_scores, fake_scores)
-  score_fn = lambda x: networks.score(params, stats, x)[0]  # noqa: E731
-  penalty, penalty_metrics = constraint.penalty(score_fn, real, fake, alpha)
+  score_fn = lambda x, y=None: networks.score(params, stats, x, y)[0]  # noqa: E731
+  penalty, penalty_metrics = constraint.penalty(score_fn, real, fake, alpha, labels)
   metrics.update(penalty_metrics)
   total = loss + penalty
   if real_logits is not None and labels is not None:
@@ -156,7 +160,7 @@ def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_bat
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
   fake, stats = networks.generate(params, batch_stats, z, labels)
-  scores, logits, _ = networks.score(critic_params, critic_batch_stats, fake)
+  scores, logits, _ = networks.score(critic_params, critic_batch_stats, fake, labels)
   loss = objective.generator_loss(scores)
   metrics = {"generator_loss": loss}
   if logits is not None and labels is not None:
@@ -231,9 +235,10 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
   Args:
     generator: called as `generator(z, labels, train)`; has `latent_dim`, and
       `num_classes > 0` when conditional.
-    critic: called as `critic(x, train)`; returns scores `[B]`, or
-      `(scores, class_logits)` with an AC-GAN head. Under the gradient penalty it
-      must not have BatchNorm (refused when the step is first traced).
+    critic: called as `critic(x, labels, train)` (labels None when unconditional);
+      returns scores `[B]`, or `(scores, class_logits)` with an AC-GAN head. Under
+      the gradient penalty it must not have BatchNorm (refused when the step is
+      first traced).
     generator_tx, critic_tx: optax optimizers (RMSProp for WGAN, Adam for WGAN-GP).
     objective: 'wasserstein' | 'gan' | 'minimax' | 'lsgan', or an `Objective`.
     constraint: a `Constraint`: `WeightClipping`, `GradientPenalty` or `NoConstraint`.

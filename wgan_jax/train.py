@@ -24,7 +24,6 @@ import time
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from tqdm import tqdm
@@ -143,7 +142,8 @@ class _Writer:
 def _summary_line(step: int, values: dict[str, float]) -> str:
   keys = ("critic_loss", "wasserstein_estimate", "js_estimate", "gradient_penalty",
           "generator_loss", "gen_iters_per_sec", "w1", "modes_covered", "fid", "kid",
-          "inception_score", "mnist_frechet", "mnist_class_entropy", "ngram_js4")
+          "inception_score", "mnist_frechet", "mnist_class_entropy", "mnist_label_accuracy",
+          "ngram_js4")
   parts = [f"{k}={values[k]:.4g}" for k in keys if k in values]
   return f"step {step}: " + " ".join(parts)
 
@@ -396,7 +396,10 @@ class _Sampler:
   def evaluate(self, state: GANState) -> dict[str, float]:
     if not self.evaluator.metrics:
       return {}
-    return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count))
+    labels = (np.asarray(self.eval_labels[:self.eval_count]) if self.eval_labels is not None
+              else None)
+    return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count),
+                          labels)
 
   def save(self, state: GANState, directory: str, step: int, writer: _Writer) -> str:
     fake = self.generate(state, self.z, self.labels, self.count)

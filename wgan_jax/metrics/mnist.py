@@ -10,7 +10,10 @@ test digits. From those, for generated digits in [-1, 1]:
 * `mnist_class_entropy`: the entropy (nats) of the histogram of predicted
   classes; log(10) = 2.303 when all ten digits appear equally, lower under
   mode collapse;
-* `mnist_confidence`: the mean top-class probability (blurry digits score low).
+* `mnist_confidence`: the mean top-class probability (blurry digits score low);
+* for digits generated for given classes (a conditional generator), `mnist_label_accuracy`:
+  how often the classifier names the intended class, and `mnist_label_accuracy_worst`, the
+  lowest of the ten per-class rates (`label_accuracy` gives all ten).
 """
 
 from __future__ import annotations
@@ -77,15 +80,38 @@ class MNISTScorer:
       probs.append(np.asarray(jax.nn.softmax(logits), np.float64))
     return np.concatenate(features), np.concatenate(probs)
 
-  def __call__(self, images: np.ndarray) -> dict[str, float]:
+  def __call__(self, images: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
+    """The metrics above; `labels`, the class each image was generated for, adds the two
+    label accuracies."""
     if images.ndim != 4 or images.shape[-1] != 1:
       raise ValueError(f"The MNIST metric needs [N, H, W, 1] images, got {images.shape}.")
     features, probs = self.features_and_probs(images)
     histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
     nonzero = histogram[histogram > 0]
-    return {"mnist_frechet": frechet_distance(*gaussian_stats(features), self.mu, self.sigma),
-            "mnist_class_entropy": float(-np.sum(nonzero * np.log(nonzero))),
-            "mnist_confidence": float(probs.max(1).mean())}
+    results = {"mnist_frechet": frechet_distance(*gaussian_stats(features), self.mu, self.sigma),
+               "mnist_class_entropy": float(-np.sum(nonzero * np.log(nonzero))),
+               "mnist_confidence": float(probs.max(1).mean())}
+    if labels is not None:
+      overall, per_class = label_accuracy(probs.argmax(1), labels)
+      results.update(mnist_label_accuracy=overall,
+                     mnist_label_accuracy_worst=float(np.nanmin(per_class)))
+    return results
+
+  def label_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """`(accuracy, accuracy of each of the ten classes)` at naming each image's intended class."""
+    return label_accuracy(self.features_and_probs(images)[1].argmax(1), labels)
+
+
+def label_accuracy(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+  """`(share of predictions equal to their label, that share within each of the ten classes)`;
+  NaN for a class no label names."""
+  predicted, labels = np.asarray(predicted), np.asarray(labels)
+  if predicted.shape != labels.shape:
+    raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels.")
+  hits = predicted == labels
+  counts = np.bincount(labels, minlength=10)
+  per_class = np.bincount(labels, weights=hits, minlength=10) / np.maximum(counts, 1)
+  return float(hits.mean()), np.where(counts > 0, per_class, np.nan)
 
 
 def train_classifier(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,

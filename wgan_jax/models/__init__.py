@@ -7,8 +7,12 @@ paper's mixed settings (an MLP generator against a DCGAN critic) are one line:
                  critic=dict(kind='dcgan', normalization='batch'))
 
 Every generator is called as `generator(z, labels=None, train=True)` and
-exposes `latent_dim`; every critic is called as `critic(x, train=True)` and
-returns a score per example, or `(score, class_logits)` with an AC-GAN head.
+exposes `latent_dim`; every critic is called as `critic(x, labels=None, train=True)`
+and returns a score per example, or `(score, class_logits)` with an AC-GAN head.
+With labelled data (`data.use_labels`) the MLP, DCGAN and ResNet families are
+class-conditional: the generator joins the one-hot label to its noise (the ResNet
+uses class-conditional BatchNorm), and the critic takes the label as its
+`conditioning` says: 'projection', 'input' or 'acgan' (`layers.CONDITIONINGS`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from wgan_jax.models.conv import Conv, ConvTranspose, ModuleDef
-from wgan_jax.models.layers import dcgan_kernel_init, leaky_relu, normalization
+from wgan_jax.models.layers import (condition_input, condition_noise, dcgan_kernel_init,
+                                    leaky_relu, normalization, with_class_term)
 
 
 def _check_power_of_two_size(image_size: int) -> None:
@@ -46,13 +47,14 @@ class DCGANGenerator(nn.Module):
   n_extra_layers: int = 0
   normalization: str = "batch"  # 'batch' | 'none'
   constant_width: bool = False
+  num_classes: int = 0  # > 0: the one-hot label joined to the noise (conditional GAN)
   axis_name: str | None = None
   conv_transpose: ModuleDef = ConvTranspose  # see wgan_jax.models.conv
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
-    del labels
+    z = condition_noise(z, labels, self.num_classes)
     _check_power_of_two_size(self.image_size)
     if self.normalization not in ("batch", "none"):
       raise ValueError(f"DCGAN generator normalization must be 'batch' or 'none', got "
@@ -88,11 +90,14 @@ class DCGANCritic(nn.Module):
   width: int = 64  # ndf
   n_extra_layers: int = 0
   normalization: str = "batch"  # 'none' | 'batch' | 'layer'
+  num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
+  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan' (layers.CONDITIONINGS)
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
+    x = condition_input(x, labels, self.num_classes, self.conditioning)
     image_size = x.shape[1]
     _check_power_of_two_size(image_size)
     conv = lambda features, k, s, p, name: self.conv(  # noqa: E731
@@ -109,8 +114,9 @@ class DCGANCritic(nn.Module):
       features *= 2
       x = leaky_relu(norm()(conv(features, 4, 2, 1, f"pyramid_{size}")(x), train))
       size //= 2
-    x = conv(1, 4, 1, 0, "final")(x)
-    return x.reshape((x.shape[0],))
+    score = conv(1, 4, 1, 0, "final")(x).reshape((x.shape[0],))  # a linear map of the 4x4 map
+    return with_class_term(score, x.reshape((x.shape[0], -1)), labels, self.num_classes,
+                           self.conditioning)
 
 
 class GPDCGANGenerator(nn.Module):
@@ -127,12 +133,13 @@ class GPDCGANGenerator(nn.Module):
   width: int = 128  # DIM
   normalization: str = "batch"  # 'batch' | 'none'
   output_activation: str = "tanh"  # 'tanh' | 'sigmoid'
+  num_classes: int = 0  # > 0: the one-hot label joined to the noise (conditional GAN)
   axis_name: str | None = None
   conv_transpose: ModuleDef = ConvTranspose  # see wgan_jax.models.conv
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
-    del labels
+    z = condition_noise(z, labels, self.num_classes)
     if self.image_size not in (28, 32):
       raise ValueError(f"GPDCGANGenerator supports 28 (gan_mnist) or 32 (gan_cifar) px, got "
                        f"{self.image_size}.")
@@ -161,11 +168,14 @@ class GPDCGANCritic(nn.Module):
 
   width: int = 128  # DIM
   normalization: str = "none"  # 'none' (WGAN-GP) | 'batch' (gan_mnist's weight-clipping mode) | 'layer'
+  num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
+  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan' (layers.CONDITIONINGS)
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
+    x = condition_input(x, labels, self.num_classes, self.conditioning)
     dim = self.width
     norm = lambda: normalization(self.normalization, self.axis_name)  # noqa: E731
     conv = lambda features, name: self.conv(  # noqa: E731
@@ -173,5 +183,6 @@ class GPDCGANCritic(nn.Module):
     x = leaky_relu(conv(dim, "conv_1")(x))
     x = leaky_relu(norm()(conv(2 * dim, "conv_2")(x), train))
     x = leaky_relu(norm()(conv(4 * dim, "conv_3")(x), train))
-    x = x.reshape((x.shape[0], -1))
-    return nn.Dense(1, name="output")(x)[:, 0]
+    features = x.reshape((x.shape[0], -1))
+    return with_class_term(nn.Dense(1, name="output")(features)[:, 0], features, labels,
+                           self.num_classes, self.conditioning)

@@ -83,7 +83,7 @@ class LanguageCritic(_ResidualNetwork):
   residual blocks -> one linear score over all positions."""
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
-    del train
+  def __call__(self, x, labels=None, train: bool = True):
+    del labels, train
     x = _residual_blocks(self, PositionConv(self.width, 1, self.conv, name="input")(x))
     return nn.Dense(1, name="output")(x.reshape((x.shape[0], -1)))[:, 0]

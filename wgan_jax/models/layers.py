@@ -108,3 +108,77 @@ def mean_pool(x: jax.Array) -> jax.Array:
 def upsample_nearest(x: jax.Array) -> jax.Array:
   """2x nearest-neighbour up-sampling (the WGAN-GP ResNet's up-sampling)."""
   return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+
+
+# ----------------------------------------------------------------------------- class conditioning
+
+# How a critic of the MLP and DCGAN families takes the class label (`num_classes > 0`):
+#   'projection'  score = psi(h) + <embed(y), h> on the features h before the linear output
+#                 (Miyato and Koyama 2018), the default;
+#   'input'       the one-hot label joined to the critic's input (Mirza and Osindero 2014;
+#                 for an MLP the same as joining it to the first hidden layer);
+#   'acgan'       no label input: an auxiliary head returns class logits (Odena et al. 2017).
+CONDITIONINGS = ("projection", "input", "acgan")
+
+
+def check_conditioning(kind: str) -> None:
+  if kind not in CONDITIONINGS:
+    raise ValueError(f"Unknown critic conditioning {kind!r}; choose one of {CONDITIONINGS}.")
+
+
+def require_labels(labels: jax.Array | None, num_classes: int, role: str) -> None:
+  """A conditional network called without labels fails here, with the fix named."""
+  if num_classes > 0 and labels is None:
+    raise ValueError(f"This {role} is conditional on {num_classes} classes and needs their "
+                     f"labels: call it as {role}(x, labels).")
+
+
+def join_label(x: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
+  """`x` with the one-hot label joined on its last axis: to a vector `[B, D] -> [B, D + K]`, or
+  to every position of a feature map `[B, H, W, C] -> [B, H, W, C + K]`."""
+  one_hot = jax.nn.one_hot(labels, num_classes, dtype=x.dtype)
+  one_hot = one_hot.reshape((x.shape[0],) + (1,) * (x.ndim - 2) + (num_classes,))
+  return jnp.concatenate([x, jnp.broadcast_to(one_hot, x.shape[:-1] + (num_classes,))], axis=-1)
+
+
+class ProjectionHead(nn.Module):
+  """The class term of a projection discriminator: `<embed(y), h>` for features `h` [B, D]."""
+
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, features: jax.Array, labels: jax.Array) -> jax.Array:
+    embedding = nn.Embed(self.num_classes, features.shape[-1],
+                         embedding_init=nn.initializers.normal(stddev=0.02),
+                         name="embedding")(labels)
+    return jnp.sum(embedding.astype(features.dtype) * features, axis=-1)
+
+
+def with_class_term(score: jax.Array, features: jax.Array, labels: jax.Array | None,
+                    num_classes: int, conditioning: str):
+  """A critic's output from its score and the flattened features `h` [B, D] the score was read
+  from: the score plus the class term its conditioning asks for (see `CONDITIONINGS`), or, for
+  'acgan', `(score, class_logits)`. Called inside the critic, whose submodules these become;
+  an unconditional critic's parameters are untouched.
+  """
+  if num_classes == 0 or conditioning == "input":
+    return score
+  if conditioning == "projection":
+    return score + ProjectionHead(num_classes, name="projection")(features, labels)
+  return score, nn.Dense(num_classes, name="acgan_output")(features)
+
+
+def condition_noise(z: jax.Array, labels: jax.Array | None, num_classes: int) -> jax.Array:
+  """A generator's input: the noise, with the one-hot label joined to it when conditional."""
+  require_labels(labels, num_classes, "generator")
+  return join_label(z, labels, num_classes) if num_classes else z
+
+
+def condition_input(x: jax.Array, labels: jax.Array | None, num_classes: int,
+                    conditioning: str) -> jax.Array:
+  """A critic's input: checked, with the one-hot label joined under 'input' conditioning (an
+  AC-GAN critic reads no label)."""
+  check_conditioning(conditioning)
+  if conditioning != "acgan":
+    require_labels(labels, num_classes, "critic")
+  return join_label(x, labels, num_classes) if num_classes and conditioning == "input" else x

@@ -8,6 +8,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from wgan_jax.models.layers import condition_input, condition_noise, with_class_term
+
 
 class MLP(nn.Module):
   """ReLU MLP: `depth` hidden layers of `width` units, then a linear layer of `out_dim`."""
@@ -17,10 +19,12 @@ class MLP(nn.Module):
   out_dim: int = 1
 
   @nn.compact
-  def __call__(self, x):
+  def __call__(self, x, with_features: bool = False):
+    """The output, or `(output, last hidden features)` with `with_features`."""
     for i in range(self.depth):
       x = nn.relu(nn.Dense(self.width, name=f"hidden_{i}")(x))
-    return nn.Dense(self.out_dim, name="output")(x)
+    out = nn.Dense(self.out_dim, name="output")(x)
+    return (out, x) if with_features else out
 
 
 class MLPGenerator(nn.Module):
@@ -29,7 +33,8 @@ class MLPGenerator(nn.Module):
   With `output_shape=(2,)` and `latent_dim=2` this is the WGAN-GP toy generator
   (3 hidden layers of 512); with an image shape and `depth=3` it is the WGAN
   paper's MLP generator (4 linear layers of 512 units, no output nonlinearity,
-  as in the official code).
+  as in the official code). With `num_classes > 0` the one-hot label is joined to the noise
+  (the conditional GAN of Mirza and Osindero 2014).
   """
 
   output_shape: Sequence[int] = (2,)
@@ -37,12 +42,14 @@ class MLPGenerator(nn.Module):
   width: int = 512
   depth: int = 3
   output_activation: str = "none"  # 'none' | 'tanh'
+  num_classes: int = 0
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
-    del labels, train
+    del train
     out_dim = math.prod(self.output_shape)
-    x = MLP(self.width, self.depth, out_dim, name="mlp")(z)
+    x = MLP(self.width, self.depth, out_dim, name="mlp")(
+        condition_noise(z, labels, self.num_classes))
     if self.output_activation == "tanh":
       x = jnp.tanh(x)
     return x.reshape((z.shape[0], *self.output_shape))
@@ -53,16 +60,20 @@ class MLPCritic(nn.Module):
 
   `depth=3, width=512` is both the WGAN paper's MLP critic and the WGAN-GP toy
   critic; `depth=12` is the deep critic of the gradient-norm-per-layer figure.
+  With `num_classes > 0` the label enters as `conditioning` says (`layers.CONDITIONINGS`).
   """
 
   width: int = 512
   depth: int = 3
+  num_classes: int = 0
+  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan'
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
     del train
-    x = x.reshape((x.shape[0], -1))
-    return MLP(self.width, self.depth, 1, name="mlp")(x)[:, 0]
+    x = condition_input(x.reshape((x.shape[0], -1)), labels, self.num_classes, self.conditioning)
+    score, features = MLP(self.width, self.depth, 1, name="mlp")(x, with_features=True)
+    return with_class_term(score[:, 0], features, labels, self.num_classes, self.conditioning)
 
 
 def hidden_layer_names(depth: int) -> list[str]:

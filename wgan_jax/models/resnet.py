@@ -15,7 +15,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from wgan_jax.models.conv import Conv, ModuleDef
-from wgan_jax.models.layers import ConditionalBatchNorm, mean_pool, normalization, upsample_nearest
+from wgan_jax.models.layers import (ConditionalBatchNorm, condition_input, mean_pool, normalization,
+                                    upsample_nearest, with_class_term)
 
 
 def _square_conv(conv: ModuleDef, features: int, kernel: int, name: str) -> nn.Module:
@@ -127,16 +128,19 @@ class ResNetGenerator(nn.Module):
 class ResNetCritic(nn.Module):
   """32x32 ResNet critic: four residual blocks, ReLU, global mean pool, linear score.
 
-  With `num_classes > 0` it also returns AC-GAN class logits.
+  With `num_classes > 0` it also returns AC-GAN class logits (the paper's conditional model),
+  or takes the label as `conditioning` says otherwise (`layers.CONDITIONINGS`).
   """
 
   width: int = 128  # DIM_D
   num_classes: int = 0
+  conditioning: str = "acgan"  # 'acgan' | 'projection' | 'input'
   normalization: str = "none"
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
+    x = condition_input(x, labels, self.num_classes, self.conditioning)
     block = lambda name, **kw: CriticBlock(  # noqa: E731
         self.width, normalization=self.normalization, conv=self.conv, name=name, **kw)
     x = FirstCriticBlock(self.width, self.conv, name="block_1")(x)
@@ -145,6 +149,4 @@ class ResNetCritic(nn.Module):
     x = block("block_4")(x, train)
     features = jnp.mean(nn.relu(x), axis=(1, 2))
     score = nn.Dense(1, name="output")(features)[:, 0]
-    if self.num_classes > 0:
-      return score, nn.Dense(self.num_classes, name="acgan_output")(features)
-    return score
+    return with_class_term(score, features, labels, self.num_classes, self.conditioning)

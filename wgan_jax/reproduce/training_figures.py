@@ -36,7 +36,10 @@ from wgan_jax import benchmark, builder  # noqa: E402
 from wgan_jax.data import pipeline, resident, shapes, sources  # noqa: E402
 from wgan_jax.evaluation import Evaluator  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
+from wgan_jax.metrics.mnist import MNISTScorer  # noqa: E402
 from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
+from wgan_jax.plotting import image_grid, to_uint8  # noqa: E402
+from wgan_jax.sampling import Sampler, load_run, sample_settings  # noqa: E402
 from wgan_jax.state import count_params, critic_variables  # noqa: E402
 from wgan_jax.step import generate, split_scores  # noqa: E402
 from wgan_jax.train import train  # noqa: E402
@@ -639,6 +642,80 @@ def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) ->
   return data
 
 
+# ----------------------------------------------------------------------------- conditional GAN
+
+CONDITIONAL_TITLES = {"gan_mlp_input": "GAN, MLPs, label at D's input (Mirza & Osindero)",
+                      "gan_mlp_projection": "GAN, MLPs, projection D",
+                      "wgangp_dcgan_input": "WGAN-GP, DCGAN, label at D's input",
+                      "wgangp_dcgan_projection": "WGAN-GP, DCGAN, projection D"}
+
+
+def class_rows(workdir: str, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """`(images, labels)` from a conditional run's newest checkpoint: `per_class` samples of
+  class 0, then of class 1, ..., so that a grid `per_class` wide has one class per row."""
+  config, experiment, state = load_run(workdir)
+  classes = experiment.num_classes
+  if not classes:
+    raise ValueError(f"{workdir} is not a conditional run (its data has no labels).")
+  sampler = Sampler(experiment.generator, classes, sample_settings(config))
+  z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
+  labels = (jnp.arange(len(z)) // per_class) % classes
+  count = classes * per_class
+  return sampler(state, z, labels, count), np.asarray(labels[:count])
+
+
+def make_conditional_mnist(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """Class-conditional GANs on MNIST: how often the generated digit is the class asked for
+  (per class, by the shipped classifier), a class-by-row sample grid of each run, and the
+  accuracy over training."""
+  start = time.time()
+  records = [train_or_load(fig, label, workdir, quick)
+             for label in _present(fig, CONDITIONAL_TITLES)]
+  per_class = (fig.quick.eval_samples if quick else fig.accuracy_samples) // 10
+  scorer = MNISTScorer()
+  figure = plt.figure(figsize=(13, 8.5))
+  outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.25), hspace=0.25)
+  top = outer[0].subgridspec(1, 2, wspace=0.2, width_ratios=(1.4, 1))
+  bars_ax, curve_ax = figure.add_subplot(top[0, 0]), figure.add_subplot(top[0, 1])
+  grids = outer[1].subgridspec(1, max(1, len(records)), wspace=0.05)
+  data = _header(fig, quick, start)
+  data["runs"] = []
+  width = 0.8 / max(1, len(records))
+  for i, record in enumerate(records):
+    title = CONDITIONAL_TITLES[record.label]
+    images, labels = class_rows(record.directory, per_class)
+    overall, per_class_accuracy = scorer.label_accuracy(images, labels)
+    accuracy = {"samples": len(images), "accuracy": overall,
+                "per_class": per_class_accuracy.tolist()}
+    classes = np.arange(len(per_class_accuracy))
+    bars_ax.bar(classes + (i - (len(records) - 1) / 2) * width, per_class_accuracy, width,
+                label=f"{title}: {overall:.1%}")
+    steps, curve = record.series("mnist_label_accuracy")
+    curve_ax.plot(steps, curve, "o-", label=record.label)
+    columns = min(fig.grid_columns, per_class)
+    grid = images.reshape((len(classes), per_class) + images.shape[1:])[:, :columns]
+    ax = figure.add_subplot(grids[0, i])
+    ax.imshow(image_grid(to_uint8(grid.reshape((-1,) + images.shape[1:])), columns)[..., 0],
+              cmap="gray", interpolation="nearest")
+    ax.set_title(f"{title}\nrow k: class k", fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    data["runs"].append({**_run_summary(record), "label_accuracy": accuracy,
+                         "final": record.final("mnist"),
+                         "accuracy_curve": {"steps": steps.tolist(), "accuracy": curve.tolist()}})
+  bars_ax.set_xticks(np.arange(10))
+  bars_ax.set_xlabel("class asked for")
+  bars_ax.set_ylabel(f"classifier names the class ({per_class} samples each)")
+  bars_ax.set_ylim(0, 1.05)
+  bars_ax.legend(fontsize=7, loc="lower left")
+  curve_ax.set_xlabel("generator iterations")
+  curve_ax.set_ylabel("label accuracy (evaluation samples)")
+  curve_ax.set_ylim(0, 1.05)
+  curve_ax.legend(fontsize=7)
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
 FIGURES = {
     "wgan_fig3": make_wgan_fig3,
     "wgan_fig4": make_wgan_fig4,
@@ -650,4 +727,5 @@ FIGURES = {
     "wgangp_table3": make_wgangp_table3,
     "wgangp_language": make_wgangp_language,
     "gan_saturation": make_gan_saturation,
+    "conditional_mnist": make_conditional_mnist,
 }
