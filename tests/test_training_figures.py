@@ -180,14 +180,14 @@ def test_saturation_curves_compare_the_two_generator_losses(digits, tmp_path):
 
 
 def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_path):
-  c = _tiny("conditional_mnist", digits, image_size=28,
-            keep=("gan_mlp_input", "wgangp_dcgan_projection"), mlp=16)
+  c = _tiny("conditional_mnist", digits, keep=("gan_mlp_input", "wgangp_mlp_projection"),
+            mlp=16)
   with c.unlocked():
     c.grid_columns = 3
   data = figures.make_conditional_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "conditional_mnist.png").stat().st_size > 0
   assert [(r["label"], r["critic"]["conditioning"]) for r in data["runs"]] == [
-      ("gan_mlp_input", "input"), ("wgangp_dcgan_projection", "projection")]
+      ("gan_mlp_input", "input"), ("wgangp_mlp_projection", "projection")]
   for run in data["runs"]:
     accuracy = run["label_accuracy"]
     assert accuracy["samples"] == 40 and len(accuracy["per_class"]) == 10

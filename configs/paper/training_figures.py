@@ -25,7 +25,7 @@ NAME is one of
                 verdict on fakes over training, and samples of each.
   conditional_mnist  Class-conditional GANs on MNIST (Mirza and Osindero 2014): the label
                 joined to the discriminator's input or a projection discriminator, under the
-                standard GAN loss (MLPs) and WGAN-GP (DCGAN): how often the shipped classifier
+                standard GAN loss and WGAN-GP, the same MLPs: how often the shipped classifier
                 names the class asked for, per class, and class-by-row samples.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
@@ -51,9 +51,10 @@ WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dc
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
 FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language",
                 "gan_saturation", "conditional_mnist")
+# Both losses with both ways into the critic, on the same MLPs.
 CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan,mlp,projection",
-                    "wgangp_dcgan_input": "wgan-gp,dcgan,input",
-                    "wgangp_dcgan_projection": "wgan-gp,dcgan,projection"}
+                    "wgangp_mlp_input": "wgan-gp,mlp,input",
+                    "wgangp_mlp_projection": "wgan-gp,mlp,projection"}
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
@@ -210,7 +211,6 @@ def get_config(name: str = "wgan_fig3"):
     c.num_steps = 2000
     c.log_every = 20
     c.eval_every = 250  # the label accuracy (and MNIST metrics) on eval.num_samples samples
-    c.dcgan_width = 32  # DIM of the WGAN-GP gan_mnist networks (the paper's code: 64)
     c.accuracy_samples = 2000  # samples behind the per-class accuracy (classes in turn)
     c.grid_columns = 10  # samples of each class in the figure's class-by-row grids
     c.quick.update(dict(eval_samples=40))
@@ -220,9 +220,6 @@ def get_config(name: str = "wgan_fig3"):
                    "sample_every": _follows(c, "eval_every"),
                    "checkpoint_every": _follows(c, "eval_every"),
                    "eval.every": _follows(c, "eval_every"), "eval.num_samples": 1000}
-      if ",dcgan," in arg:
-        overrides.update({"model.generator.width": _follows(c, "dcgan_width"),
-                          "model.critic.width": _follows(c, "dcgan_width")})
       c.runs[label] = _scaled(conditional_gan.get_config(arg), overrides)
   c.lock()
   return c

@@ -646,8 +646,8 @@ def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) ->
 
 CONDITIONAL_TITLES = {"gan_mlp_input": "GAN, MLPs, label at D's input (Mirza & Osindero)",
                       "gan_mlp_projection": "GAN, MLPs, projection D",
-                      "wgangp_dcgan_input": "WGAN-GP, DCGAN, label at D's input",
-                      "wgangp_dcgan_projection": "WGAN-GP, DCGAN, projection D"}
+                      "wgangp_mlp_input": "WGAN-GP, MLPs, label at D's input",
+                      "wgangp_mlp_projection": "WGAN-GP, MLPs, projection D"}
 
 
 def class_rows(workdir: str, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
