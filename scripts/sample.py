@@ -6,7 +6,8 @@ models; FILE ending in .png is an image grid or a scatter plot; .txt holds text 
 
 `--interpolate STEPS` walks the latent space instead: --num rows, each STEPS samples along a
 straight (`--path linear`) or great-circle (`--path spherical`) path between two noise
-vectors, one row per path in the grid.
+vectors, one row per path in the grid. `--by_class` (conditional runs) writes --num samples of
+each class instead, one class per row.
 """
 
 import sys
@@ -22,6 +23,8 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed for the noise.")
 _INTERPOLATE = flags.DEFINE_integer(
     "interpolate", 0, "Samples along each latent path (0: independent samples); --num paths.",
     lower_bound=0)
+_BY_CLASS = flags.DEFINE_bool("by_class", False, "Conditional runs: --num samples of each class, "
+                               "one class per row of the grid.")
 _PATH = flags.DEFINE_enum("path", "linear", ["linear", "spherical"],
                           "Latent path of --interpolate: straight line or great circle.")
 _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
@@ -30,16 +33,23 @@ _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
-  from wgan_jax.sampling import interpolate, sample, write_samples
+  from wgan_jax.sampling import by_class, interpolate, sample, write_samples
   try:
-    if _INTERPOLATE.value:
+    columns = _INTERPOLATE.value or None
+    if _BY_CLASS.value and _INTERPOLATE.value:
+      raise ValueError("--by_class and --interpolate each lay out the grid: give one of them.")
+    if _BY_CLASS.value:
+      samples, labels, vocabulary = by_class(_WORKDIR.value, _NUM.value, _SEED.value,
+                                             _STATISTICS.value, _SAMPLE_BATCH.value)
+      columns = _NUM.value
+    elif _INTERPOLATE.value:
       samples, labels, vocabulary = interpolate(
           _WORKDIR.value, _NUM.value, _INTERPOLATE.value, _PATH.value, _SEED.value,
           _STATISTICS.value, _SAMPLE_BATCH.value)
     else:
       samples, labels, vocabulary = sample(_WORKDIR.value, _NUM.value, _SEED.value,
                                            _STATISTICS.value, _SAMPLE_BATCH.value)
-    write_samples(samples, labels, _OUT.value, vocabulary, columns=_INTERPOLATE.value or None)
+    write_samples(samples, labels, _OUT.value, vocabulary, columns=columns)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2

@@ -200,6 +200,11 @@ def test_sample_script_writes_npz_and_png(tmp_path):
   expected = generate(experiment.generator, state, z, None)
   np.testing.assert_allclose(along_paths, expected, rtol=1e-5, atol=1e-5)
 
+  unconditional = subprocess.run([sys.executable, str(REPO / "scripts" / "sample.py"),
+                                  f"--workdir={workdir}", "--by_class"],
+                                 capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert unconditional.returncode == 2 and "not a conditional run" in unconditional.stderr
+
 
 @pytest.mark.default_lowering  # a conv run through the trainer as a CPU user runs it
 def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
@@ -241,6 +246,16 @@ def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_p
   assert "projection" in result["state"].critic_params
   samples, labels, _ = sampling.sample(str(tmp_path / "run"), 12)
   np.testing.assert_array_equal(labels, np.arange(12) % 10)
+  rows, row_labels, _ = sampling.by_class(str(tmp_path / "run"), per_class=3)
+  assert rows.shape == (30, 28, 28, 1)
+  np.testing.assert_array_equal(row_labels, np.repeat(np.arange(10), 3))
+  result = subprocess.run([sys.executable, str(REPO / "scripts" / "sample.py"),
+                           f"--workdir={tmp_path / 'run'}", "--num=2", "--by_class",
+                           f"--out={tmp_path / 'classes.npz'}"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert result.returncode == 0, result.stderr
+  np.testing.assert_array_equal(np.load(tmp_path / "classes.npz")["labels"],
+                                np.repeat(np.arange(10), 2))
 
 
 def _language_config(text_path):

@@ -195,10 +195,3 @@ def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_p
     assert run["accuracy_curve"]["steps"] == [2, 4]
     assert 0 <= run["final"]["mnist_label_accuracy"] <= 1
 
-
-def test_class_rows_put_one_class_on_each_row(digits, tmp_path):
-  c = _tiny("conditional_mnist", digits, keep=("gan_mlp_input",), mlp=16)
-  record = figures.train_or_load(c, "gan_mlp_input", str(tmp_path / "runs"), quick=True)
-  images, labels = figures.class_rows(record.directory, per_class=3)
-  assert images.shape == (30, 16, 16, 1)
-  np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 3))

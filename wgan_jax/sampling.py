@@ -133,6 +133,23 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
   return samples, labels, experiment.vocabulary
 
 
+def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None = None,
+             batch: int | None = None):
+  """`(samples, labels, vocabulary or None)`: `per_class` samples of class 0, then of class 1,
+  ... from a conditional run's newest checkpoint, so that a grid `per_class` wide shows one
+  class per row."""
+  config, experiment, state = load_run(workdir)
+  classes = experiment.num_classes
+  if not classes:
+    raise ValueError(f"{workdir} is not a conditional run (it was trained without labels), so "
+                     f"its samples have no class to sort them by.")
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch))
+  z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
+  labels = (jnp.arange(len(z)) // per_class) % classes
+  count = classes * per_class
+  return sampler(state, z, labels, count), np.asarray(labels[:count]), experiment.vocabulary
+
+
 def generate_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarray:
   """The generator's output for each row of `z` (and `labels`) on its own, as a plain sample.
 

@@ -39,7 +39,7 @@ from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
 from wgan_jax.metrics.mnist import MNISTScorer  # noqa: E402
 from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
 from wgan_jax.plotting import image_grid, to_uint8  # noqa: E402
-from wgan_jax.sampling import Sampler, load_run, sample_settings  # noqa: E402
+from wgan_jax.sampling import by_class  # noqa: E402
 from wgan_jax.state import count_params, critic_variables  # noqa: E402
 from wgan_jax.step import generate, split_scores  # noqa: E402
 from wgan_jax.train import train  # noqa: E402
@@ -650,20 +650,6 @@ CONDITIONAL_TITLES = {"gan_mlp_input": "GAN, MLPs, label at D's input (Mirza & O
                       "wgangp_mlp_projection": "WGAN-GP, MLPs, projection D"}
 
 
-def class_rows(workdir: str, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-  """`(images, labels)` from a conditional run's newest checkpoint: `per_class` samples of
-  class 0, then of class 1, ..., so that a grid `per_class` wide has one class per row."""
-  config, experiment, state = load_run(workdir)
-  classes = experiment.num_classes
-  if not classes:
-    raise ValueError(f"{workdir} is not a conditional run (its data has no labels).")
-  sampler = Sampler(experiment.generator, classes, sample_settings(config))
-  z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
-  labels = (jnp.arange(len(z)) // per_class) % classes
-  count = classes * per_class
-  return sampler(state, z, labels, count), np.asarray(labels[:count])
-
-
 def make_conditional_mnist(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """Class-conditional GANs on MNIST: how often the generated digit is the class asked for
   (per class, by the shipped classifier), a class-by-row sample grid of each run, and the
@@ -683,7 +669,7 @@ def make_conditional_mnist(fig, out_dir: str, workdir: str, quick: bool = False)
   width = 0.8 / max(1, len(records))
   for i, record in enumerate(records):
     title = CONDITIONAL_TITLES[record.label]
-    images, labels = class_rows(record.directory, per_class)
+    images, labels, _ = by_class(record.directory, per_class)
     overall, per_class_accuracy = scorer.label_accuracy(images, labels)
     accuracy = {"samples": len(images), "accuracy": overall,
                 "per_class": per_class_accuracy.tolist()}
