@@ -385,6 +385,9 @@ class _Sampler:
     self.eval_count = config.eval.num_samples
     self.eval_z, self.eval_labels = self.generate.noise(jax.random.PRNGKey(config.seed + 3),
                                                         self.eval_count)
+    # The class each evaluation sample is made for, on the host for the metrics.
+    self.eval_classes = (np.asarray(self.eval_labels[:self.eval_count])
+                         if self.eval_labels is not None else None)
     if self.low_dim and config.data.source == "toy":
       self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:
@@ -396,10 +399,8 @@ class _Sampler:
   def evaluate(self, state: GANState) -> dict[str, float]:
     if not self.evaluator.metrics:
       return {}
-    labels = (np.asarray(self.eval_labels[:self.eval_count]) if self.eval_labels is not None
-              else None)
     return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count),
-                          labels)
+                          self.eval_classes)
 
   def save(self, state: GANState, directory: str, step: int, writer: _Writer) -> str:
     fake = self.generate(state, self.z, self.labels, self.count)

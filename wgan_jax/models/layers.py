@@ -112,7 +112,7 @@ def upsample_nearest(x: jax.Array) -> jax.Array:
 
 # ----------------------------------------------------------------------------- class conditioning
 
-# How a critic of the MLP and DCGAN families takes the class label (`num_classes > 0`):
+# How a critic of the MLP, DCGAN and ResNet families takes the class label (`num_classes > 0`):
 #   'projection'  score = psi(h) + <embed(y), h> on the features h before the linear output
 #                 (Miyato and Koyama 2018), the default;
 #   'input'       the one-hot label joined to the critic's input (Mirza and Osindero 2014;
