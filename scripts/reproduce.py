@@ -37,13 +37,19 @@ _DATA_PATH = flags.DEFINE_string("data_path", "", "Local data for the training-r
                                  "CIFAR-10 image-folder root's train/ (WGAN-GP Fig. 3, Table 3).")
 
 
+def _trained_figures() -> dict:
+  """The figures made from training runs: the papers' and the GAN family's."""
+  from wgan_jax.reproduce import family_figures, training_figures
+
+  return {**training_figures.FIGURES, **family_figures.FIGURES}
+
+
 def _items(names: list[str]):
   """`[(name, config)]` to draw: the --config item, or each named item with its defaults."""
   from configs.paper import toy_figures, training_figures
   from wgan_jax.reproduce import toy_figures as toy
-  from wgan_jax.reproduce import training_figures as trained
 
-  known = {**toy.FIGURES, **trained.FIGURES}
+  known = {**toy.FIGURES, **_trained_figures()}
   if _CONFIG.value is not None:
     name = _CONFIG.value.name
     if names and names != [name]:
@@ -67,6 +73,7 @@ def main(argv):
   from wgan_jax.reproduce import toy_figures as toy
   from wgan_jax.reproduce import training_figures as trained
 
+  trained_figures = _trained_figures()
   try:
     items = list(_items(argv[1:]))
   except ValueError as error:
@@ -80,7 +87,7 @@ def main(argv):
       if _DATA_PATH.value:
         config.data_path = _DATA_PATH.value
       try:
-        trained.FIGURES[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
+        trained_figures[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
       except trained.RunInterrupted as e:  # stop here: later items would be interrupted too
         print(f"stopped: {e}", file=sys.stderr)
         return 1

@@ -195,3 +195,40 @@ def test_process_shards_together_equal_the_single_process_stream(mnist_dir):
       np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), expected[key])
   with pytest.raises(ValueError, match="not within the 4 global devices"):
     pipeline.make_pipeline(source, config, local_devices=2, global_devices=4, device_offset=3, **kw)
+
+
+def test_a_labelled_subset_hides_all_but_a_few_labels_per_class_and_fills_half_the_data():
+  x = np.arange(60, dtype=np.uint8).reshape(60, 1, 1, 1)
+  y = np.arange(60) % 5
+  source = sources.labelled_subset(sources.array_source(x, y, 5), 2, seed=0)
+  arrays, _ = pipeline.load_resident(source, _data_config(use_labels=True))
+  ids, labels = arrays["x"][:, 0, 0, 0], arrays["label"]
+  assert len(ids) == source.num_examples == 60 + 60  # 10 labelled examples, repeated 6 times
+  assert (labels[:60] == -1).all() and (ids[:60] == np.arange(60)).all()
+  np.testing.assert_array_equal(labels[60:], y[ids[60:]])  # each labelled one keeps its label
+  chosen = np.unique(ids[60:])
+  assert len(chosen) == 10 and sorted(np.bincount(y[chosen])) == [2] * 5
+  again = sources.labelled_subset(sources.array_source(x, y, 5), 2, seed=0)
+  again_arrays, _ = pipeline.load_resident(again, _data_config(use_labels=True))
+  np.testing.assert_array_equal(again_arrays["x"], arrays["x"])  # the same seed, the same picks
+  group, _ = _first_group(source, _data_config(use_labels=True), n_critic=4, batch=30)
+  share = np.mean(group["label"] >= 0)
+  assert 0.3 < share < 0.7  # about half of each batch is labelled
+
+
+def test_a_labelled_subset_larger_than_a_class_is_refused():
+  source = sources.array_source(np.zeros((6, 1, 1, 1), np.uint8), np.array([0, 0, 0, 1, 1, 2]), 3)
+  with pytest.raises(sources.DataError, match="Class 2 has 1 examples"):
+    sources.labelled_subset(source, 2, seed=0)
+
+
+def test_load_split_reads_a_held_out_split_scaled_with_every_label(mnist_dir):
+  rng = np.random.default_rng(1)
+  _write_idx(mnist_dir / "t10k-images-idx3-ubyte", rng.integers(0, 256, (7, 28, 28)), False)
+  _write_idx(mnist_dir / "t10k-labels-idx1-ubyte", np.arange(7), False)
+  config = _data_config(source="mnist_idx", path=str(mnist_dir), use_labels=True,
+                        labelled_per_class=1)
+  arrays = pipeline.load_split(config, "test")
+  assert arrays["x"].shape == (7, 28, 28, 1) and arrays["x"].dtype == np.float32
+  assert -1.0 <= arrays["x"].min() and arrays["x"].max() <= 1.0
+  np.testing.assert_array_equal(arrays["label"], np.arange(7))

@@ -80,3 +80,48 @@ def test_evaluate_script_on_a_toy_run(tmp_path):
                         f"--workdir={tmp_path / 'run'}", "--metric=fid"], capture_output=True,
                        text=True, timeout=300, cwd=REPO)
   assert bad.returncode == 2 and "need image data" in bad.stderr
+
+
+def test_error_rates_are_overall_and_per_class():
+  from wgan_jax.metrics.classifier import error_rates
+  overall, per_class = error_rates(np.array([0, 1, 1, 2, 0]), np.array([0, 1, 2, 2, 1]), 4)
+  assert overall == pytest.approx(0.4)
+  np.testing.assert_allclose(per_class[:3], [0.0, 0.5, 0.5])
+  assert np.isnan(per_class[3])  # no example of class 3
+
+
+def test_cluster_accuracy_matches_clusters_to_classes_one_to_one():
+  from wgan_jax.metrics.classifier import cluster_accuracy
+  labels = np.array([0, 0, 1, 1, 2, 2, 2])
+  clusters = np.array([2, 2, 0, 0, 1, 1, 0])  # a relabelling, one example off
+  accuracy, mapping = cluster_accuracy(clusters, labels, 3, 3)
+  assert accuracy == pytest.approx(6 / 7)
+  np.testing.assert_array_equal(mapping, [1, 2, 0])
+  # Two clusters cannot both take class 0: the second is matched to a class it rarely hits.
+  accuracy, mapping = cluster_accuracy(np.array([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2, 2)
+  assert accuracy == pytest.approx(3 / 4) and list(mapping) == [0, 1]
+
+
+def test_the_critic_classifier_scores_a_classifier_head_and_refuses_other_critics():
+  import jax
+  import jax.numpy as jnp
+  import optax
+
+  from wgan_jax.metrics.classifier import CriticClassifier
+  from wgan_jax.models import MLPCritic, MLPGenerator
+  from wgan_jax.state import init_state
+
+  critic = MLPCritic(width=8, depth=1, num_classes=3, conditioning="semi_supervised")
+  generator = MLPGenerator(output_shape=(4,), latent_dim=2, width=8)
+  tx = optax.adam(1e-3)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+  x = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+  classifier = CriticClassifier(critic, batch_size=3)  # batches of 3, 3 and 1
+  predicted = classifier.predict(state, x)
+  _, logits = critic.apply({"params": state.critic_params}, x)
+  np.testing.assert_array_equal(predicted, np.argmax(logits, -1))
+  scores = classifier(state, {"x": x, "label": predicted})
+  assert scores == {"classifier_error": 0.0, "classifier_error_worst": 0.0,
+                    "cluster_accuracy": 1.0}
+  with pytest.raises(ValueError, match="classifier head"):
+    CriticClassifier(MLPCritic(width=8, num_classes=3, conditioning="projection"))

@@ -181,7 +181,7 @@ def _conditional_critic(kind, conditioning):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "dcgan", "gp_dcgan", "resnet"])
-@pytest.mark.parametrize("conditioning", ["projection", "input", "acgan"])
+@pytest.mark.parametrize("conditioning", ["projection", "input", "acgan", "semi_supervised"])
 def test_conditional_critics_take_the_label_as_configured(kind, conditioning):
   critic = _conditional_critic(kind, conditioning)
   x = jax.random.normal(jax.random.PRNGKey(0), (3, 32, 32, 1))
@@ -192,17 +192,20 @@ def test_conditional_critics_take_the_label_as_configured(kind, conditioning):
       lambda v: v + 0.1 * jax.random.normal(jax.random.PRNGKey(2), v.shape), variables)
   out = _apply(critic, variables, x, labels)
   other = _apply(critic, variables, x, jnp.array([1, 1, 1]))
-  if conditioning == "acgan":
+  if conditioning in ("acgan", "semi_supervised"):
     (scores, logits), (other_scores, _) = out, other
-    assert logits.shape == (3, 10) and "acgan_output" in variables["params"]
+    head = "acgan_output" if conditioning == "acgan" else "class_logits"
+    assert logits.shape == (3, 10) and head in variables["params"]
     np.testing.assert_array_equal(scores, other_scores)  # the label does not enter the score
   else:
     assert out.shape == (3,)
     assert float(jnp.max(jnp.abs(out - other))) > 1e-4
   assert ("projection" in variables["params"]) == (conditioning == "projection")
-  if conditioning != "acgan":  # an AC-GAN critic is called without labels
+  if conditioning in ("projection", "input"):  # a classifier head is called without labels
     with pytest.raises(ValueError, match="needs their labels"):
       _init(critic, x, None)
+  else:
+    assert "intermediates" not in _init(critic, x, None)  # the feature tap keeps no state
 
 
 @pytest.mark.parametrize("kind", ["mlp", "dcgan", "gp_dcgan"])
@@ -246,3 +249,22 @@ def test_conditional_generators_join_the_one_hot_label_to_the_noise(generator):
   assert any(leaf.ndim >= 2 and 16 in leaf.shape for leaf in first)
   with pytest.raises(ValueError, match="needs their labels"):
     _init(generator, z, None)
+
+
+def test_the_semi_supervised_head_scores_real_as_logsumexp_of_the_class_logits_plus_psi():
+  """A K+1-way classifier with psi the negated fake-class logit: sigmoid(score) is the
+  probability of 'real' under softmax over [l_1 .. l_K, -psi]."""
+  critic = MLPCritic(width=16, depth=2, num_classes=4, conditioning="semi_supervised")
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 5))
+  variables = _init(critic, x, None)
+  scores, logits = _apply(critic, variables, x, None)
+  mlp = variables["params"]["mlp"]
+  h = x
+  for i in range(2):
+    h = jax.nn.relu(h @ mlp[f"hidden_{i}"]["kernel"] + mlp[f"hidden_{i}"]["bias"])
+  head = variables["params"]["class_logits"]
+  np.testing.assert_allclose(logits, h @ head["kernel"] + head["bias"], rtol=1e-5, atol=1e-6)
+  psi = (h @ mlp["output"]["kernel"] + mlp["output"]["bias"])[:, 0]
+  k_plus_one = jnp.concatenate([logits, -psi[:, None]], axis=-1)
+  p_real = 1.0 - jax.nn.softmax(k_plus_one, axis=-1)[:, -1]
+  np.testing.assert_allclose(jax.nn.sigmoid(scores), p_real, rtol=1e-5, atol=1e-6)

@@ -63,3 +63,54 @@ def test_acgan_loss_is_cross_entropy():
 def test_unknown_objective():
   with pytest.raises(ValueError, match="Unknown objective"):
     objectives.get_objective("hinge")
+
+
+def test_the_class_loss_and_accuracy_skip_unlabelled_examples():
+  logits = jnp.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.5, 0.5, 3.0], [1.0, 0.0, 0.0]])
+  labels = jnp.array([0, -1, 1, -1])  # -1: unlabelled (semi-supervised data)
+  log_p = np.asarray(jax.nn.log_softmax(logits))
+  expected = -(log_p[0, 0] + log_p[2, 1]) / 2
+  assert float(objectives.acgan_loss(logits, labels)) == pytest.approx(expected, rel=1e-6)
+  assert float(objectives.class_accuracy(logits, labels)) == pytest.approx(0.5)
+  full = jnp.array([0, 1, 2, 0])  # every example labelled: the plain mean
+  plain = -np.mean(log_p[np.arange(4), np.asarray(full)])
+  assert float(objectives.acgan_loss(logits, full)) == pytest.approx(plain, rel=1e-6)
+  none = -jnp.ones(4, jnp.int32)
+  assert float(objectives.acgan_loss(logits, none)) == 0.0
+  grads = jax.grad(objectives.acgan_loss)(logits, labels)
+  np.testing.assert_array_equal(grads[1], 0.0)  # an unlabelled example gets no gradient
+  np.testing.assert_array_equal(grads[3], 0.0)
+
+
+def test_feature_matching_is_the_squared_distance_between_mean_features():
+  real = jnp.array([[1.0, 2.0], [3.0, 4.0]])
+  fake = jnp.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+  # means (2, 3) and (1, 1): squared distance 1 + 4
+  assert float(objectives.feature_matching_loss(real, fake)) == pytest.approx(5.0)
+
+
+def test_the_supervised_objective_trains_neither_score():
+  objective = objectives.get_objective("supervised")
+  assert float(objective.critic_loss(REAL, FAKE)) == 0.0
+  assert float(jax.grad(lambda f: objective.generator_loss(f))(FAKE).sum()) == 0.0
+
+
+def test_catgan_losses_are_the_papers_entropies():
+  real = jnp.array([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0]])
+  fake = jnp.array([[1.0, 1.0, 0.0], [0.0, 0.5, 0.5]])
+
+  def entropy(p):
+    return -np.sum(p * np.log(p), axis=-1)
+
+  p_real, p_fake = np.asarray(jax.nn.softmax(real)), np.asarray(jax.nn.softmax(fake))
+  conditional_real, marginal_real = entropy(p_real).mean(), entropy(p_real.mean(0))
+  conditional_fake, marginal_fake = entropy(p_fake).mean(), entropy(p_fake.mean(0))
+  assert float(objectives.catgan_critic_loss(real, fake)) == pytest.approx(
+      conditional_real - marginal_real - conditional_fake, rel=1e-5)
+  assert float(objectives.catgan_generator_loss(fake)) == pytest.approx(
+      conditional_fake - marginal_fake, rel=1e-5)
+  assert objectives.get_objective("catgan").on_logits
+  # Certain, balanced assignments of the real data are the discriminator's best case.
+  certain = jnp.array([[30.0, 0.0], [0.0, 30.0]])
+  assert float(objectives.catgan_critic_loss(certain, jnp.zeros((2, 2)))) == pytest.approx(
+      -2 * math.log(2), rel=1e-5)

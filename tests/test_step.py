@@ -299,3 +299,91 @@ def test_text_is_one_hot_in_the_step_and_penalised_over_positions_and_characters
   new_state, metrics = step(state, batches)
   assert np.isfinite(float(metrics["critic_loss"])) and float(metrics["gradient_penalty"]) > 0
   assert int(new_state.step) == 1
+
+
+def _semi_supervised_pair(width=16):
+  model = {"generator": {"kind": "mlp", "width": width, "latent_dim": 4, "num_classes": 0},
+           "critic": {"kind": "mlp", "width": width, "conditioning": "semi_supervised"}}
+  generator, critic = create_models(model, (3, 3, 1), num_classes=4)
+  tx = optax.adam(1e-2)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
+  return generator, critic, tx, state
+
+
+def test_feature_matching_matches_the_critic_s_mean_last_hidden_features():
+  from wgan_jax.objectives import get_objective
+  from wgan_jax.step import generator_loss
+  generator, critic, _, state = _semi_supervised_pair()
+  z = jax.random.normal(jax.random.PRNGKey(1), (6, 4))
+  real = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3, 3, 1)), jnp.float32)
+  unlabelled = {"x": real, "label": -jnp.ones(5, jnp.int32)}
+  loss, (_, metrics) = generator_loss(
+      state.generator_params, {}, state.critic_params, {}, z, None, unlabelled,
+      networks=Networks(generator, critic), objective=get_objective("gan"), acgan_scale=0.1,
+      feature_matching=True)
+
+  def hidden(x):  # the critic's last hidden layer, by hand
+    mlp = state.critic_params["mlp"]
+    h = x.reshape((x.shape[0], -1))
+    for i in range(3):
+      h = jax.nn.relu(h @ mlp[f"hidden_{i}"]["kernel"] + mlp[f"hidden_{i}"]["bias"])
+    return h
+
+  fake = generator.apply({"params": state.generator_params}, z)
+  expected = jnp.sum((hidden(real).mean(0) - hidden(fake).mean(0)) ** 2)
+  np.testing.assert_allclose(float(loss), float(expected), rtol=1e-5)
+  assert "generator_objective_loss" in metrics  # the score-based loss, logged beside it
+
+
+def test_a_semi_supervised_step_learns_classes_only_from_labelled_examples():
+  from wgan_jax.lipschitz import NoConstraint
+  generator, critic, tx, state = _semi_supervised_pair()
+  train_step = make_train_step(generator, critic, tx, tx, objective="gan",
+                               constraint=NoConstraint(), feature_matching=True)
+  step = jax.jit(train_step)
+  x = image_batches(1, 6, (3, 3, 1))
+  labels = jnp.array([[0, -1, 2, -1, 3, -1]])
+  new, metrics = step(state, {"x": x, "label": labels})
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  _, logits = critic.apply({"params": state.critic_params}, x[0])
+  log_p = jax.nn.log_softmax(logits)
+  expected = -(log_p[0, 0] + log_p[2, 2] + log_p[4, 3]) / 3  # the labelled examples only
+  np.testing.assert_allclose(float(metrics["critic_acgan_loss"]), float(expected), rtol=1e-5)
+  assert float(jnp.abs(new.generator_params["mlp"]["output"]["kernel"]
+                       - state.generator_params["mlp"]["output"]["kernel"]).max()) > 0
+  with pytest.raises(ValueError, match="real batch"):
+    train_step.generator_update(state, jax.random.PRNGKey(0), 6)
+
+
+def test_the_supervised_objective_trains_the_classifier_head_and_leaves_the_generator():
+  from wgan_jax.lipschitz import NoConstraint
+  generator, critic, tx, state = _semi_supervised_pair()
+  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="supervised",
+                                 constraint=NoConstraint()))
+  batch = {"x": image_batches(1, 6, (3, 3, 1)), "label": jnp.array([[0, -1, 2, -1, 3, 1]])}
+  new, metrics = step(state, batch)
+  assert float(metrics["critic_loss"]) == pytest.approx(float(metrics["critic_acgan_loss"]))
+  assert_trees_close(new.generator_params, state.generator_params, rtol=0, atol=0)
+  moved = jnp.abs(new.critic_params["class_logits"]["kernel"]
+                  - state.critic_params["class_logits"]["kernel"]).max()
+  assert float(moved) > 0
+
+
+def test_a_catgan_step_trains_on_class_logits_and_needs_a_classifier_head():
+  from wgan_jax.lipschitz import NoConstraint
+  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 4},
+           "critic": {"kind": "mlp", "width": 16, "conditioning": "semi_supervised",
+                      "num_classes": 3}}
+  generator, critic = create_models(model, (3, 3, 1))  # no labels: an unsupervised K-way head
+  tx = optax.adam(1e-2)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="catgan",
+                                 constraint=NoConstraint()))
+  new, metrics = step(state, image_batches(2, 6, (3, 3, 1)))
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  assert 0 <= float(metrics["critic_real_class_entropy"]) <= np.log(3) + 1e-6
+  assert 0 <= float(metrics["critic_fake_marginal_entropy"]) <= np.log(3) + 1e-6
+  assert float(jnp.abs(new.critic_params["class_logits"]["kernel"]
+                       - state.critic_params["class_logits"]["kernel"]).max()) > 0
+  with pytest.raises(ValueError, match="classifier head"):
+    make_train_step(generator, toy_critic(), tx, tx, objective="catgan")

@@ -258,6 +258,44 @@ def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_p
                                 np.repeat(np.arange(10), 2))
 
 
+def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(tmp_path):
+  from tests.test_data import _write_idx
+  rng = np.random.default_rng(0)
+  for prefix, count in (("train", 60), ("t10k", 25)):
+    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)),
+               True)
+    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10, True)
+  from configs import semi_supervised_gan
+  config = semi_supervised_gan.get_config("feature_matching,2")
+  config.data.path = str(tmp_path)
+  config.model.generator.width = config.model.critic.width = 16
+  config.batch_size, config.num_steps = 8, 2
+  config.eval.every, config.eval.num_samples = 2, 20
+  config.log_every = config.sample_every = config.checkpoint_every = 2
+  result = train(config, str(tmp_path / "run"))
+  last = _metrics(tmp_path / "run")[-1]
+  assert result["step"] == 2
+  assert 0 <= last["classifier_error"] <= last["classifier_error_worst"] <= 1
+  assert {"critic_acgan_accuracy", "generator_objective_loss", "mnist_frechet"} <= set(last)
+  assert "mnist_label_accuracy" not in last  # the generator is unconditional
+  samples, labels, _ = sampling.sample(str(tmp_path / "run"), 3)
+  assert samples.shape == (3, 28, 28, 1) and labels is None
+  scored = subprocess.run([sys.executable, str(REPO / "scripts" / "evaluate.py"),
+                           f"--workdir={tmp_path / 'run'}", "--classifier_split=test", "--num=8",
+                           f"--out={tmp_path / 'eval.json'}"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert scored.returncode == 0, scored.stderr
+  assert json.loads((tmp_path / "eval.json").read_text())["classifier_error"] == pytest.approx(
+      last["classifier_error"])  # the final checkpoint, scored again on the test split
+  config.data.use_labels = False
+  with pytest.raises(ConfigError, match="use_labels"):
+    train(config, str(tmp_path / "other"))
+  config.data.use_labels, config.data.labelled_per_class = True, 0
+  config.model.critic.conditioning = "projection"
+  with pytest.raises(ConfigError, match="classifier head"):
+    train(config, str(tmp_path / "third"))
+
+
 def _language_config(text_path):
   c = wgan_gp_language.get_config()
   c.data.update(dict(source="text", path=str(text_path), seq_len=10, max_examples=0))

@@ -1,5 +1,5 @@
 """The training-run figures (WGAN Figs. 3-7, WGAN-GP Figs. 3 and 5b, Table 3, the language model,
-the GAN saturation curves, the conditional GAN) end to end at a tiny size."""
+the GAN saturation curves, the conditional and semi-supervised GANs) end to end at a tiny size."""
 
 import json
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from configs.paper import training_figures
+from wgan_jax.reproduce import family_figures
 from wgan_jax.reproduce import training_figures as figures
 
 pytestmark = pytest.mark.slow  # figures made of training runs
@@ -168,7 +169,7 @@ def test_saturation_curves_compare_the_two_generator_losses(digits, tmp_path):
   c = _tiny("gan_saturation", digits, mlp=16)
   with c.unlocked():
     c.sample_stages = (2, 4)
-  data = figures.make_gan_saturation(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = family_figures.make_gan_saturation(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "gan_saturation.png").stat().st_size > 0
   assert [(r["label"], r["objective"]) for r in data["runs"]] == [
       ("non_saturating", "gan"), ("minimax", "minimax")]
@@ -184,7 +185,7 @@ def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_p
             mlp=16)
   with c.unlocked():
     c.grid_columns = 3
-  data = figures.make_conditional_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = family_figures.make_conditional_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "conditional_mnist.png").stat().st_size > 0
   assert [(r["label"], r["critic"]["conditioning"]) for r in data["runs"]] == [
       ("gan_mlp_input", "input"), ("wgangp_mlp_projection", "projection")]
@@ -195,3 +196,23 @@ def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_p
     assert run["accuracy_curve"]["steps"] == [2, 4]
     assert 0 <= run["final"]["mnist_label_accuracy"] <= 1
 
+
+
+def test_semi_supervised_figure_scores_the_discriminator_against_the_labels_alone(digits, tmp_path):
+  c = _tiny("semi_supervised_mnist", digits, mlp=16)
+  with c.unlocked():
+    c.labels_per_class = 2
+  data = family_figures.make_semi_supervised_mnist(c, str(tmp_path), str(tmp_path / "runs"),
+                                                   quick=True)
+  assert (tmp_path / "semi_supervised_mnist.png").stat().st_size > 0
+  assert [(r["label"], r["objective"], r["feature_matching"]) for r in data["runs"]] == [
+      ("supervised", "supervised", False), ("feature_matching", "gan", True),
+      ("gan", "gan", False)]
+  for run in data["runs"]:
+    assert run["labelled_per_class"] == 2 and run["test_examples"] == 64
+    assert run["test_errors"] == round(run["test_error"] * 64)
+    assert len(run["per_class_error"]) == 10
+    assert run["error_curve"]["steps"] == [2, 4]
+    # The last logged error is the final checkpoint's, recomputed here per class.
+    assert run["error_curve"]["classifier_error"][-1] == pytest.approx(run["test_error"])
+  assert data["paper"]["test_error"] == 0.0093

@@ -38,7 +38,7 @@ class Experiment:
   config: ml_collections.ConfigDict
   source: Any  # a `data.sources.Source` when the data was opened, else None
   example_shape: tuple[int, ...]
-  num_classes: int  # > 0: a conditional (AC-GAN) pair
+  num_classes: int  # > 0: the data's labels reach the networks (conditional or classifier heads)
   generator: nn.Module
   critic: nn.Module
   generator_tx: optax.GradientTransformation
@@ -54,6 +54,12 @@ class Experiment:
                        jax.random.PRNGKey(seed), jnp.zeros((1,) + self.example_shape))
     check_critic_compatible(self.constraint, critic_variables(state))
     return state
+
+  @property
+  def generated_classes(self) -> int:
+    """The classes the generator is conditioned on: `num_classes`, or 0 for a generator built
+    unconditional beside a critic that reads labels (the semi-supervised GAN)."""
+    return int(getattr(self.generator, "num_classes", 0) or 0)
 
   @property
   def vocabulary(self):
@@ -79,6 +85,8 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
     from wgan_jax.data import pipeline, sources  # TensorFlow
 
     source = sources.make_source(config.data, config.seed)
+    if config.data.labelled_per_class:
+      source = sources.labelled_subset(source, config.data.labelled_per_class, config.seed)
     example_shape = pipeline.check_example_shape(pipeline.peek(source), config.data,
                                                  source.description, source.vocabulary)
     num_classes = source.num_classes if config.data.use_labels else 0
@@ -93,6 +101,7 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
       generator, critic, generator_tx, critic_tx, objective=config.objective,
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
       acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
+      feature_matching=config.feature_matching,
       axis_name=axis_name, compute_dtype=config.model.compute_dtype)
   return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
                     generator_tx, critic_tx, constraint, train_step,

@@ -76,6 +76,10 @@ def base_config() -> ml_collections.ConfigDict:
       resize=False,  # resize the short side and centre-crop to image_size
       dequantize=False,  # WGAN-GP ResNet: x / 128 - 1 + U[0, 1/128)
       use_labels=False,  # feed labels (conditional models)
+      # > 0: semi-supervised data: only this many labels per class are kept (the rest read -1),
+      # and about half of each batch is drawn from those labelled examples
+      # (`sources.labelled_subset`).
+      labelled_per_class=0,
       shuffle_buffer=10_000,
       toy_pool_size=1_000_000,
       verify_images=True,  # image folders: decode-check every file before training
@@ -101,7 +105,7 @@ def base_config() -> ml_collections.ConfigDict:
       # states stay float32).
       compute_dtype="float32",
   ))
-  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan
+  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | catgan | supervised
   c.constraint = ml_collections.ConfigDict(dict(
       kind="penalty",  # penalty | clip | none
       weight=10.0, one_sided=False,  # penalty
@@ -116,8 +120,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.n_critic = 5
   c.wgan_schedule = False  # the WGAN paper's critic schedule (wgan_jax.schedule)
   c.generator_batch_multiple = 1
-  c.acgan_scale = 1.0
+  c.acgan_scale = 1.0  # weight of a critic classifier head's loss on labelled real data
   c.acgan_scale_generator = 0.1
+  c.feature_matching = False  # the generator matches the critic's mean features on real data
   c.num_steps = 100_000  # generator iterations
 
   c.log_every = 100
@@ -137,6 +142,9 @@ def base_config() -> ml_collections.ConfigDict:
       # both official codes sample; 'running' uses the averages kept in training.
       sample_statistics="batch",
       sample_batch=0,  # 0: the generator's global training batch
+      # A labelled split (e.g. 'test') on which each evaluation scores the critic's classifier
+      # head (AC-GAN, semi-supervised GAN): classifier_error and its worst class; "": none.
+      classifier_split="",
   ))
   c.donate_state = True
   return c

@@ -1,7 +1,9 @@
 """Critic and generator losses: Wasserstein, standard GAN (non-saturating and the original
-minimax), LSGAN, and the AC-GAN term.
+minimax), LSGAN, CatGAN, the classification term of AC-GAN and the semi-supervised GAN, and
+feature matching.
 
-Pure functions of critic outputs (one score per example). Each objective
+Pure functions of critic outputs: one score per example, or for CatGAN the class logits of a
+classifier head (`Objective.on_logits`). Each objective
 also says how to read a distance off the critic: for the Wasserstein critic
 E[f(real)] - E[f(fake)] estimates W1 (up to the Lipschitz constant); for the
 standard GAN, log 2 minus the discriminator loss estimates the Jensen-Shannon
@@ -60,9 +62,72 @@ def lsgan_generator_loss(fake_scores: Array) -> Array:
   return jnp.mean((fake_scores - 1.0) ** 2)
 
 
+def _entropy(probabilities: Array) -> Array:
+  """Entropy (nats) along the last axis."""
+  return -jnp.sum(probabilities * jnp.log(probabilities + 1e-8), axis=-1)
+
+
+def catgan_entropies(logits: Array) -> tuple[Array, Array]:
+  """`(mean conditional entropy E_x H[p(y|x)], entropy of the marginal H[E_x p(y|x)])` of a batch
+  of class logits: low conditional entropy means certain class assignments, high marginal
+  entropy classes used equally (Springenberg 2016)."""
+  probabilities = jax.nn.softmax(logits, axis=-1)
+  return jnp.mean(_entropy(probabilities)), _entropy(jnp.mean(probabilities, axis=0))
+
+
+def catgan_critic_loss(real_logits: Array, fake_logits: Array) -> Array:
+  """The CatGAN discriminator's loss: certain about real data, balanced over the classes on it,
+  uncertain about the fakes: E H[p(y|x)] - H[p(y)] - E H[p(y|G(z))] (minimised)."""
+  real_conditional, real_marginal = catgan_entropies(real_logits)
+  fake_conditional, _ = catgan_entropies(fake_logits)
+  return real_conditional - real_marginal - fake_conditional
+
+
+def catgan_generator_loss(fake_logits: Array) -> Array:
+  """The CatGAN generator's loss: fakes the discriminator is certain about, spread over every
+  class: E H[p(y|G(z))] - H[p_G(y)] (minimised)."""
+  conditional, marginal = catgan_entropies(fake_logits)
+  return conditional - marginal
+
+
+def no_critic_loss(real_scores: Array, fake_scores: Array) -> Array:
+  """Zero: the critic's scores are not trained (the 'supervised' objective)."""
+  del fake_scores
+  return jnp.zeros((), real_scores.dtype)
+
+
+def no_generator_loss(fake_scores: Array) -> Array:
+  """Zero: the generator is not trained (the 'supervised' objective)."""
+  return jnp.zeros((), fake_scores.dtype)
+
+
+def labelled_mask(labels: Array) -> Array:
+  """Which examples carry a label: a label of -1 marks an unlabelled one (semi-supervised data)."""
+  return labels >= 0
+
+
+def _labelled_mean(values: Array, labels: Array) -> Array:
+  labelled = labelled_mask(labels)
+  return jnp.sum(jnp.where(labelled, values, 0.0)) / jnp.maximum(jnp.sum(labelled), 1)
+
+
 def acgan_loss(class_logits: Array, labels: Array) -> Array:
-  """Mean softmax cross-entropy of the AC-GAN classification head."""
-  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(class_logits, labels))
+  """Mean softmax cross-entropy of a classifier head over the labelled examples (AC-GAN: every
+  example; the semi-supervised GAN: those with a label >= 0; 0 when none is labelled)."""
+  losses = optax.softmax_cross_entropy_with_integer_labels(class_logits, jnp.maximum(labels, 0))
+  return _labelled_mean(losses, labels)
+
+
+def class_accuracy(class_logits: Array, labels: Array) -> Array:
+  """How often the classifier head names the label, over the labelled examples."""
+  return _labelled_mean((jnp.argmax(class_logits, -1) == labels).astype(jnp.float32), labels)
+
+
+def feature_matching_loss(real_features: Array, fake_features: Array) -> Array:
+  """||E f(x) - E f(G(z))||^2 over the critic's last hidden features f (Salimans et al. 2016):
+  a generator loss that matches feature statistics instead of maximising the critic's output."""
+  difference = jnp.mean(real_features, axis=0) - jnp.mean(fake_features, axis=0)
+  return jnp.sum(difference ** 2)
 
 
 def _gan_js_estimate(real_scores: Array, fake_scores: Array) -> Array:
@@ -78,6 +143,8 @@ class Objective:
   generator_loss: Callable[[Array], Array]
   distance_name: str | None = None
   distance: Callable[[Array, Array], Array] | None = None
+  # The losses take the class logits `[B, K]` of a classifier head instead of scores (CatGAN).
+  on_logits: bool = False
 
 
 OBJECTIVES: dict[str, Objective] = {
@@ -88,6 +155,12 @@ OBJECTIVES: dict[str, Objective] = {
     "minimax": Objective("minimax", gan_discriminator_loss, minimax_generator_loss,
                          distance_name="js_estimate", distance=_gan_js_estimate),
     "lsgan": Objective("lsgan", lsgan_discriminator_loss, lsgan_generator_loss),
+    # No game: the critic learns only its classifier head from the labelled examples and the
+    # generator gets no gradient. The baseline a semi-supervised GAN's classifier is measured
+    # against: the same network, data and optimizer without the unlabelled and generated data.
+    "supervised": Objective("supervised", no_critic_loss, no_generator_loss),
+    # Categorical GAN (Springenberg 2016): a K-way classifier head and no real-vs-fake score.
+    "catgan": Objective("catgan", catgan_critic_loss, catgan_generator_loss, on_logits=True),
 }
 
 

@@ -129,7 +129,7 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
   config, experiment, state = load_run(workdir)
   samples, labels = generate_samples(experiment.generator, state, num,
                                      sample_settings(config, statistics, batch),
-                                     experiment.num_classes, seed)
+                                     experiment.generated_classes, seed)
   return samples, labels, experiment.vocabulary
 
 
@@ -139,9 +139,9 @@ def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None
   ... from a conditional run's newest checkpoint, so that a grid `per_class` wide shows one
   class per row."""
   config, experiment, state = load_run(workdir)
-  classes = experiment.num_classes
+  classes = experiment.generated_classes
   if not classes:
-    raise ValueError(f"{workdir} is not a conditional run (it was trained without labels), so "
+    raise ValueError(f"{workdir} is not a conditional run (its generator takes no labels), so "
                      f"its samples have no class to sort them by.")
   sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch))
   z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
@@ -184,12 +184,11 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
   model keeps one class per row.
   """
   config, experiment, state = load_run(workdir)
-  sampler = Sampler(experiment.generator, experiment.num_classes,
-                    sample_settings(config, statistics, batch))
+  classes = experiment.generated_classes
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch))
   path_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
   z = latent_paths(path_key, rows, steps, experiment.generator.latent_dim, path)
-  labels = (jnp.repeat(jnp.arange(rows) % experiment.num_classes, steps)
-            if experiment.num_classes else None)
+  labels = jnp.repeat(jnp.arange(rows) % classes, steps) if classes else None
   samples = generate_each(sampler, state, z, labels, fill_key)
   return samples, (np.asarray(labels) if labels is not None else None), experiment.vocabulary
 

@@ -36,7 +36,9 @@ from jax import lax
 
 from wgan_jax import parallel
 from wgan_jax.lipschitz import Constraint, GradientPenalty, check_critic_compatible
-from wgan_jax.objectives import Objective, acgan_loss, get_objective
+from wgan_jax.models.layers import check_classifier_head
+from wgan_jax.objectives import (Objective, acgan_loss, catgan_entropies, class_accuracy,
+                                  feature_matching_loss, get_objective)
 from wgan_jax.state import GANState, as_variables, generator_variables, step_key
 
 Array = jax.Array
@@ -107,19 +109,45 @@ class Networks:
 
   def score(self, params: Any, batch_stats: Any, x: Array,
             labels: Array | None = None) -> tuple[Array, Array | None, Any]:
-    """`(scores, AC-GAN class logits or None, updated critic BatchNorm statistics)`; `labels`
+    """`(scores, class logits or None, updated critic BatchNorm statistics)`; `labels`
     reach a class-conditional critic (others ignore them)."""
+    scores, logits, stats, _ = self._critic(params, batch_stats, x, labels, with_features=False)
+    return scores, logits, stats
+
+  def score_with_features(self, params: Any, batch_stats: Any, x: Array,
+                          labels: Array | None = None) -> tuple[Array, Array | None, Array]:
+    """`(scores, class logits or None, last hidden features [B, D])`, the features being those
+    the score is read from (`layers.FeatureTap`); for feature matching."""
+    scores, logits, _, features = self._critic(params, batch_stats, x, labels, with_features=True)
+    return scores, logits, features
+
+  def _critic(self, params, batch_stats, x, labels, with_features: bool):
     dtype = self.compute_dtype
+    collections = ["batch_stats", "intermediates"] if with_features else ["batch_stats"]
     out, mutated = self.critic.apply(as_variables(cast_floating(params, dtype), batch_stats),
                                      cast_floating(x, dtype), labels, train=True,
-                                     mutable=["batch_stats"])
+                                     mutable=collections)
     scores, logits = split_scores(out)
     logits = logits.astype(jnp.float32) if logits is not None else None
+    features = None
+    if with_features:
+      taps = mutated.get("intermediates", {}).get("features")
+      if taps is None:
+        raise ValueError(f"{type(self.critic).__name__} does not expose its features; feature "
+                         f"matching needs an MLP, DCGAN or ResNet critic.")
+      features = taps["features"][0].astype(jnp.float32)
     return (scores.astype(jnp.float32), logits,
-            match_dtypes(mutated.get("batch_stats", batch_stats), batch_stats))
+            match_dtypes(mutated.get("batch_stats", batch_stats), batch_stats), features)
 
 
 # ----------------------------------------------------------------------------- losses
+
+
+def class_entropies(logits: Array, which: str) -> Metrics:
+  """A classifier head's conditional and marginal class entropies on a batch, as metrics."""
+  conditional, marginal = catgan_entropies(logits)
+  return {f"critic_{which}_class_entropy": conditional,
+          f"critic_{which}_marginal_entropy": marginal}
 
 
 def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels: Array | None,
@@ -132,11 +160,16 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
   real_scores, real_logits, stats = networks.score(params, batch_stats, real, labels)
-  fake_scores, _, stats = networks.score(params, stats, fake, labels)
-  loss = objective.critic_loss(real_scores, fake_scores)
+  fake_scores, fake_logits, stats = networks.score(params, stats, fake, labels)
   metrics = {"wasserstein_estimate": jnp.mean(real_scores) - jnp.mean(fake_scores),
              "critic_real_score": jnp.mean(real_scores),
              "critic_fake_score": jnp.mean(fake_scores)}
+  if objective.on_logits:
+    loss = objective.critic_loss(real_logits, fake_logits)
+    metrics.update(class_entropies(real_logits, "real"))
+    metrics.update(class_entropies(fake_logits, "fake"))
+  else:
+    loss = objective.critic_loss(real_scores, fake_scores)
   if objective.distance is not None:
     metrics[objective.distance_name] = objective.distance(real_scores, fake_scores)
   score_fn = lambda x, y=None: networks.score(params, stats, x, y)[0]  # noqa: E731
@@ -144,31 +177,46 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
   metrics.update(penalty_metrics)
   total = loss + penalty
   if real_logits is not None and labels is not None:
+    # Over the labelled examples: all of them, except for semi-supervised data (label -1).
     classification = acgan_loss(real_logits, labels)
     metrics["critic_acgan_loss"] = classification
-    metrics["critic_acgan_accuracy"] = jnp.mean(jnp.argmax(real_logits, -1) == labels)
+    metrics["critic_acgan_accuracy"] = class_accuracy(real_logits, labels)
     total = total + acgan_scale * classification
   metrics["critic_loss"] = total
   return total, (stats, metrics)
 
 
 def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_batch_stats: Any,
-                   z: Array, labels: Array | None, *, networks: Networks, objective: Objective,
-                   acgan_scale: float) -> tuple[Array, tuple[Any, Metrics]]:
+                   z: Array, labels: Array | None, real_batch: Any = None, *, networks: Networks,
+                   objective: Objective, acgan_scale: float,
+                   feature_matching: bool = False) -> tuple[Array, tuple[Any, Metrics]]:
   """The generator's loss on one batch of noise (+ AC-GAN term on the conditioning labels).
 
+  With `feature_matching`, the objective's loss is replaced by the distance between the mean
+  critic features of `real_batch` and of the fakes (Salimans et al. 2016).
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
   fake, stats = networks.generate(params, batch_stats, z, labels)
-  scores, logits, _ = networks.score(critic_params, critic_batch_stats, fake, labels)
-  loss = objective.generator_loss(scores)
+  if feature_matching:
+    scores, logits, fake_features = networks.score_with_features(
+        critic_params, critic_batch_stats, fake, labels)
+  else:
+    scores, logits, _ = networks.score(critic_params, critic_batch_stats, fake, labels)
+  loss = objective.generator_loss(logits if objective.on_logits else scores)
   metrics = {"generator_loss": loss}
+  if feature_matching:
+    real, real_labels = split_batch(real_batch)
+    real_features = networks.score_with_features(
+        critic_params, critic_batch_stats, encode_real(real, fake), real_labels)[2]
+    metrics["generator_objective_loss"] = loss  # logged beside the loss that replaces it
+    loss = feature_matching_loss(lax.stop_gradient(real_features), fake_features)
+    metrics["generator_loss"] = loss
   if logits is not None and labels is not None:
     classification = acgan_loss(logits, labels)
     metrics["generator_acgan_loss"] = classification
     # How often the critic's classifier names each fake's conditioning class: whether the
     # generator follows its labels (no CIFAR-10 classifier is available offline).
-    metrics["generator_acgan_accuracy"] = jnp.mean(jnp.argmax(logits, -1) == labels)
+    metrics["generator_acgan_accuracy"] = class_accuracy(logits, labels)
     loss = loss + acgan_scale * classification
   return loss, (stats, metrics)
 
@@ -188,14 +236,15 @@ class TrainStep:
   """The fused step (call it) and its two halves, each a pure function of pytrees.
 
   `critic_update(state, real_batch, key)` does one critic update on a batch
-  without the `n_critic` axis; `generator_update(state, key, batch_size)` does
-  one generator update and advances `state.step`. Calling the object runs
-  `n_critic` critic updates in a `fori_loop`, then the generator update.
+  without the `n_critic` axis; `generator_update(state, key, batch_size, real_batch=None)`
+  does one generator update and advances `state.step` (`real_batch` is read only under
+  feature matching). Calling the object runs `n_critic` critic updates in a `fori_loop`, then
+  the generator update with the last critic iteration's real batch.
   `axis_name` is the device axis the step averages over (None on one device).
   """
 
   critic_update: Callable[[GANState, Any, Array], tuple[GANState, Metrics]]
-  generator_update: Callable[[GANState, Array, int], tuple[GANState, Metrics]]
+  generator_update: Callable[..., tuple[GANState, Metrics]]
   generator_batch_multiple: int = 1
   axis_name: str | None = None
 
@@ -216,7 +265,8 @@ class TrainStep:
     state, critic_metrics = lax.fori_loop(0, n_critic, critic_iteration, (state, zero_metrics))
     batch_size = split_batch(batch_of(0))[0].shape[0]
     state, generator_metrics = self.generator_update(
-        state, generator_key, batch_size * self.generator_batch_multiple)
+        state, generator_key, batch_size * self.generator_batch_multiple,
+        batch_of(n_critic - 1))
     return state, {**critic_metrics, **generator_metrics}
 
 
@@ -228,6 +278,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                     generator_batch_multiple: int = 1,
                     acgan_scale: float = 1.0,
                     acgan_scale_generator: float = 0.1,
+                    feature_matching: bool = False,
                     axis_name: str | None = None,
                     compute_dtype: Any = jnp.float32) -> TrainStep:
   """Builds the train step for a generator/critic pair.
@@ -240,18 +291,25 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       the gradient penalty it must not have BatchNorm (refused when the step is
       first traced).
     generator_tx, critic_tx: optax optimizers (RMSProp for WGAN, Adam for WGAN-GP).
-    objective: 'wasserstein' | 'gan' | 'minimax' | 'lsgan', or an `Objective`.
+    objective: 'wasserstein' | 'gan' | 'minimax' | 'lsgan' | 'catgan' | 'supervised', or an
+      `Objective` (`objectives.OBJECTIVES`).
     constraint: a `Constraint`: `WeightClipping`, `GradientPenalty` or `NoConstraint`.
     generator_batch_multiple: generator batch as a multiple of the critic
       batch (2 in the WGAN-GP ResNet).
-    acgan_scale, acgan_scale_generator: weights of the AC-GAN classification
-      loss in the critic (on real data) and generator (on generated data).
+    acgan_scale, acgan_scale_generator: weights of the classification loss of a
+      critic's classifier head in the critic (on labelled real data) and in the
+      generator (on generated data, for a conditional generator).
+    feature_matching: train the generator to match the mean of the critic's last
+      hidden features on real data instead of on the objective's generator loss
+      (Salimans et al. 2016; the semi-supervised GAN's usual generator loss).
     axis_name: the device axis to average over, or None on one device.
     compute_dtype: dtype of the networks' arithmetic (jnp.bfloat16 for mixed
       precision); parameters, optimizer states, losses and the penalty's
       norms stay float32.
   """
   objective = get_objective(objective)
+  if objective.on_logits:
+    check_classifier_head(critic, f"The {objective.name!r} objective")
   networks = Networks(generator, critic, compute_dtype)
   num_classes = int(getattr(generator, "num_classes", 0) or 0)
   latent_dim = generator.latent_dim
@@ -261,8 +319,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       critic_loss, networks=networks, objective=objective, constraint=constraint,
       acgan_scale=acgan_scale), has_aux=True)
   generator_grad = jax.value_and_grad(functools.partial(
-      generator_loss, networks=networks, objective=objective, acgan_scale=acgan_scale_generator),
-      has_aux=True)
+      generator_loss, networks=networks, objective=objective, acgan_scale=acgan_scale_generator,
+      feature_matching=feature_matching), has_aux=True)
   noise = lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32)  # noqa: E731
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:
@@ -295,14 +353,18 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                           critic_batch_stats=batch_stats, critic_opt_state=opt_state)
     return state, pmean(metrics)
 
-  def generator_update(state: GANState, key: Array, batch_size: int) -> tuple[GANState, Metrics]:
+  def generator_update(state: GANState, key: Array, batch_size: int,
+                       real_batch: Any = None) -> tuple[GANState, Metrics]:
+    if feature_matching and real_batch is None:
+      raise ValueError("Feature matching compares the fakes with real data: pass generator_update "
+                       "a real batch.")
     noise_key, label_key = jax.random.split(key)
     z = draw(noise, noise_key, batch_size)
     labels = (draw(lambda k, n: jax.random.randint(k, (n,), 0, num_classes), label_key,
                    batch_size) if num_classes else None)
     (_, (batch_stats, metrics)), grads = generator_grad(
         state.generator_params, state.generator_batch_stats, state.critic_params,
-        state.critic_batch_stats, z, labels)
+        state.critic_batch_stats, z, labels, real_batch if feature_matching else None)
     grads, batch_stats = pmean((grads, batch_stats))
     params, opt_state = apply_gradients(generator_tx, grads, state.generator_opt_state,
                                         state.generator_params)

@@ -34,6 +34,7 @@ from wgan_jax.config import ConfigError
 from wgan_jax.data import pipeline, resident
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
+from wgan_jax.metrics.classifier import CriticClassifier
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, all_finite, critic_variables
 from wgan_jax.sampling import Sampler, sample_settings, write_text_samples
@@ -79,6 +80,9 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None
                       f"devices; choose a multiple of {num_devices}.")
   if config.n_critic < 1 or config.num_steps < 0:
     raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
+  if config.data.labelled_per_class and not config.data.use_labels:
+    raise ConfigError("data.labelled_per_class keeps some labels of a labelled data set; set "
+                      "--config.data.use_labels=True too.")
   sample_settings(config)  # a bad eval.sample_statistics or eval.sample_batch
 
 
@@ -217,9 +221,9 @@ def train(config: ml_collections.ConfigDict, workdir: str,
     try:
       evaluator = Evaluator(config.eval, config.data, experiment.source,
                             experiment.example_shape, config.seed)
+      sampler = _Sampler(config, experiment, evaluator)
     except (ValueError, FileNotFoundError) as error:
       raise ConfigError(f"Evaluation: {error}") from None
-    sampler = _Sampler(config, experiment, evaluator)
 
     # ---- restore, then record the (re)start: config.json is rewritten only once the
     #      checkpoint has been read under the new config
@@ -376,7 +380,7 @@ class _Sampler:
   def __init__(self, config, experiment, evaluator):
     self.evaluator = evaluator
     self.critic = experiment.critic
-    self.generate = Sampler(experiment.generator, experiment.num_classes,
+    self.generate = Sampler(experiment.generator, experiment.generated_classes,
                             sample_settings(config))
     self.low_dim = len(experiment.example_shape) == 1
     self.vocabulary = experiment.vocabulary
@@ -392,15 +396,24 @@ class _Sampler:
       self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:
       self.reference = None
+    # A critic with a classifier head, scored on a held-out labelled split at each evaluation.
+    self.classifier = self.held_out = None
+    if config.eval.classifier_split:
+      self.classifier = CriticClassifier(experiment.critic)
+      self.held_out = pipeline.load_split(config.data, config.eval.classifier_split,
+                                          config.seed, with_labels=True)
     # The critic in eval mode: BatchNorm (WGAN only) with running statistics, no device axis.
     self._critic_values = jax.jit(lambda state, x: split_scores(
         self.critic.apply(critic_variables(state), x, train=False))[0])
 
   def evaluate(self, state: GANState) -> dict[str, float]:
-    if not self.evaluator.metrics:
-      return {}
-    return self.evaluator(self.generate(state, self.eval_z, self.eval_labels, self.eval_count),
-                          self.eval_classes)
+    results = {}
+    if self.evaluator.metrics:
+      results.update(self.evaluator(
+          self.generate(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes))
+    if self.classifier is not None:
+      results.update(self.classifier(state, self.held_out))
+    return results
 
   def save(self, state: GANState, directory: str, step: int, writer: _Writer) -> str:
     fake = self.generate(state, self.z, self.labels, self.count)

@@ -27,6 +27,10 @@ NAME is one of
                 joined to the discriminator's input or a projection discriminator, under the
                 standard GAN loss and WGAN-GP, the same MLPs: how often the shipped classifier
                 names the class asked for, per class, and class-by-row samples.
+  semi_supervised_mnist  The semi-supervised GAN on MNIST with 100 labels (Salimans et al.
+                2016): the K+1-way discriminator's test error as a classifier over training and
+                per class, with feature matching and with the non-saturating generator loss,
+                against the same network trained on the 100 labelled digits alone.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -42,7 +46,8 @@ runs, `--config.runs.clip.num_steps=3000` one.
 
 import ml_collections
 
-from configs import conditional_gan, gan_baseline, wgan_gp_cifar, wgan_gp_cifar_resnet
+from configs import conditional_gan, gan_baseline, semi_supervised_gan, wgan_gp_cifar
+from configs import wgan_gp_cifar_resnet
 from configs import wgan_gp_language
 from configs import wgan_gp_mnist
 from configs import wgan_lsun_bedrooms
@@ -50,11 +55,14 @@ from configs import wgan_lsun_bedrooms
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
 FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language",
-                "gan_saturation", "conditional_mnist")
+                "gan_saturation", "conditional_mnist", "semi_supervised_mnist")
 # Both losses with both ways into the critic, on the same MLPs.
 CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan,mlp,projection",
                     "wgangp_mlp_input": "wgan-gp,mlp,input",
                     "wgangp_mlp_projection": "wgan-gp,mlp,projection"}
+
+# The supervised baseline and the semi-supervised GAN under both generator losses.
+SEMI_SUPERVISED_RUNS = ("supervised", "feature_matching", "gan")
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
@@ -221,5 +229,18 @@ def get_config(name: str = "wgan_fig3"):
                    "checkpoint_every": _follows(c, "eval_every"),
                    "eval.every": _follows(c, "eval_every"), "eval.num_samples": 1000}
       c.runs[label] = _scaled(conditional_gan.get_config(arg), overrides)
+  elif name == "semi_supervised_mnist":
+    c.num_steps = 10_000
+    c.log_every = 50
+    c.eval_every = 1000  # the discriminator's error on the 10,000 test digits
+    c.labels_per_class = 10
+    c.runs = ml_collections.ConfigDict()
+    for mode in SEMI_SUPERVISED_RUNS:
+      overrides = {"num_steps": _follows(c, "num_steps"), "log_every": _follows(c, "log_every"),
+                   "sample_every": _follows(c, "eval_every"),
+                   "checkpoint_every": _follows(c, "eval_every"),
+                   "eval.every": _follows(c, "eval_every"), "eval.num_samples": 1000,
+                   "data.labelled_per_class": _follows(c, "labels_per_class")}
+      c.runs[mode] = _scaled(semi_supervised_gan.get_config(mode), overrides)
   c.lock()
   return c

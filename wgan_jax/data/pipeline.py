@@ -13,7 +13,8 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 from wgan_jax.data._tf import tf
 
-from wgan_jax.data.sources import DataError, Source
+from wgan_jax.data import resident
+from wgan_jax.data.sources import DataError, Source, make_source
 
 
 def resize_and_crop(image: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -170,6 +171,22 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
   if not pixels:
     arrays["x"] = arrays["x"].astype(np.int32 if source.vocabulary is not None else np.float32)
   return arrays, pixels
+
+
+def load_split(data_config: Mapping[str, Any], split: str, seed: int = 0,
+               with_labels: bool | None = None) -> dict[str, np.ndarray]:
+  """Split `split` of the configured data, whole and in source order (`{'x'}`, plus `'label'`
+  with `use_labels` or `with_labels`), scaled as training sees it but without dequantization
+  noise: held-out data for measurements. Every label is kept (`labelled_per_class` concerns
+  training only)."""
+  data_config = {**dict(data_config), "split": split}
+  if with_labels is not None:
+    data_config["use_labels"] = with_labels
+  arrays, pixels = load_resident(make_source(data_config, seed), data_config)
+  if pixels:
+    scale = resident.pixel_preprocess(bool(data_config.get("dequantize")))
+    arrays["x"] = np.asarray(scale(arrays["x"], 0.0))
+  return arrays
 
 
 def take_critic_batches(iterator: Iterator[dict[str, np.ndarray]], n_critic: int,

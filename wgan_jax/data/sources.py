@@ -349,6 +349,62 @@ def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> 
                 description=f"TFDS {name}:{split}")
 
 
+# ----------------------------------------------------------------------------- semi-supervised
+
+
+def choose_labelled(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+  """Sorted indices of `per_class` examples of every class, drawn without replacement."""
+  rng = np.random.default_rng(seed)
+  chosen = []
+  for label in np.unique(labels):
+    members = np.flatnonzero(labels == label)
+    if len(members) < per_class:
+      raise DataError(f"Class {label} has {len(members)} examples, fewer than the "
+                      f"{per_class} labelled ones asked for (--config.data.labelled_per_class).")
+    chosen.append(rng.choice(members, per_class, replace=False))
+  return np.sort(np.concatenate(chosen))
+
+
+def source_labels(source: Source) -> np.ndarray:
+  """Every example's label, in source order."""
+  if source.arrays is not None and "label" in source.arrays:
+    return np.asarray(source.arrays["label"])
+  if not source.num_classes:
+    raise DataError(f"{source.description or 'The data set'} has no labels.")
+  labels = source.dataset.map(source.decode, num_parallel_calls=tf.data.AUTOTUNE)
+  return np.concatenate(list(labels.map(lambda e: e["label"]).batch(4096).as_numpy_iterator()))
+
+
+def labelled_subset(source: Source, per_class: int, seed: int) -> Source:
+  """Semi-supervised data: every example with its label hidden (-1), followed by `per_class`
+  labelled examples of each class repeated to as many again, so that about half of any batch
+  is labelled, as each iteration of Salimans et al.'s semi-supervised GAN takes one labelled
+  and one unlabelled batch. The labelled examples are chosen by `seed`."""
+  labels = source_labels(source)
+  chosen = choose_labelled(labels, per_class, seed)
+  repeats = max(1, len(labels) // len(chosen))
+  chosen_positions = tf.constant(chosen, tf.int64)
+  mark = lambda flag: (lambda example: {**example, "labelled": tf.constant(flag)})  # noqa: E731
+  unlabelled = source.dataset.map(mark(False))
+  labelled = (source.dataset.enumerate()
+              .filter(lambda position, _: tf.reduce_any(tf.equal(position, chosen_positions)))
+              .map(lambda _, example: mark(True)(example))
+              .cache()
+              .repeat(repeats))
+
+  def decode(example):
+    example = dict(example)
+    is_labelled = example.pop("labelled")
+    decoded = dict(source.decode(example))
+    decoded["label"] = tf.where(is_labelled, decoded["label"], tf.constant(-1, tf.int32))
+    return decoded
+
+  return dataclasses.replace(
+      source, dataset=unlabelled.concatenate(labelled), decode=decode,
+      num_examples=len(labels) + repeats * len(chosen), arrays=None,
+      description=f"{source.description or 'the data set'} ({per_class} labels per class)")
+
+
 def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
   """Builds the source named by `data_config.source`."""
   kind = data_config["source"]

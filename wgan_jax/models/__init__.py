@@ -8,11 +8,13 @@ paper's mixed settings (an MLP generator against a DCGAN critic) are one line:
 
 Every generator is called as `generator(z, labels=None, train=True)` and
 exposes `latent_dim`; every critic is called as `critic(x, labels=None, train=True)`
-and returns a score per example, or `(score, class_logits)` with an AC-GAN head.
+and returns a score per example, or `(score, class_logits)` with a classifier head.
 With labelled data (`data.use_labels`) the MLP, DCGAN and ResNet families are
 class-conditional: the generator joins the one-hot label to its noise (the ResNet
 uses class-conditional BatchNorm), and the critic takes the label as its
-`conditioning` says: 'projection', 'input' or 'acgan' (`layers.CONDITIONINGS`).
+`conditioning` says: 'projection', 'input', 'acgan' or 'semi_supervised'
+(`layers.CONDITIONINGS`). A generator given `num_classes=0` in its config stays
+unconditional while the critic reads labels (the semi-supervised GAN).
 """
 
 from __future__ import annotations

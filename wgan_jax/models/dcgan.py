@@ -91,7 +91,7 @@ class DCGANCritic(nn.Module):
   n_extra_layers: int = 0
   normalization: str = "batch"  # 'none' | 'batch' | 'layer'
   num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
-  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan' (layers.CONDITIONINGS)
+  conditioning: str = "projection"  # one of layers.CONDITIONINGS
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
@@ -169,7 +169,7 @@ class GPDCGANCritic(nn.Module):
   width: int = 128  # DIM
   normalization: str = "none"  # 'none' (WGAN-GP) | 'batch' (gan_mnist's weight-clipping mode) | 'layer'
   num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
-  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan' (layers.CONDITIONINGS)
+  conditioning: str = "projection"  # one of layers.CONDITIONINGS
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 

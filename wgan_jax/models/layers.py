@@ -113,17 +113,36 @@ def upsample_nearest(x: jax.Array) -> jax.Array:
 # ----------------------------------------------------------------------------- class conditioning
 
 # How a critic of the MLP, DCGAN and ResNet families takes the class label (`num_classes > 0`):
-#   'projection'  score = psi(h) + <embed(y), h> on the features h before the linear output
-#                 (Miyato and Koyama 2018), the default;
-#   'input'       the one-hot label joined to the critic's input (Mirza and Osindero 2014;
-#                 for an MLP the same as joining it to the first hidden layer);
-#   'acgan'       no label input: an auxiliary head returns class logits (Odena et al. 2017).
-CONDITIONINGS = ("projection", "input", "acgan")
+#   'projection'       score = psi(h) + <embed(y), h> on the features h before the linear output
+#                      (Miyato and Koyama 2018), the default;
+#   'input'            the one-hot label joined to the critic's input (Mirza and Osindero 2014;
+#                      for an MLP the same as joining it to the first hidden layer);
+#   'acgan'            no label input: an auxiliary head returns class logits (Odena et al. 2017);
+#   'semi_supervised'  no label input: a K+1-way classifier (Odena 2016; Salimans et al. 2016)
+#                      whose K class logits l(h) come back beside the real-vs-fake score
+#                      logsumexp(l) + psi(h), psi being the negated logit of the fake class, so
+#                      that sigmoid(score) is the classifier's probability of "real"; unlabelled
+#                      examples (label -1) train only that score.
+CONDITIONINGS = ("projection", "input", "acgan", "semi_supervised")
+# Conditionings under which the critic reads no label and returns `(score, class_logits)`.
+CLASSIFIER_HEADS = ("acgan", "semi_supervised")
 
 
 def check_conditioning(kind: str) -> None:
   if kind not in CONDITIONINGS:
     raise ValueError(f"Unknown critic conditioning {kind!r}; choose one of {CONDITIONINGS}.")
+
+
+def check_classifier_head(critic: nn.Module, purpose: str) -> None:
+  """Raises ValueError, naming the fix, unless `critic` returns class logits."""
+  conditioning = getattr(critic, "conditioning", None)
+  num_classes = getattr(critic, "num_classes", 0)
+  if conditioning not in CLASSIFIER_HEADS or not num_classes:
+    raise ValueError(
+        f"{purpose} needs a critic with a classifier head: model.critic.conditioning in "
+        f"{CLASSIFIER_HEADS} and classes (labelled data, --config.data.use_labels=True, or "
+        f"model.critic.num_classes); this {type(critic).__name__} has "
+        f"conditioning={conditioning!r} and num_classes={num_classes}.")
 
 
 def require_labels(labels: jax.Array | None, num_classes: int, role: str) -> None:
@@ -154,17 +173,31 @@ class ProjectionHead(nn.Module):
     return jnp.sum(embedding.astype(features.dtype) * features, axis=-1)
 
 
+class FeatureTap(nn.Module):
+  """Records the critic's last hidden features in the 'intermediates' collection, where feature
+  matching (`step.Networks.features`) reads them; it has no parameters."""
+
+  @nn.compact
+  def __call__(self, features: jax.Array) -> jax.Array:
+    self.sow("intermediates", "features", features)
+    return features
+
+
 def with_class_term(score: jax.Array, features: jax.Array, labels: jax.Array | None,
                     num_classes: int, conditioning: str):
   """A critic's output from its score and the flattened features `h` [B, D] the score was read
   from: the score plus the class term its conditioning asks for (see `CONDITIONINGS`), or, for
-  'acgan', `(score, class_logits)`. Called inside the critic, whose submodules these become;
-  an unconditional critic's parameters are untouched.
+  a classifier head, `(score, class_logits)`. Called inside the critic, whose submodules these
+  become; an unconditional critic's parameters are untouched.
   """
+  features = FeatureTap(name="features")(features)
   if num_classes == 0 or conditioning == "input":
     return score
   if conditioning == "projection":
     return score + ProjectionHead(num_classes, name="projection")(features, labels)
+  if conditioning == "semi_supervised":
+    logits = nn.Dense(num_classes, name="class_logits")(features)
+    return jax.nn.logsumexp(logits, axis=-1) + score, logits
   return score, nn.Dense(num_classes, name="acgan_output")(features)
 
 
@@ -176,9 +209,9 @@ def condition_noise(z: jax.Array, labels: jax.Array | None, num_classes: int) ->
 
 def condition_input(x: jax.Array, labels: jax.Array | None, num_classes: int,
                     conditioning: str) -> jax.Array:
-  """A critic's input: checked, with the one-hot label joined under 'input' conditioning (an
-  AC-GAN critic reads no label)."""
+  """A critic's input: checked, with the one-hot label joined under 'input' conditioning (a
+  classifier head reads no label)."""
   check_conditioning(conditioning)
-  if conditioning != "acgan":
+  if conditioning not in CLASSIFIER_HEADS:
     require_labels(labels, num_classes, "critic")
   return join_label(x, labels, num_classes) if num_classes and conditioning == "input" else x

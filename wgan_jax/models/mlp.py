@@ -66,7 +66,7 @@ class MLPCritic(nn.Module):
   width: int = 512
   depth: int = 3
   num_classes: int = 0
-  conditioning: str = "projection"  # 'projection' | 'input' | 'acgan'
+  conditioning: str = "projection"  # one of layers.CONDITIONINGS
 
   @nn.compact
   def __call__(self, x, labels=None, train: bool = True):

@@ -134,7 +134,7 @@ class ResNetCritic(nn.Module):
 
   width: int = 128  # DIM_D
   num_classes: int = 0
-  conditioning: str = "acgan"  # 'acgan' | 'projection' | 'input'
+  conditioning: str = "acgan"  # one of layers.CONDITIONINGS
   normalization: str = "none"
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 

@@ -4,7 +4,8 @@ Each `make_*` function takes a `configs/paper/training_figures.py` config, train
 with `wgan_jax.train.train` (or reuses them: a run lives in `workdir/LABEL-HASH`, HASH being
 its config's, so a finished run is read back and an interrupted one resumes), then writes
 `NAME.png` and `NAME.json` into `out_dir` and returns the JSON data. Fig. 5b trains its own
-critic/generator loop because it measures the critic on held-out data between updates.
+critic/generator loop because it measures the critic on held-out data between updates. The GAN
+family's figures (`family_figures`) run on the same machinery.
 """
 
 from __future__ import annotations
@@ -29,17 +30,13 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.ndimage  # noqa: E402
-import scipy.special  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from wgan_jax import benchmark, builder  # noqa: E402
 from wgan_jax.data import pipeline, resident, shapes, sources  # noqa: E402
 from wgan_jax.evaluation import Evaluator  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
-from wgan_jax.metrics.mnist import MNISTScorer  # noqa: E402
 from wgan_jax.objectives import wasserstein_critic_loss  # noqa: E402
-from wgan_jax.plotting import image_grid, to_uint8  # noqa: E402
-from wgan_jax.sampling import by_class  # noqa: E402
 from wgan_jax.state import count_params, critic_variables  # noqa: E402
 from wgan_jax.step import generate, split_scores  # noqa: E402
 from wgan_jax.train import train  # noqa: E402
@@ -144,12 +141,12 @@ def _machine() -> str:
   return f"{device.platform} ({device.device_kind}), {os.cpu_count()} cores, {platform.machine()}"
 
 
-def _header(fig, quick: bool, start: float) -> dict:
+def figure_header(fig, quick: bool, start: float) -> dict:
   return {"name": fig.name, "quick": quick, "machine": _machine(), "jax": jax.__version__,
           "seconds": round(time.time() - start, 1)}
 
 
-def _run_summary(record: RunRecord) -> dict:
+def run_summary(record: RunRecord) -> dict:
   c = record.config
   return {"label": record.label,
           "run": os.path.basename(record.directory),  # its directory under --workdir
@@ -161,7 +158,7 @@ def _run_summary(record: RunRecord) -> dict:
           "train_sec": record.metrics[-1].get("train_sec") if record.metrics else None}
 
 
-def _show_grid(ax, path: str | None, title: str) -> None:
+def show_grid(ax, path: str | None, title: str) -> None:
   if path:
     ax.imshow(mpimg.imread(path), cmap="gray", interpolation="nearest")
   ax.set_title(title, fontsize=8)
@@ -169,12 +166,12 @@ def _show_grid(ax, path: str | None, title: str) -> None:
   ax.set_yticks([])
 
 
-def _present(fig, labels) -> list[str]:
+def present_runs(fig, labels) -> list[str]:
   """`labels` in the figure's order, less any run the config leaves out (the tests keep few)."""
   return [label for label in labels if label in fig.runs]
 
 
-def _stages(record: RunRecord, wanted) -> list[int]:
+def sample_stages(record: RunRecord, wanted) -> list[int]:
   """The sample stages to show: the configured ones if the run has them, else up to four."""
   have = sorted(record.samples)
   chosen = [s for s in wanted if s in record.samples]
@@ -211,12 +208,12 @@ def _loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, qui
   """One column per run: the median-filtered estimate over iterations, samples at stages below."""
   figure = plt.figure(figsize=(5 * len(records), 6.4))
   outer = figure.add_gridspec(2, len(records), height_ratios=(2.2, 1), hspace=0.25)
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data.update(estimate=key, median_filter=fig.median_filter, runs=[])
   for column, record in enumerate(records):
     steps, values = record.series(key)
     filtered = _median(values, fig.median_filter)
-    stages = _stages(record, fig.sample_stages)
+    stages = sample_stages(record, fig.sample_stages)
     ax = figure.add_subplot(outer[0, column])
     ax.plot(steps, values, color="0.8", lw=0.6, label="logged")
     ax.plot(steps, filtered, color="C0" if key == "wasserstein_estimate" else "C3", lw=1.5,
@@ -235,8 +232,8 @@ def _loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, qui
     ax.legend(fontsize=7)
     inner = outer[1, column].subgridspec(1, max(len(stages), 1), wspace=0.05)
     for i, stage in enumerate(stages):
-      _show_grid(figure.add_subplot(inner[0, i]), record.samples[stage], f"iteration {stage}")
-    data["runs"].append({**_run_summary(record), "steps": steps.tolist(),
+      show_grid(figure.add_subplot(inner[0, i]), record.samples[stage], f"iteration {stage}")
+    data["runs"].append({**run_summary(record), "steps": steps.tolist(),
                          key: values.tolist(), f"{key}_filtered": filtered.tolist(),
                          "sample_stages": stages, "final_scores": record.final("mnist_")})
   save_figure(out_dir, fig.name, figure, data)
@@ -247,7 +244,7 @@ def make_wgan_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict
   """WGAN Fig. 3: -critic loss (the EM estimate) tracks sample quality in three settings."""
   start = time.time()
   records = [train_or_load(fig, label, workdir, quick)
-             for label in _present(fig, ("wgan_mlp_g", "wgan_dcgan", "wgan_mlp"))]
+             for label in present_runs(fig, ("wgan_mlp_g", "wgan_dcgan", "wgan_mlp"))]
   return _loss_curve_figure(fig, records, "wasserstein_estimate",
                             "Wasserstein estimate (-critic loss)", quick, out_dir, start)
 
@@ -256,7 +253,7 @@ def make_wgan_fig4(fig, out_dir: str, workdir: str, quick: bool = False) -> dict
   """WGAN Fig. 4: the standard GAN's JS estimate (log 2 - D loss) in the same settings."""
   start = time.time()
   records = [train_or_load(fig, label, workdir, quick)
-             for label in _present(fig, ("gan_mlp_g", "gan_dcgan", "gan_mlp"))]
+             for label in present_runs(fig, ("gan_mlp_g", "gan_dcgan", "gan_mlp"))]
   return _loss_curve_figure(fig, records, "js_estimate", "JS estimate (log 2 - D loss)", quick,
                             out_dir, start)
 
@@ -267,14 +264,14 @@ def make_wgan_samples(fig, out_dir: str, workdir: str, quick: bool = False) -> d
   (arch,) = {label.split("_", 1)[1] for label in fig.runs}
   records = [train_or_load(fig, f"{kind}_{arch}", workdir, quick) for kind in ("wgan", "gan")]
   figure, axes = plt.subplots(1, 2, figsize=(9, 5))
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data["runs"] = []
   for ax, record, name in zip(axes, records, ("WGAN (weight clipping)", "standard GAN")):
     last = max(record.samples) if record.samples else None
     scores = record.final("mnist_")
     text = ", ".join(f"{k[6:]} {v:.3g}" for k, v in sorted(scores.items()))
-    _show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
-    data["runs"].append({**_run_summary(record), "final_scores": scores, "final_samples": last})
+    show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
+    data["runs"].append({**run_summary(record), "final_scores": scores, "final_samples": last})
   figure.suptitle(ARCH_TITLES[arch], fontsize=11)
   save_figure(out_dir, fig.name, figure, data)
   return data
@@ -289,13 +286,13 @@ GP_FIG3_TITLES = {"clip": "weight clipping (RMSProp)", "penalty_rmsprop": "gradi
 def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """WGAN-GP Fig. 3: FID against generator iterations and against training wall-clock."""
   start = time.time()
-  records = [train_or_load(fig, mode, workdir, quick) for mode in _present(fig, GP_FIG3_TITLES)]
+  records = [train_or_load(fig, mode, workdir, quick) for mode in present_runs(fig, GP_FIG3_TITLES)]
   figure = plt.figure(figsize=(12, 7.5))
   outer = figure.add_gridspec(2, 1, height_ratios=(1.4, 1), hspace=0.3)
   top = outer[0].subgridspec(1, 2, wspace=0.25)
   by_iteration, by_time = figure.add_subplot(top[0, 0]), figure.add_subplot(top[0, 1])
   bottom = outer[1].subgridspec(1, len(records), wspace=0.05)
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data.update(quality_metric=fig.quality_metric, runs=[])
   metric = fig.quality_metric.upper() if fig.quality_metric in ("fid", "kid") else fig.quality_metric
   for i, record in enumerate(records):
@@ -307,9 +304,9 @@ def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> di
     by_iteration.plot(steps, fids, "o-", label=title)
     by_time.plot(seconds, fids, "o-", label=title)
     last = max(record.samples) if record.samples else None
-    _show_grid(figure.add_subplot(bottom[0, i]), record.samples.get(last),
+    show_grid(figure.add_subplot(bottom[0, i]), record.samples.get(last),
                f"{title}\niteration {last}, {metric} {fids[-1]:.4g}" if fids else title)
-    data["runs"].append({**_run_summary(record), "steps": steps, "train_sec": seconds,
+    data["runs"].append({**run_summary(record), "steps": steps, "train_sec": seconds,
                          fig.quality_metric: fids, "eval_samples": record.config.eval.num_samples,
                          "eval_reference": record.config.eval.num_reference})
   floor = _real_fid(records[0]) if fig.quality_metric == "fid" and records else None
@@ -331,14 +328,9 @@ def make_wgangp_fig3(fig, out_dir: str, workdir: str, quick: bool = False) -> di
 
 def _real_subset(config, split: str, count: int, seed: int) -> dict[str, np.ndarray]:
   """`count` examples of `split` (`{'x'}`, plus `'label'` for conditional configs), scaled."""
-  data_config = copy.deepcopy(config.data)
-  data_config.split = split
-  arrays, pixels = pipeline.load_resident(sources.make_source(data_config, seed), data_config)
+  arrays = pipeline.load_split(config.data, split, seed)
   order = np.sort(np.random.default_rng(seed).permutation(len(arrays["x"]))[:count])
-  arrays = {name: values[order] for name, values in arrays.items()}
-  if pixels:
-    arrays["x"] = np.asarray(resident.pixel_preprocess(data_config.dequantize)(arrays["x"], 0.0))
-  return arrays
+  return {name: values[order] for name, values in arrays.items()}
 
 
 def _overfitting_curves(fig, label: str, quick: bool) -> dict:
@@ -390,7 +382,7 @@ def make_wgangp_fig5b(fig, out_dir: str, workdir: str, quick: bool = False) -> d
   """WGAN-GP Fig. 5b: on 1,000 digits the critic overfits: train and validation losses part."""
   del workdir  # the runs are short and measured as they go, so nothing is kept
   start = time.time()
-  curves = [_overfitting_curves(fig, label, quick) for label in _present(fig, ("penalty", "clip"))]
+  curves = [_overfitting_curves(fig, label, quick) for label in present_runs(fig, ("penalty", "clip"))]
   figure, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 4), squeeze=False)
   for ax, curve in zip(axes[0], curves):
     ax.plot(curve["steps"], curve["train"], label="training set")
@@ -399,7 +391,7 @@ def make_wgangp_fig5b(fig, out_dir: str, workdir: str, quick: bool = False) -> d
     ax.set_xlabel("generator iterations")
     ax.set_ylabel("negative critic loss")
     ax.legend()
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data.update(train_examples=fig.train_examples, validation_examples=fig.validation_examples,
               curves=curves)
   save_figure(out_dir, fig.name, figure, data)
@@ -443,7 +435,7 @@ def _trained_summary(record: RunRecord, metric: str) -> dict:
   accuracies = {key: float(np.mean([m[key] for m in last_quarter if key in m]))
                 for key in ("critic_acgan_accuracy", "generator_acgan_accuracy")
                 if any(key in m for m in last_quarter)}
-  return {**_run_summary(record), "width": record.config.model.critic.width,
+  return {**run_summary(record), "width": record.config.model.critic.width,
           "steps": [m["step"] for m in rows], "train_sec": [m["train_sec"] for m in rows],
           metric: [m[metric] for m in rows], "eval_samples": record.config.eval.num_samples,
           "eval_reference": record.config.eval.num_reference,
@@ -459,11 +451,11 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   scored with FID, since the Inception score's weights are not available offline.
   """
   start = time.time()
-  rows = [_timed_row(fig, label, quick) for label in _present(fig, TABLE3_TITLES)]
+  rows = [_timed_row(fig, label, quick) for label in present_runs(fig, TABLE3_TITLES)]
   records = {}
   if fig.train_scaled:
     records = {label: train_or_load(fig, f"{label}_scaled", workdir, quick)
-               for label in _present(fig, TABLE3_TITLES) if f"{label}_scaled" in fig.runs}
+               for label in present_runs(fig, TABLE3_TITLES) if f"{label}_scaled" in fig.runs}
   trained = [_trained_summary(record, fig.quality_metric) | {"label": label}
              for label, record in records.items()]
   floor = None
@@ -481,10 +473,10 @@ def make_wgangp_table3(fig, out_dir: str, workdir: str, quick: bool = False) -> 
       accuracy = (f"\nits critic names the class of {t['critic_acgan_accuracy']:.0%} of real "
                   f"and {t['generator_acgan_accuracy']:.0%} of fake images\n(one class per column)"
                   if "generator_acgan_accuracy" in t else "")
-      _show_grid(figure.add_subplot(panels[0, 1 + i]),
+      show_grid(figure.add_subplot(panels[0, 1 + i]),
                  records[t["label"]].samples.get(t["final_samples"]),
                  f"{TABLE3_TITLES[t['label']]}, iteration {t['final_samples']}{accuracy}")
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data.update(rows=rows, quality_metric=fig.quality_metric, fid_real_vs_real=floor,
               trained=trained)
   save_figure(out_dir, fig.name, figure, data)
@@ -544,12 +536,12 @@ LANGUAGE_TITLES = {"wgan-gp": "WGAN-GP", "gan": "standard GAN (same generator)"}
 def make_wgangp_language(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """WGAN-GP Section 5.5: n-gram Jensen-Shannon divergences against iterations, and samples."""
   start = time.time()
-  records = [train_or_load(fig, mode, workdir, quick) for mode in _present(fig, LANGUAGE_TITLES)]
+  records = [train_or_load(fig, mode, workdir, quick) for mode in present_runs(fig, LANGUAGE_TITLES)]
   figure = plt.figure(figsize=(13, 8))
   outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.1), hspace=0.3)
   curves = outer[0].subgridspec(1, 4, wspace=0.3)
   texts = outer[1].subgridspec(1, max(1, len(records)), wspace=0.05)
-  data = _header(fig, quick, start)
+  data = figure_header(fig, quick, start)
   data["runs"] = []
   floors = {}
   for n in (1, 2, 3, 4):
@@ -579,7 +571,7 @@ def make_wgangp_language(fig, out_dir: str, workdir: str, quick: bool = False) -
     ax.set_title(f"{LANGUAGE_TITLES[record.label]}, iteration {last}", fontsize=9)
     ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=8, va="top",
             transform=ax.transAxes)
-    summary = _run_summary(record)
+    summary = run_summary(record)
     final = record.final("ngram_js")
     data["runs"].append({**summary, "eval_samples": record.config.eval.num_samples,
                          "final": final, "samples": lines,
@@ -587,117 +579,6 @@ def make_wgangp_language(fig, out_dir: str, workdir: str, quick: bool = False) -
                              a.tolist() for a in record.series(f"ngram_js{n}"))))
                                     for n in (1, 2, 3, 4)}})
   data["floors"] = floors
-  save_figure(out_dir, fig.name, figure, data)
-  return data
-
-
-# ----------------------------------------------------------------------------- GAN saturation
-
-SATURATION_TITLES = {"non_saturating": "non-saturating  -log D(G(z))",
-                     "minimax": "minimax  log(1 - D(G(z)))"}
-
-
-def make_gan_saturation(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
-  """The minimax generator loss saturates where the non-saturating one does not: the
-  generator's gradient norm and D(G(z)) over training, same networks, data and optimizer."""
-  start = time.time()
-  records = [train_or_load(fig, label, workdir, quick)
-             for label in _present(fig, SATURATION_TITLES)]
-  figure = plt.figure(figsize=(12, 8))
-  outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.2), hspace=0.3)
-  curves = outer[0].subgridspec(1, 2, wspace=0.25)
-  grids = outer[1].subgridspec(1, max(1, 2 * len(records)), wspace=0.05)
-  gradient_ax, verdict_ax = (figure.add_subplot(curves[0, i]) for i in range(2))
-  data = _header(fig, quick, start)
-  data["runs"] = []
-  early_steps = fig.quick.num_steps // 2 if quick else fig.early_steps
-  for i, record in enumerate(records):
-    title = SATURATION_TITLES[record.label]
-    steps, gradient = record.series("generator_grad_norm")
-    _, fake_logit = record.series("critic_fake_score")
-    # D(G(z)) at the batch's mean logit: near 0 where the discriminator rejects the fakes.
-    d_of_fake = scipy.special.expit(fake_logit)
-    gradient_ax.semilogy(steps, gradient, lw=1, label=title)
-    verdict_ax.plot(steps, d_of_fake, lw=1, label=title)
-    for j, stage in enumerate(_stages(record, fig.sample_stages)[-2:]):
-      _show_grid(figure.add_subplot(grids[0, 2 * i + j]), record.samples.get(stage),
-                 f"{record.label}, iteration {stage}")
-    early = steps <= early_steps
-    data["runs"].append({
-        **_run_summary(record), "final": record.final("mnist"),
-        "early_steps": early_steps,
-        "early_generator_grad_norm_median": float(np.median(gradient[early])),
-        "late_generator_grad_norm_median": float(np.median(gradient[~early]))
-        if np.any(~early) else None,
-        "early_d_of_fake_median": float(np.median(d_of_fake[early])),
-        "curves": {"steps": steps.tolist(), "generator_grad_norm": gradient.tolist(),
-                   "critic_fake_score": fake_logit.tolist()}})
-  gradient_ax.set_title("generator gradient norm")
-  verdict_ax.set_title("D(G(z)) at the mean fake logit")
-  for ax in (gradient_ax, verdict_ax):
-    ax.set_xlabel("generator iterations")
-    ax.legend(fontsize=8)
-  verdict_ax.set_ylim(0, 1)
-  save_figure(out_dir, fig.name, figure, data)
-  return data
-
-
-# ----------------------------------------------------------------------------- conditional GAN
-
-CONDITIONAL_TITLES = {"gan_mlp_input": "GAN, MLPs, label at D's input (Mirza & Osindero)",
-                      "gan_mlp_projection": "GAN, MLPs, projection D",
-                      "wgangp_mlp_input": "WGAN-GP, MLPs, label at D's input",
-                      "wgangp_mlp_projection": "WGAN-GP, MLPs, projection D"}
-
-
-def make_conditional_mnist(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
-  """Class-conditional GANs on MNIST: how often the generated digit is the class asked for
-  (per class, by the shipped classifier), a class-by-row sample grid of each run, and the
-  accuracy over training."""
-  start = time.time()
-  records = [train_or_load(fig, label, workdir, quick)
-             for label in _present(fig, CONDITIONAL_TITLES)]
-  per_class = (fig.quick.eval_samples if quick else fig.accuracy_samples) // 10
-  scorer = MNISTScorer()
-  figure = plt.figure(figsize=(13, 8.5))
-  outer = figure.add_gridspec(2, 1, height_ratios=(1, 1.25), hspace=0.25)
-  top = outer[0].subgridspec(1, 2, wspace=0.2, width_ratios=(1.4, 1))
-  bars_ax, curve_ax = figure.add_subplot(top[0, 0]), figure.add_subplot(top[0, 1])
-  grids = outer[1].subgridspec(1, max(1, len(records)), wspace=0.05)
-  data = _header(fig, quick, start)
-  data["runs"] = []
-  width = 0.8 / max(1, len(records))
-  for i, record in enumerate(records):
-    title = CONDITIONAL_TITLES[record.label]
-    images, labels, _ = by_class(record.directory, per_class)
-    overall, per_class_accuracy = scorer.label_accuracy(images, labels)
-    accuracy = {"samples": len(images), "accuracy": overall,
-                "per_class": per_class_accuracy.tolist()}
-    classes = np.arange(len(per_class_accuracy))
-    bars_ax.bar(classes + (i - (len(records) - 1) / 2) * width, per_class_accuracy, width,
-                label=f"{title}: {overall:.1%}")
-    steps, curve = record.series("mnist_label_accuracy")
-    curve_ax.plot(steps, curve, "o-", label=record.label)
-    columns = min(fig.grid_columns, per_class)
-    grid = images.reshape((len(classes), per_class) + images.shape[1:])[:, :columns]
-    ax = figure.add_subplot(grids[0, i])
-    ax.imshow(image_grid(to_uint8(grid.reshape((-1,) + images.shape[1:])), columns)[..., 0],
-              cmap="gray", interpolation="nearest")
-    ax.set_title(f"{title}\nrow k: class k", fontsize=8)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    data["runs"].append({**_run_summary(record), "label_accuracy": accuracy,
-                         "final": record.final("mnist"),
-                         "accuracy_curve": {"steps": steps.tolist(), "accuracy": curve.tolist()}})
-  bars_ax.set_xticks(np.arange(10))
-  bars_ax.set_xlabel("class asked for")
-  bars_ax.set_ylabel(f"classifier names the class ({per_class} samples each)")
-  bars_ax.set_ylim(0, 1.05)
-  bars_ax.legend(fontsize=7, loc="lower left")
-  curve_ax.set_xlabel("generator iterations")
-  curve_ax.set_ylabel("label accuracy (evaluation samples)")
-  curve_ax.set_ylim(0, 1.05)
-  curve_ax.legend(fontsize=7)
   save_figure(out_dir, fig.name, figure, data)
   return data
 
@@ -712,6 +593,4 @@ FIGURES = {
     "wgangp_fig5b": make_wgangp_fig5b,
     "wgangp_table3": make_wgangp_table3,
     "wgangp_language": make_wgangp_language,
-    "gan_saturation": make_gan_saturation,
-    "conditional_mnist": make_conditional_mnist,
 }

@@ -1,0 +1,73 @@
+"""A critic's classifier head scored on held-out labelled data.
+
+The semi-supervised GAN (Salimans et al. 2016) is judged by its discriminator as a classifier:
+its error rate on the test set, given only a few labels in training. The same measure applies to
+any critic with a classifier head (`layers.CLASSIFIER_HEADS`: AC-GAN, semi-supervised):
+
+* `classifier_error`: the share of held-out examples whose argmax class is not their label;
+* `classifier_error_worst`: the highest of the per-class error rates;
+* `cluster_accuracy`: the accuracy after the best one-to-one matching of the head's classes to
+  the labels (Hungarian algorithm, scipy's `linear_sum_assignment`): the measure for a head
+  trained without labels (CatGAN), whose class k need not be digit k.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax
+import numpy as np
+import scipy.optimize
+
+from wgan_jax.models.layers import check_classifier_head
+from wgan_jax.state import GANState, critic_variables
+from wgan_jax.step import split_scores
+
+
+def error_rates(predicted: np.ndarray, labels: np.ndarray,
+                num_classes: int) -> tuple[float, np.ndarray]:
+  """`(overall error, error per class)`; a class with no examples reads NaN."""
+  wrong = np.asarray(predicted) != np.asarray(labels)
+  per_class = np.array([wrong[labels == k].mean() if np.any(labels == k) else np.nan
+                        for k in range(num_classes)])
+  return float(wrong.mean()), per_class
+
+
+def cluster_accuracy(predicted: np.ndarray, labels: np.ndarray, num_clusters: int,
+                     num_classes: int) -> tuple[float, np.ndarray]:
+  """`(accuracy, class of each cluster)` under the one-to-one matching of clusters to classes
+  that names the most examples right; clusters beyond the classes match nothing (-1)."""
+  counts = np.zeros((num_clusters, num_classes), np.int64)
+  np.add.at(counts, (np.asarray(predicted), np.asarray(labels)), 1)
+  clusters, classes = scipy.optimize.linear_sum_assignment(counts, maximize=True)
+  mapping = -np.ones(num_clusters, np.int64)
+  mapping[clusters] = classes
+  return float(counts[clusters, classes].sum() / max(1, len(labels))), mapping
+
+
+class CriticClassifier:
+  """Predicts classes with a critic's head (in inference mode) and scores them against labels."""
+
+  def __init__(self, critic: Any, batch_size: int = 1000):
+    check_classifier_head(critic, "Scoring the critic as a classifier")
+    if getattr(critic, "axis_name", None) is not None:
+      critic = critic.clone(axis_name=None)  # run on one device, outside pmap
+    self.num_classes = critic.num_classes
+    self.batch_size = batch_size
+    self._logits = jax.jit(lambda variables, x: split_scores(
+        critic.apply(variables, x, None, train=False))[1])
+
+  def predict(self, state: GANState, x: np.ndarray) -> np.ndarray:
+    """The argmax class of every example of `x`."""
+    variables = critic_variables(state)
+    return np.concatenate([np.argmax(np.asarray(self._logits(variables, x[i:i + self.batch_size])),
+                                     axis=-1) for i in range(0, len(x), self.batch_size)])
+
+  def __call__(self, state: GANState, data: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """`classifier_error`, `classifier_error_worst` and `cluster_accuracy` on `{'x', 'label'}`."""
+    predicted, labels = self.predict(state, data["x"]), np.asarray(data["label"])
+    overall, per_class = error_rates(predicted, labels, self.num_classes)
+    matched, _ = cluster_accuracy(predicted, labels, self.num_classes,
+                                  max(self.num_classes, int(labels.max()) + 1))
+    return {"classifier_error": overall, "classifier_error_worst": float(np.nanmax(per_class)),
+            "cluster_accuracy": matched}
