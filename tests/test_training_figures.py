@@ -216,3 +216,25 @@ def test_semi_supervised_figure_scores_the_discriminator_against_the_labels_alon
     # The last logged error is the final checkpoint's, recomputed here per class.
     assert run["error_curve"]["classifier_error"][-1] == pytest.approx(run["test_error"])
   assert data["paper"]["test_error"] == 0.0093
+
+
+def test_run_names_change_with_settings_but_not_with_a_new_option_at_its_default(monkeypatch):
+  import ml_collections
+  from wgan_jax.config import base_config
+  run = training_figures.get_config("wgangp_fig3").runs["clip"]
+  name = figures.run_directory("w", "clip", run)
+
+  def without_feature_matching(config):  # the library before it had this option
+    config = config.to_dict()
+    del config["feature_matching"]
+    return ml_collections.ConfigDict(config)
+
+  monkeypatch.setattr(figures, "base_config", lambda: without_feature_matching(base_config()))
+  assert figures.run_directory("w", "clip", without_feature_matching(run)) == name
+  monkeypatch.undo()
+  changed = ml_collections.ConfigDict(run.to_dict())
+  changed.n_critic = 4
+  assert figures.run_directory("w", "clip", changed) != name
+  changed = ml_collections.ConfigDict(run.to_dict())
+  del changed["model"]["critic"]["normalization"]  # absent is not the same as any value
+  assert figures.run_directory("w", "clip", changed) != name

@@ -112,6 +112,11 @@ def _as_json(config: ml_collections.ConfigDict) -> dict[str, Any]:
   return json.loads(config.to_json_best_effort())
 
 
+def flat_settings(config: ml_collections.ConfigDict) -> dict[str, Any]:
+  """The config as `config.json` stores it, flattened to dotted keys."""
+  return _flatten(_as_json(config))
+
+
 def saved_config(workdir: str) -> dict[str, Any] | None:
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):

@@ -2,7 +2,8 @@
 
 Each `make_*` function takes a `configs/paper/training_figures.py` config, trains the runs it names
 with `wgan_jax.train.train` (or reuses them: a run lives in `workdir/LABEL-HASH`, HASH being
-its config's, so a finished run is read back and an interrupted one resumes), then writes
+that of its settings that differ from the library's defaults, so a finished run is read back,
+an interrupted one resumes, and a later option left at its default renames nothing), then writes
 `NAME.png` and `NAME.json` into `out_dir` and returns the JSON data. Fig. 5b trains its own
 critic/generator loop because it measures the critic on held-out data between updates. The GAN
 family's figures (`family_figures`) run on the same machinery.
@@ -32,7 +33,8 @@ import numpy as np  # noqa: E402
 import scipy.ndimage  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from wgan_jax import benchmark, builder  # noqa: E402
+from wgan_jax import benchmark, builder, rundir  # noqa: E402
+from wgan_jax.config import base_config  # noqa: E402
 from wgan_jax.data import pipeline, resident, shapes, sources  # noqa: E402
 from wgan_jax.evaluation import Evaluator  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
@@ -92,7 +94,16 @@ def prepared_run(fig, label: str, quick: bool):
 
 
 def run_directory(workdir: str, label: str, config) -> str:
-  digest = hashlib.sha1(config.to_json(sort_keys=True).encode()).hexdigest()[:8]
+  """`workdir/LABEL-HASH`, HASH identifying the settings that differ from `base_config()`, so
+  that an option added to the library later, at its default, does not rename finished runs."""
+  defaults = rundir.flat_settings(base_config())
+  settings = rundir.flat_settings(config)
+  differing = {}
+  for key in sorted(settings.keys() | defaults.keys()):
+    value = settings.get(key, "<absent>")
+    if value != defaults.get(key, "<absent>"):
+      differing[key] = value
+  digest = hashlib.sha1(json.dumps(differing, sort_keys=True).encode()).hexdigest()[:8]
   return os.path.join(workdir, f"{label}-{digest}")
 
 
