@@ -82,14 +82,6 @@ def test_evaluate_script_on_a_toy_run(tmp_path):
   assert bad.returncode == 2 and "need image data" in bad.stderr
 
 
-def test_error_rates_are_overall_and_per_class():
-  from wgan_jax.metrics.classifier import error_rates
-  overall, per_class = error_rates(np.array([0, 1, 1, 2, 0]), np.array([0, 1, 2, 2, 1]), 4)
-  assert overall == pytest.approx(0.4)
-  np.testing.assert_allclose(per_class[:3], [0.0, 0.5, 0.5])
-  assert np.isnan(per_class[3])  # no example of class 3
-
-
 def test_cluster_accuracy_matches_clusters_to_classes_one_to_one():
   from wgan_jax.metrics.classifier import cluster_accuracy
   labels = np.array([0, 0, 1, 1, 2, 2, 2])

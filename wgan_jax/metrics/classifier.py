@@ -24,13 +24,17 @@ from wgan_jax.state import GANState, critic_variables
 from wgan_jax.step import split_scores
 
 
-def error_rates(predicted: np.ndarray, labels: np.ndarray,
-                num_classes: int) -> tuple[float, np.ndarray]:
-  """`(overall error, error per class)`; a class with no examples reads NaN."""
-  wrong = np.asarray(predicted) != np.asarray(labels)
-  per_class = np.array([wrong[labels == k].mean() if np.any(labels == k) else np.nan
-                        for k in range(num_classes)])
-  return float(wrong.mean()), per_class
+def label_accuracy(predicted: np.ndarray, labels: np.ndarray,
+                   num_classes: int = 10) -> tuple[float, np.ndarray]:
+  """`(share of predictions equal to their label, that share within each class)`; NaN for a
+  class no label names."""
+  predicted, labels = np.asarray(predicted), np.asarray(labels)
+  if predicted.shape != labels.shape:
+    raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels.")
+  hits = predicted == labels
+  counts = np.bincount(labels, minlength=num_classes)
+  per_class = np.bincount(labels, weights=hits, minlength=num_classes) / np.maximum(counts, 1)
+  return float(hits.mean()), np.where(counts > 0, per_class, np.nan)
 
 
 def cluster_accuracy(predicted: np.ndarray, labels: np.ndarray, num_clusters: int,
@@ -66,8 +70,9 @@ class CriticClassifier:
   def __call__(self, state: GANState, data: Mapping[str, np.ndarray]) -> dict[str, float]:
     """`classifier_error`, `classifier_error_worst` and `cluster_accuracy` on `{'x', 'label'}`."""
     predicted, labels = self.predict(state, data["x"]), np.asarray(data["label"])
-    overall, per_class = error_rates(predicted, labels, self.num_classes)
+    accuracy, per_class = label_accuracy(predicted, labels, self.num_classes)
     matched, _ = cluster_accuracy(predicted, labels, self.num_classes,
                                   max(self.num_classes, int(labels.max()) + 1))
-    return {"classifier_error": overall, "classifier_error_worst": float(np.nanmax(per_class)),
+    return {"classifier_error": 1.0 - accuracy,
+            "classifier_error_worst": 1.0 - float(np.nanmin(per_class)),
             "cluster_accuracy": matched}

@@ -29,6 +29,7 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
+from wgan_jax.metrics.classifier import label_accuracy
 from wgan_jax.metrics.fid import frechet_distance, gaussian_stats
 
 SHIPPED = pathlib.Path(__file__).parent / "data" / "mnist_classifier.npz"
@@ -100,18 +101,6 @@ class MNISTScorer:
   def label_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """`(accuracy, accuracy of each of the ten classes)` at naming each image's intended class."""
     return label_accuracy(self.features_and_probs(images)[1].argmax(1), labels)
-
-
-def label_accuracy(predicted: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-  """`(share of predictions equal to their label, that share within each of the ten classes)`;
-  NaN for a class no label names."""
-  predicted, labels = np.asarray(predicted), np.asarray(labels)
-  if predicted.shape != labels.shape:
-    raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels.")
-  hits = predicted == labels
-  counts = np.bincount(labels, minlength=10)
-  per_class = np.bincount(labels, weights=hits, minlength=10) / np.maximum(counts, 1)
-  return float(hits.mean()), np.where(counts > 0, per_class, np.nan)
 
 
 def train_classifier(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,

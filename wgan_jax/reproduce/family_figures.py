@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import scipy.special  # noqa: E402
 
 from wgan_jax.data import pipeline  # noqa: E402
-from wgan_jax.metrics.classifier import CriticClassifier, error_rates  # noqa: E402
+from wgan_jax.metrics.classifier import CriticClassifier, label_accuracy  # noqa: E402
 from wgan_jax.metrics.mnist import MNISTScorer  # noqa: E402
 from wgan_jax.plotting import image_grid, to_uint8  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
@@ -175,8 +175,9 @@ def make_semi_supervised_mnist(fig, out_dir: str, workdir: str, quick: bool = Fa
       held_out = pipeline.load_split(config.data, config.eval.classifier_split, config.seed,
                                      with_labels=True)
     classifier = CriticClassifier(experiment.critic)
-    overall, per_class = error_rates(classifier.predict(state, held_out["x"]), held_out["label"],
-                                     classifier.num_classes)
+    accuracy, per_class_accuracy = label_accuracy(classifier.predict(state, held_out["x"]),
+                                                   held_out["label"], classifier.num_classes)
+    overall, per_class = 1.0 - accuracy, 1.0 - per_class_accuracy
     steps, curve = record.series("classifier_error")
     curve_ax.plot(steps, 100 * curve, "o-", ms=3, label=f"{title}: {overall:.2%}")
     classes = np.arange(len(per_class))
