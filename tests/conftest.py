@@ -1,5 +1,10 @@
-"""Test set-up: four simulated CPU devices (for the data-parallel tests), no GPU for TF, and
-one persistent XLA compilation cache for the whole session.
+"""Test set-up: four simulated CPU devices (for the data-parallel tests), no GPU for TF, cheap
+compilation, and one persistent XLA compilation cache for the whole session.
+
+Compilation, not running, is most of the suite's time: the tiny programs run for milliseconds and
+take seconds to compile. `--xla_backend_optimization_level=0` (LLVM without its optimisation
+passes) halves that, and the steps still reproduce the metrics recorded at the default level
+(tests/test_builder.py, rtol 2e-4).
 
 Many tests build the same tiny programs again (every `train()` call traces a fresh step, and
 the multi-process and resume tests start new interpreters); the cache, inherited by the
@@ -13,7 +18,8 @@ import tempfile
 
 import pytest
 
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
+os.environ.setdefault("XLA_FLAGS", f"--xla_force_host_platform_device_count=4 {TEST_XLA_FLAGS}")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -74,6 +74,7 @@ def test_models_take_the_factories_chosen_once_from_the_config():
 
 @pytest.mark.parametrize("kind, shape", [("dcgan", (32, 32, 3)), ("gp_dcgan", (28, 28, 1)),
                                          ("resnet", (32, 32, 3))])
+@pytest.mark.slow  # three whole models compiled under both lowerings
 def test_models_agree_across_lowerings_including_the_penalty_gradient(kind, shape):
   outputs = {}
   for lowering in ("xla", "patches"):

@@ -31,7 +31,10 @@ def _free_port() -> int:
 
 
 def _launch(workdir, devices, *flags):
-  env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+  session_flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
+                   if not f.startswith("--xla_force_host_platform_device_count")]
+  env = {**os.environ, "XLA_FLAGS": " ".join(
+      [f"--xla_force_host_platform_device_count={devices}", *session_flags])}
   return subprocess.Popen([sys.executable, str(REPO / "scripts" / "train.py"),
                            f"--workdir={workdir}", *FLAGS, *flags], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -128,14 +128,15 @@ def test_bfloat16_compute_keeps_float32_state_and_tracks_the_float32_step():
 
 
 def test_conditional_acgan_step():
-  model = {"generator": {"kind": "resnet", "width": 8, "latent_dim": 16},
-           "critic": {"kind": "resnet", "width": 8}}
-  generator, critic = create_models(model, (32, 32, 3), num_classes=10)
+  # The ResNet AC-GAN step itself is checked against recorded metrics in tests/test_builder.py.
+  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 16},
+           "critic": {"kind": "mlp", "width": 16, "conditioning": "acgan"}}
+  generator, critic = create_models(model, (8, 8, 3), num_classes=10)
   tx = optax.adam(2e-4, 0.0, 0.9)
-  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3)))
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))
   step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
                                  generator_batch_multiple=2))
-  batches = {"x": image_batches(2, 4, (32, 32, 3)),
+  batches = {"x": image_batches(2, 4, (8, 8, 3)),
              "label": jnp.asarray(np.random.default_rng(0).integers(0, 10, (2, 4)))}
   state, metrics = step(state, batches)
   for name in ("critic_acgan_loss", "generator_acgan_loss"):
@@ -143,7 +144,7 @@ def test_conditional_acgan_step():
   for name in ("critic_acgan_accuracy", "generator_acgan_accuracy"):
     assert 0.0 <= float(metrics[name]) <= 1.0
   samples = generate(generator, state, jnp.zeros((3, 16)), jnp.array([0, 1, 2]))
-  assert samples.shape == (3, 32, 32, 3)
+  assert samples.shape == (3, 8, 8, 3)
   with pytest.raises(ValueError, match="labels"):
     step(state, batches["x"])
 
@@ -201,6 +202,7 @@ def test_baseline_objectives_train(objective):
     assert "js_estimate" in metrics
 
 
+@pytest.mark.slow  # a short training run judged by where its samples land
 def test_wgan_gp_moves_toy_samples_towards_eight_gaussians():
   generator, critic = toy_generator(width=128), toy_critic(width=128)
   tx = optax.adam(1e-3, 0.5, 0.9)

@@ -206,6 +206,7 @@ def test_sample_script_writes_npz_and_png(tmp_path):
   assert unconditional.returncode == 2 and "not a conditional run" in unconditional.stderr
 
 
+@pytest.mark.slow  # an end-to-end run scored by the MNIST classifier
 @pytest.mark.default_lowering  # a conv run through the trainer as a CPU user runs it
 def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   from tests.test_data import _write_idx
@@ -227,6 +228,7 @@ def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   assert last["mnist_frechet"] > 0
 
 
+@pytest.mark.slow  # an end-to-end run scored by the MNIST classifier
 def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_path):
   from tests.test_data import _write_idx
   rng = np.random.default_rng(0)
@@ -258,6 +260,7 @@ def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_p
                                 np.repeat(np.arange(10), 2))
 
 
+@pytest.mark.slow  # an end-to-end run, scored again by evaluate.py in a subprocess
 def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(tmp_path):
   from tests.test_data import _write_idx
   rng = np.random.default_rng(0)
@@ -307,6 +310,7 @@ def _language_config(text_path):
   return c
 
 
+@pytest.mark.slow  # an end-to-end text run with its n-gram scores
 def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_path):
   corpus = tmp_path / "corpus.txt"
   corpus.write_text("\n".join(["the cat sat on the mat", "a dog ran", "hello world"] * 20))
