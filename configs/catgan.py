@@ -13,8 +13,11 @@ that the matching matters. `data.path` needs the t10k files beside the training 
 
 The paper's MNIST discriminator is convolutional and its models are trained far longer; here both
 networks are the WGAN paper's 4-layer 512-unit ReLU MLPs (the head: ten class logits and an unused
-real-vs-fake logit, `conditioning='semi_supervised'`), trained with Adam(1e-3, 0.5) for 10,000
-iterations of batch 100, as the semi-supervised GAN in `configs/semi_supervised_gan.py`.
+real-vs-fake logit, `conditioning='semi_supervised'`), trained with Adam(2e-4, 0.5) for 10,000
+iterations of batch 100. At 1e-3, the semi-supervised GAN's rate, a 2,000-iteration trial
+collapsed by iteration 300: the discriminator grew certain about the fakes too, the softmax
+saturated, and the generator's gradient norm fell to 0 (all fakes one digit); at 2e-4 the fakes
+stayed uncertain (class entropy 1.7-2.1 nats) and the clustering accuracy reached 57%.
 """
 
 from configs import wgan_gp_mnist
@@ -31,8 +34,8 @@ def get_config():
   c.data.use_labels = False
   c.data.device_resident = True
   c.objective = "catgan"
-  c.optimizer.generator = adam(1e-3, 0.5, 0.999)
-  c.optimizer.critic = adam(1e-3, 0.5, 0.999)
+  c.optimizer.generator = adam(2e-4, 0.5, 0.999)
+  c.optimizer.critic = adam(2e-4, 0.5, 0.999)
   c.batch_size = 100
   c.num_steps = 10_000
   c.eval.metrics = ("mnist",)

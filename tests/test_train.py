@@ -299,6 +299,31 @@ def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(
     train(config, str(tmp_path / "third"))
 
 
+@pytest.mark.slow  # an end-to-end run scored on a held-out split
+def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching(tmp_path):
+  from tests.test_data import _write_idx
+  rng = np.random.default_rng(0)
+  for prefix, count in (("train", 40), ("t10k", 20)):
+    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)),
+               True)
+    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10, True)
+  from configs import catgan
+  config = catgan.get_config()
+  config.data.path = str(tmp_path)
+  config.model.generator.width = config.model.critic.width = 16
+  config.batch_size, config.num_steps = 8, 2
+  config.eval.every, config.eval.num_samples = 2, 20
+  config.log_every = config.sample_every = config.checkpoint_every = 2
+  result = train(config, str(tmp_path / "run"))
+  last = _metrics(tmp_path / "run")[-1]
+  assert result["step"] == 2
+  assert 1 - last["classifier_error"] <= last["cluster_accuracy"] + 1e-9  # matching never loses
+  assert last["cluster_accuracy"] <= 1
+  for which in ("real", "fake"):
+    assert 0 <= last[f"critic_{which}_class_entropy"] <= np.log(10) + 1e-5
+  assert not any(k.startswith("critic_acgan") for k in last)  # no label reached the loss
+
+
 def _language_config(text_path):
   c = wgan_gp_language.get_config()
   c.data.update(dict(source="text", path=str(text_path), seq_len=10, max_examples=0))
