@@ -55,15 +55,17 @@ def main(argv):
     evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,
                           config.seed)
     settings = sample_settings(config, _STATISTICS.value, _SAMPLE_BATCH.value)
-    samples, labels = generate_samples(experiment.generator, state, _NUM.value, settings,
-                                       experiment.generated_classes, _SEED.value)
+    samples, labels, codes = generate_samples(experiment.generator, state, _NUM.value, settings,
+                                              experiment.generated_classes, _SEED.value,
+                                              experiment.latent)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
   result = {"workdir": os.path.abspath(_WORKDIR.value), "step": int(state.step),
             "num_samples": _NUM.value,
             "sample_statistics": "batch" if settings.batch_statistics else "running",
-            "sample_batch": settings.batch, **evaluator(samples, labels), **classifier_scores}
+            "sample_batch": settings.batch, **evaluator(samples, labels, codes),
+            **classifier_scores}
   result["seconds"] = time.time() - start
   out = _OUT.value or os.path.join(_WORKDIR.value, f"eval_{int(state.step)}.json")
   with open(out, "w") as f:

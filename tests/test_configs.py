@@ -20,7 +20,7 @@ CONFIGS = [
     ("conditional_gan", "wgan-gp,dcgan,projection"), ("conditional_gan", "wgan,dcgan,acgan"),
     ("conditional_gan", "lsgan,mlp,projection"), ("semi_supervised_gan", "feature_matching,10"),
     ("semi_supervised_gan", "wgan-gp,4"), ("semi_supervised_gan", "supervised,10"),
-    ("catgan", None),
+    ("catgan", None), ("infogan", "gan"), ("infogan", "wgan-gp"),
     ("wgan_gp_mnist", "wgan-gp"), ("wgan_gp_mnist", "wgan"), ("wgan_gp_mnist", "dcgan"),
     ("wgan_gp_cifar", "penalty_adam"), ("wgan_gp_cifar", "clip"), ("wgan_gp_cifar", "dcgan"),
     ("wgan_gp_cifar_resnet", ""), ("wgan_gp_cifar_resnet", "acgan"), ("wgan_gp_64x64", "lsun"),

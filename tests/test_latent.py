@@ -1,11 +1,12 @@
-"""Latent paths: ends, norms, the great-circle formula against hand values, bad requests."""
+"""The latent space: the InfoGAN prior and its codes; paths (ends, norms, the great-circle formula
+against hand values, bad requests)."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax.latent import latent_paths, linear_path, spherical_path
+from wgan_jax.latent import LatentPrior, latent_paths, linear_path, spherical_path
 
 
 def test_the_straight_line_runs_from_start_to_end_in_even_steps():
@@ -59,3 +60,41 @@ def test_bad_paths_are_refused(kwargs, message):
   args = dict(rows=2, steps=3, latent_dim=4, path="linear") | kwargs
   with pytest.raises(ValueError, match=message):
     latent_paths(jax.random.PRNGKey(0), **args)
+
+
+def test_a_prior_without_codes_is_the_plain_gaussian_draw():
+  key = jax.random.PRNGKey(3)
+  np.testing.assert_array_equal(LatentPrior(6).sample(key, 4), jax.random.normal(key, (4, 6)))
+  uniform = LatentPrior(6, noise="uniform").sample(key, 1000)
+  assert float(uniform.min()) >= -1 and float(uniform.max()) <= 1
+
+
+def test_infogan_codes_sit_after_the_noise_and_are_read_back():
+  prior = LatentPrior(9, categorical=4, continuous=2, noise="uniform")
+  assert (prior.noise_dim, prior.code_dim) == (3, 6)
+  z = prior.sample(jax.random.PRNGKey(0), 500)
+  assert z.shape == (500, 9)
+  one_hot = np.asarray(z[:, 3:7])
+  np.testing.assert_array_equal(one_hot.sum(1), 1.0)
+  assert set(np.unique(one_hot)) == {0.0, 1.0}
+  assert len(np.unique(one_hot.argmax(1))) == 4  # every value drawn
+  continuous = np.asarray(z[:, 7:])
+  assert continuous.min() >= -1 and continuous.max() <= 1 and continuous.std() > 0.5
+  categories, read = prior.codes(z)
+  np.testing.assert_array_equal(categories, one_hot.argmax(1))
+  np.testing.assert_array_equal(read, continuous)
+  fixed = prior.sample(jax.random.PRNGKey(1), 6, categories=jnp.array([3, 2, 1, 0, 1, 2]))
+  np.testing.assert_array_equal(prior.codes(fixed)[0], [3, 2, 1, 0, 1, 2])
+  swept = prior.with_continuous(fixed, 1, jnp.linspace(-2, 2, 6))
+  np.testing.assert_allclose(prior.codes(swept)[1][:, 1], np.linspace(-2, 2, 6), atol=1e-6)
+  np.testing.assert_array_equal(swept[:, :8], fixed[:, :8])  # nothing else moved
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(latent_dim=4, categorical=4), "no noise"),
+    (dict(latent_dim=8, categorical=1), "at least 2"),
+    (dict(latent_dim=8, noise="cauchy"), "noise"),
+])
+def test_bad_priors_are_refused(settings, message):
+  with pytest.raises(ValueError, match=message):
+    LatentPrior(**settings)

@@ -187,8 +187,10 @@ def _conditional_critic(kind, conditioning):
   return critic(num_classes=10, conditioning=conditioning, **fields)
 
 
-@pytest.mark.parametrize("kind", ["mlp", "dcgan", "gp_dcgan", "resnet"])
-@pytest.mark.parametrize("conditioning", ["projection", "input", "acgan", "semi_supervised"])
+@pytest.mark.parametrize("kind, conditioning", [
+    *((kind, conditioning) for conditioning in ("projection", "input", "acgan", "semi_supervised")
+      for kind in ("mlp", "dcgan", "gp_dcgan", "resnet")),
+    ("mlp", "info"), ("gp_dcgan", "info")])  # InfoGAN's Q head is built as the AC-GAN head is
 def test_conditional_critics_take_the_label_as_configured(kind, conditioning):
   critic = _conditional_critic(kind, conditioning)
   x = jax.random.normal(jax.random.PRNGKey(0), (3, 32, 32, 1))
@@ -199,9 +201,10 @@ def test_conditional_critics_take_the_label_as_configured(kind, conditioning):
       lambda v: v + 0.1 * jax.random.normal(jax.random.PRNGKey(2), v.shape), variables)
   out = _apply(critic, variables, x, labels)
   other = _apply(critic, variables, x, jnp.array([1, 1, 1]))
-  if conditioning in ("acgan", "semi_supervised"):
+  if conditioning in ("acgan", "semi_supervised", "info"):
     (scores, logits), (other_scores, _) = out, other
-    head = "acgan_output" if conditioning == "acgan" else "class_logits"
+    head = {"acgan": "acgan_output", "semi_supervised": "class_logits",
+            "info": "q_output"}[conditioning]
     assert logits.shape == (3, 10) and head in variables["params"]
     np.testing.assert_array_equal(scores, other_scores)  # the label does not enter the score
   else:

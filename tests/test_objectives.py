@@ -114,3 +114,16 @@ def test_catgan_losses_are_the_papers_entropies():
   certain = jnp.array([[30.0, 0.0], [0.0, 30.0]])
   assert float(objectives.catgan_critic_loss(certain, jnp.zeros((2, 2)))) == pytest.approx(
       -2 * math.log(2), rel=1e-5)
+
+
+def test_info_loss_is_the_codes_negative_log_likelihood_under_q():
+  q = jnp.array([[2.0, 0.0, -1.0, 0.5, 0.0], [0.0, 1.0, 0.0, -0.5, 1.0]])  # 3 logits, 2 means
+  categories, continuous = jnp.array([0, 2]), jnp.array([[1.0, 0.0], [-0.5, 0.0]])
+  log_p = np.asarray(jax.nn.log_softmax(q[:, :3]))
+  categorical_nll = -(log_p[0, 0] + log_p[1, 2]) / 2
+  gaussian_nll = (0.5 * (0.5 ** 2 + 0.0) + 0.5 * (0.0 + 1.0 ** 2)) / 2  # (c - mean)^2 / 2
+  loss, accuracy = objectives.info_loss(q, categories, continuous, continuous_weight=0.5)
+  assert float(loss) == pytest.approx(categorical_nll + 0.5 * gaussian_nll, rel=1e-6)
+  assert float(accuracy) == 0.5  # Q names code 0 for the first, code 1 (not 2) for the second
+  only_continuous, none = objectives.info_loss(q[:, 3:], None, continuous)
+  assert float(only_continuous) == pytest.approx(gaussian_nll, rel=1e-6) and none is None

@@ -90,9 +90,9 @@ def test_the_sampler_normalises_over_whole_batches_on_one_device():
 
 def test_generate_samples_gives_the_number_asked_for():
   generator, _, state, _ = tiny_image_setup(PENALTY)
-  samples, labels = sampling.generate_samples(generator, state, 5,
-                                              sampling.SampleSettings(True, 4), seed=3)
-  assert samples.shape == (5, 16, 16, 1) and labels is None
+  samples, labels, codes = sampling.generate_samples(generator, state, 5,
+                                                     sampling.SampleSettings(True, 4), seed=3)
+  assert samples.shape == (5, 16, 16, 1) and labels is None and codes is None
 
 
 def test_each_point_is_generated_apart_from_its_neighbours():

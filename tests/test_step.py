@@ -389,3 +389,44 @@ def test_a_catgan_step_trains_on_class_logits_and_needs_a_classifier_head():
                        - state.critic_params["class_logits"]["kernel"]).max()) > 0
   with pytest.raises(ValueError, match="classifier head"):
     make_train_step(generator, toy_critic(), tx, tx, objective="catgan")
+
+
+def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
+  from wgan_jax.latent import LatentPrior
+  from wgan_jax.lipschitz import NoConstraint
+  from wgan_jax.objectives import InfoObjective, get_objective, info_loss
+  from wgan_jax.step import generator_loss
+  prior = LatentPrior(7, categorical=3, continuous=2)
+  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 7},
+           "critic": {"kind": "mlp", "width": 16, "conditioning": "info", "num_classes": 5}}
+  generator, critic = create_models(model, (3, 3, 1))
+  tx = optax.adam(1e-2)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="gan",
+                                 constraint=NoConstraint(), latent=prior, info_scale=0.7))
+  new, metrics = step(state, image_batches(2, 6, (3, 3, 1)))
+  for name in ("critic_info_loss", "critic_info_accuracy", "generator_info_loss",
+               "generator_info_accuracy"):
+    assert np.isfinite(float(metrics[name]))
+  assert float(jnp.abs(new.critic_params["q_output"]["kernel"]
+                       - state.critic_params["q_output"]["kernel"]).max()) > 0
+  # The generator's loss by hand: its objective plus 0.7 L_I of the codes in its own z.
+  z = prior.sample(jax.random.PRNGKey(4), 6)
+  networks = Networks(generator, critic)
+  info = InfoObjective(prior, 0.7)
+  loss, (_, parts) = generator_loss(state.generator_params, state.generator_batch_stats,
+                                    state.critic_params, state.critic_batch_stats, z, None,
+                                    networks=networks, objective=get_objective("gan"),
+                                    acgan_scale=0.1, info=info)
+  fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, z, None)
+  scores, q, _ = networks.score(state.critic_params, state.critic_batch_stats, fake)
+  categories, continuous = prior.codes(z)
+  want = (get_objective("gan").generator_loss(scores)
+          + 0.7 * info_loss(q, categories, continuous)[0])
+  assert float(loss) == pytest.approx(float(want), rel=1e-5)
+  assert float(parts["generator_info_loss"]) == pytest.approx(
+      float(info_loss(q, categories, continuous)[0]), rel=1e-5)
+  with pytest.raises(ValueError, match="Q head"):
+    make_train_step(generator, toy_critic(), tx, tx, latent=prior)
+  with pytest.raises(ValueError, match="5 outputs"):
+    make_train_step(generator, critic, tx, tx, latent=LatentPrior(7, categorical=3))

@@ -22,8 +22,9 @@ import ml_collections
 import optax
 import flax.linen as nn
 
-from wgan_jax.config import constraint_from_config, optimizers_from_config
+from wgan_jax.config import ConfigError, constraint_from_config, optimizers_from_config
 from wgan_jax.data import shapes
+from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import Constraint, check_critic_compatible
 from wgan_jax.models import create_models
 from wgan_jax.schedule import CriticSchedule
@@ -46,6 +47,7 @@ class Experiment:
   constraint: Constraint
   train_step: TrainStep
   schedule: CriticSchedule
+  latent: LatentPrior  # what the generator's input is drawn from
 
   def init_state(self, seed: int | None = None) -> GANState:
     """Freshly initialised networks and optimizer states (from `config.seed` by default)."""
@@ -95,14 +97,31 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
     example_shape = shapes.declared_example_shape(config.data)
     num_classes = shapes.declared_num_classes(config.data)
   generator, critic = create_models(config.model, example_shape, num_classes, axis_name=axis_name)
+  latent = LatentPrior(generator.latent_dim, **config.model.latent)
+  critic = _with_q_head(critic, latent, num_classes)
   generator_tx, critic_tx = optimizers_from_config(config)
   constraint = constraint_from_config(config)
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, objective=config.objective,
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
       acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
-      feature_matching=config.feature_matching,
+      feature_matching=config.feature_matching, latent=latent, info_scale=config.info_scale,
+      info_continuous_weight=config.info_continuous_weight,
       axis_name=axis_name, compute_dtype=config.model.compute_dtype)
   return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
                     generator_tx, critic_tx, constraint, train_step,
-                    CriticSchedule.from_config(config))
+                    CriticSchedule.from_config(config), latent)
+
+
+def _with_q_head(critic: nn.Module, latent: LatentPrior, num_classes: int) -> nn.Module:
+  """An InfoGAN critic with its Q head sized from the latent codes; other critics unchanged."""
+  if not latent.code_dim:
+    return critic
+  if getattr(critic, "conditioning", None) != "info":
+    raise ConfigError(f"model.latent has codes ({latent.categorical}-way categorical, "
+                      f"{latent.continuous} continuous): set --config.model.critic.conditioning="
+                      f"info so the critic reads them back (InfoGAN).")
+  if num_classes:
+    raise ConfigError("InfoGAN's codes are learned without labels: set "
+                      "--config.data.use_labels=False.")
+  return critic.clone(num_classes=latent.code_dim)

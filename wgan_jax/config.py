@@ -104,6 +104,11 @@ def base_config() -> ml_collections.ConfigDict:
       # The networks' arithmetic: "bfloat16" for mixed precision (parameters and optimizer
       # states stay float32).
       compute_dtype="float32",
+      # The generator's input distribution (`latent.LatentPrior`): noise 'normal' | 'uniform',
+      # then InfoGAN's codes, a `categorical`-way one-hot code and `continuous` uniform codes,
+      # the last inputs of the generator's `latent_dim`. Codes need a critic with
+      # conditioning='info' (its Q head is sized from them).
+      latent=dict(noise="normal", categorical=0, continuous=0),
   ))
   c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | catgan | supervised
   c.constraint = ml_collections.ConfigDict(dict(
@@ -123,6 +128,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.acgan_scale = 1.0  # weight of a critic classifier head's loss on labelled real data
   c.acgan_scale_generator = 0.1
   c.feature_matching = False  # the generator matches the critic's mean features on real data
+  # InfoGAN: the weight of the mutual-information term in both losses, and within it the weight
+  # of the continuous codes' Gaussian log-likelihood.
+  c.info_scale = 1.0
+  c.info_continuous_weight = 1.0
   c.num_steps = 100_000  # generator iterations
 
   c.log_every = 100

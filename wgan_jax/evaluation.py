@@ -134,8 +134,10 @@ class Evaluator:
                         if len(held_out) == self._num_samples else float("nan"))
     return None if np.isnan(self._real_fid) else self._real_fid
 
-  def __call__(self, fake: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
-    """The metrics of `fake`; `labels` are the classes a conditional generator made them for."""
+  def __call__(self, fake: np.ndarray, labels: np.ndarray | None = None,
+               codes: np.ndarray | None = None) -> dict[str, float]:
+    """The metrics of `fake`; `labels` are the classes a conditional generator made them for,
+    `codes` the categorical latent code of an InfoGAN generator."""
     results: dict[str, float] = {}
     if self.toy_reference is not None:
       real, held_out = np.split(self.toy_reference, 2)
@@ -164,7 +166,7 @@ class Evaluator:
       if "is" in self.metrics:
         results["inception_score"], results["inception_score_std"] = inception_score(logits)
     if self.mnist is not None:
-      results.update(self.mnist(fake, labels))
+      results.update(self.mnist(fake, labels, codes))
     if self.ngram is not None:
       results.update(self.ngram(np.argmax(fake, axis=-1)))  # characters the softmax picks
     return results

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -128,6 +128,48 @@ def feature_matching_loss(real_features: Array, fake_features: Array) -> Array:
   a generator loss that matches feature statistics instead of maximising the critic's output."""
   difference = jnp.mean(real_features, axis=0) - jnp.mean(fake_features, axis=0)
   return jnp.sum(difference ** 2)
+
+
+def info_loss(q_outputs: Array, categories: Array | None, continuous: Array | None,
+              continuous_weight: float = 1.0) -> tuple[Array, Array | None]:
+  """InfoGAN's mutual-information term L_I (Chen et al. 2016), to be minimised by both players:
+  the negative log-likelihood under the Q head of the codes a batch of fakes was made from.
+
+  `q_outputs` [B, K + M]: K logits of the categorical code, then the means of M continuous codes
+  under a unit-variance Gaussian (the official code's `fix_std=True`), whose negative
+  log-likelihood is 0.5 (c - mean)^2 up to a constant. Returns `(loss, how often Q names the
+  categorical code)`, the accuracy None without a categorical code.
+  """
+  loss, accuracy = jnp.zeros((), jnp.float32), None
+  k = 0 if categories is None else q_outputs.shape[-1] - (
+      0 if continuous is None else continuous.shape[-1])
+  if categories is not None:
+    logits = q_outputs[:, :k]
+    loss = loss + jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, categories))
+    accuracy = jnp.mean((jnp.argmax(logits, -1) == categories).astype(jnp.float32))
+  if continuous is not None:
+    means = q_outputs[:, k:]
+    loss = loss + continuous_weight * jnp.mean(jnp.sum(0.5 * (continuous - means) ** 2, -1))
+  return loss, accuracy
+
+
+@dataclasses.dataclass(frozen=True)
+class InfoObjective:
+  """InfoGAN's term in both losses: `scale` * L_I of the codes `prior` (a `latent.LatentPrior`)
+  puts in each fake's z, read back by the critic's Q head (conditioning 'info')."""
+
+  prior: Any
+  scale: float = 1.0
+  continuous_weight: float = 1.0
+
+  def __call__(self, q_outputs: Array, z: Array) -> tuple[Array, dict[str, Array]]:
+    """`(scale * L_I, metrics)` for a batch of fakes made from `z`."""
+    categories, continuous = self.prior.codes(z)
+    loss, accuracy = info_loss(q_outputs, categories, continuous, self.continuous_weight)
+    metrics = {"info_loss": loss}
+    if accuracy is not None:
+      metrics["info_accuracy"] = accuracy
+    return self.scale * loss, metrics
 
 
 def _gan_js_estimate(real_scores: Array, fake_scores: Array) -> Array:

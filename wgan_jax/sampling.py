@@ -15,7 +15,7 @@ import numpy as np
 from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.config import ConfigError
-from wgan_jax.latent import latent_paths
+from wgan_jax.latent import LatentPrior, latent_paths
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
 from wgan_jax.step import generate
@@ -87,17 +87,22 @@ class Sampler:
   asked for; the same seed gives the same noise under either statistics.
   """
 
-  def __init__(self, generator: Any, num_classes: int, settings: SampleSettings):
+  def __init__(self, generator: Any, num_classes: int, settings: SampleSettings,
+               latent: LatentPrior | None = None):
     if settings.batch_statistics and getattr(generator, "axis_name", None) is not None:
       generator = generator.clone(axis_name=None)  # sampled on one device, outside pmap
     self.generator, self.num_classes, self.settings = generator, num_classes, settings
+    self.latent = latent or LatentPrior(generator.latent_dim)
     self._generate = jax.jit(lambda state, z, y: generate(
         generator, state, z, y, batch_statistics=settings.batch_statistics))
 
   def noise(self, key: jax.Array, count: int):
-    """Noise and labels (or None) for `count` samples, padded to whole batches."""
+    """Noise and labels (or None) for `count` samples, padded to whole batches. Labels, and an
+    InfoGAN prior's categorical code, cycle through the classes so each is equally common."""
     padded = math.ceil(count / self.settings.batch) * self.settings.batch
-    z = jax.random.normal(key, (padded, self.generator.latent_dim))
+    categories = (jnp.arange(padded) % self.latent.categorical if self.latent.categorical
+                  else None)
+    z = self.latent.sample(key, padded, categories)
     return z, (jnp.arange(padded) % self.num_classes if self.num_classes else None)
 
   def __call__(self, state, z, labels, count: int | None = None) -> np.ndarray:
@@ -110,13 +115,16 @@ class Sampler:
 
 
 def generate_samples(generator, state, num: int, settings: SampleSettings, num_classes: int = 0,
-                     seed: int = 0):
-  """`num` samples (float, in the data's range) and their labels (or None)."""
+                     seed: int = 0, latent: LatentPrior | None = None):
+  """`(samples, labels, codes)`: `num` samples (float, in the data's range), the label of each
+  (None unless conditional) and its InfoGAN categorical code (None without one)."""
   if num < 1:
     raise ValueError(f"Asked for {num} samples: ask for at least one.")
-  sampler = Sampler(generator, num_classes, settings)
+  sampler = Sampler(generator, num_classes, settings, latent)
   z, labels = sampler.noise(jax.random.PRNGKey(seed), num)
-  return sampler(state, z, labels, num), (np.asarray(labels[:num]) if num_classes else None)
+  codes = sampler.latent.codes(z[:num])[0]
+  return (sampler(state, z, labels, num), np.asarray(labels[:num]) if num_classes else None,
+          np.asarray(codes) if codes is not None else None)
 
 
 def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
@@ -127,9 +135,9 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
   `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`.
   """
   config, experiment, state = load_run(workdir)
-  samples, labels = generate_samples(experiment.generator, state, num,
+  samples, labels, _ = generate_samples(experiment.generator, state, num,
                                      sample_settings(config, statistics, batch),
-                                     experiment.generated_classes, seed)
+                                     experiment.generated_classes, seed, experiment.latent)
   return samples, labels, experiment.vocabulary
 
 
@@ -143,7 +151,8 @@ def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None
   if not classes:
     raise ValueError(f"{workdir} is not a conditional run (its generator takes no labels), so "
                      f"its samples have no class to sort them by.")
-  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch))
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch),
+                    experiment.latent)
   z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
   labels = (jnp.arange(len(z)) // per_class) % classes
   count = classes * per_class
@@ -185,12 +194,40 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
   """
   config, experiment, state = load_run(workdir)
   classes = experiment.generated_classes
-  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch))
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch),
+                    experiment.latent)
   path_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
   z = latent_paths(path_key, rows, steps, experiment.generator.latent_dim, path)
   labels = jnp.repeat(jnp.arange(rows) % classes, steps) if classes else None
   samples = generate_each(sampler, state, z, labels, fill_key)
   return samples, (np.asarray(labels) if labels is not None else None), experiment.vocabulary
+
+
+def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: int = 0,
+             statistics: str | None = None, batch: int | None = None):
+  """`(samples, categorical code of each)`: an InfoGAN run's latent traversal (Chen et al. 2016,
+  Fig. 2), row-major: one row per value of the categorical code, `steps` columns sweeping
+  continuous code `code` from -`span` to `span` (past the [-1, 1] trained on), the other
+  continuous codes at 0 and one noise vector per row, each point generated as a plain sample.
+  """
+  config, experiment, state = load_run(workdir)
+  latent = experiment.latent
+  if not latent.categorical or not latent.continuous:
+    raise ValueError(f"{workdir} has no categorical and continuous latent codes to traverse "
+                     f"(model.latent: {latent.categorical}-way categorical, {latent.continuous} "
+                     f"continuous).")
+  sampler = Sampler(experiment.generator, experiment.generated_classes,
+                    sample_settings(config, statistics, batch), latent)
+  row_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
+  rows = latent.categorical
+  categories = jnp.repeat(jnp.arange(rows), steps)
+  row_noise = jnp.repeat(latent.sample(row_key, rows)[:, :latent.noise_dim], steps, axis=0)
+  z = latent.sample(row_key, rows * steps, categories).at[:, :latent.noise_dim].set(row_noise)
+  for other in range(latent.continuous):
+    z = latent.with_continuous(z, other, 0.0)
+  z = latent.with_continuous(z, code, jnp.tile(jnp.linspace(-span, span, steps), rows))
+  samples = generate_each(sampler, state, z, None, fill_key)
+  return samples, np.asarray(categories)
 
 
 def write_text_samples(samples: np.ndarray, vocabulary, out: str) -> list[str]:

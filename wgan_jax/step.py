@@ -36,9 +36,10 @@ from jax import lax
 
 from wgan_jax import parallel
 from wgan_jax.lipschitz import Constraint, GradientPenalty, check_critic_compatible
-from wgan_jax.models.layers import check_classifier_head
-from wgan_jax.objectives import (Objective, acgan_loss, catgan_entropies, class_accuracy,
-                                  feature_matching_loss, get_objective)
+from wgan_jax.models.layers import check_classifier_head, check_info_head
+from wgan_jax.latent import LatentPrior
+from wgan_jax.objectives import (InfoObjective, Objective, acgan_loss, catgan_entropies,
+                                  class_accuracy, feature_matching_loss, get_objective)
 from wgan_jax.state import GANState, as_variables, generator_variables, step_key
 
 Array = jax.Array
@@ -151,9 +152,11 @@ def class_entropies(logits: Array, which: str) -> Metrics:
 
 
 def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels: Array | None,
-                alpha: Array, *, networks: Networks, objective: Objective,
-                constraint: Constraint, acgan_scale: float) -> tuple[Array, tuple[Any, Metrics]]:
-  """The critic's loss on one batch: objective + Lipschitz penalty (+ AC-GAN term on real labels).
+                alpha: Array, fake_z: Array | None = None, *, networks: Networks,
+                objective: Objective, constraint: Constraint, acgan_scale: float,
+                info: InfoObjective | None = None) -> tuple[Array, tuple[Any, Metrics]]:
+  """The critic's loss on one batch: objective + Lipschitz penalty (+ AC-GAN term on real labels,
+  + InfoGAN term on the codes in the fakes' noise `fake_z`).
 
   A conditional critic scores each real example and its fake, generated for the same label,
   under that label, at the interpolates too.
@@ -182,15 +185,20 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
     metrics["critic_acgan_loss"] = classification
     metrics["critic_acgan_accuracy"] = class_accuracy(real_logits, labels)
     total = total + acgan_scale * classification
+  if info is not None and fake_z is not None:
+    term, info_metrics = info(fake_logits, fake_z)
+    metrics.update({f"critic_{k}": v for k, v in info_metrics.items()})
+    total = total + term
   metrics["critic_loss"] = total
   return total, (stats, metrics)
 
 
 def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_batch_stats: Any,
                    z: Array, labels: Array | None, real_batch: Any = None, *, networks: Networks,
-                   objective: Objective, acgan_scale: float,
-                   feature_matching: bool = False) -> tuple[Array, tuple[Any, Metrics]]:
-  """The generator's loss on one batch of noise (+ AC-GAN term on the conditioning labels).
+                   objective: Objective, acgan_scale: float, feature_matching: bool = False,
+                   info: InfoObjective | None = None) -> tuple[Array, tuple[Any, Metrics]]:
+  """The generator's loss on one batch of noise (+ AC-GAN term on the conditioning labels,
+  + InfoGAN term on the codes in `z`).
 
   With `feature_matching`, the objective's loss is replaced by the distance between the mean
   critic features of `real_batch` and of the fakes (Salimans et al. 2016).
@@ -218,6 +226,10 @@ def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_bat
     # generator follows its labels (no CIFAR-10 classifier is available offline).
     metrics["generator_acgan_accuracy"] = class_accuracy(logits, labels)
     loss = loss + acgan_scale * classification
+  if info is not None:
+    term, info_metrics = info(logits, z)
+    metrics.update({f"generator_{k}": v for k, v in info_metrics.items()})
+    loss = loss + term
   return loss, (stats, metrics)
 
 
@@ -279,6 +291,9 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                     acgan_scale: float = 1.0,
                     acgan_scale_generator: float = 0.1,
                     feature_matching: bool = False,
+                    latent: LatentPrior | None = None,
+                    info_scale: float = 1.0,
+                    info_continuous_weight: float = 1.0,
                     axis_name: str | None = None,
                     compute_dtype: Any = jnp.float32) -> TrainStep:
   """Builds the train step for a generator/critic pair.
@@ -312,16 +327,19 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     check_classifier_head(critic, f"The {objective.name!r} objective")
   networks = Networks(generator, critic, compute_dtype)
   num_classes = int(getattr(generator, "num_classes", 0) or 0)
-  latent_dim = generator.latent_dim
   draw = functools.partial(parallel.draw_global, axis_name=axis_name)
   pmean = functools.partial(parallel.pmean, axis_name=axis_name)
+  latent = latent or LatentPrior(generator.latent_dim)
+  info = None
+  if latent.code_dim:
+    check_info_head(critic, latent)
+    info = InfoObjective(latent, info_scale, info_continuous_weight)
   critic_grad = jax.value_and_grad(functools.partial(
       critic_loss, networks=networks, objective=objective, constraint=constraint,
-      acgan_scale=acgan_scale), has_aux=True)
+      acgan_scale=acgan_scale, info=info), has_aux=True)
   generator_grad = jax.value_and_grad(functools.partial(
       generator_loss, networks=networks, objective=objective, acgan_scale=acgan_scale_generator,
-      feature_matching=feature_matching), has_aux=True)
-  noise = lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32)  # noqa: E731
+      feature_matching=feature_matching, info=info), has_aux=True)
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:
     check_critic_compatible(constraint, {"batch_stats": state.critic_batch_stats})
@@ -334,18 +352,19 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     if isinstance(real_batch, Mapping) and "fake" in real_batch:
       # A fixed "fake" distribution (a critic trained as a distance estimator, e.g. the
       # papers' toy figures): the generator is not run.
-      fake = real_batch["fake"].astype(jnp.float32)
+      fake, fake_z = real_batch["fake"].astype(jnp.float32), None
     else:
       # As in the WGAN-GP AC-GAN code, the critic's fakes are generated for the real labels.
-      fake, _ = networks.generate(state.generator_params, state.generator_batch_stats,
-                                  draw(noise, noise_key, batch_size), labels)
+      fake_z = draw(latent.sample, noise_key, batch_size)
+      fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, fake_z,
+                                  labels)
     alpha = draw(lambda k, n: jax.random.uniform(k, (n,), jnp.float32), alpha_key, batch_size)
     # Projected before the pass too, as the official WGAN code clamps before each critic pass:
     # the first gradient is then taken at clipped weights, not at the initialisation.
     params = constraint.project(state.critic_params)
     (_, (batch_stats, metrics)), grads = critic_grad(
         params, state.critic_batch_stats, encode_real(real, fake), lax.stop_gradient(fake),
-        labels, alpha)
+        labels, alpha, fake_z)
     grads, batch_stats = pmean((grads, batch_stats))
     params, opt_state = apply_gradients(critic_tx, grads, state.critic_opt_state, params)
     metrics["critic_grad_norm"] = optax.tree.norm(grads)
@@ -359,7 +378,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       raise ValueError("Feature matching compares the fakes with real data: pass generator_update "
                        "a real batch.")
     noise_key, label_key = jax.random.split(key)
-    z = draw(noise, noise_key, batch_size)
+    z = draw(latent.sample, noise_key, batch_size)
     labels = (draw(lambda k, n: jax.random.randint(k, (n,), 0, num_classes), label_key,
                    batch_size) if num_classes else None)
     (_, (batch_stats, metrics)), grads = generator_grad(

@@ -381,7 +381,7 @@ class _Sampler:
     self.evaluator = evaluator
     self.critic = experiment.critic
     self.generate = Sampler(experiment.generator, experiment.generated_classes,
-                            sample_settings(config))
+                            sample_settings(config), experiment.latent)
     self.low_dim = len(experiment.example_shape) == 1
     self.vocabulary = experiment.vocabulary
     self.count = config.eval.num_samples if self.low_dim else config.num_sample_images
@@ -392,6 +392,9 @@ class _Sampler:
     # The class each evaluation sample is made for, on the host for the metrics.
     self.eval_classes = (np.asarray(self.eval_labels[:self.eval_count])
                          if self.eval_labels is not None else None)
+    # InfoGAN: the categorical code each evaluation sample is made with.
+    self.eval_codes = experiment.latent.codes(self.eval_z[:self.eval_count])[0]
+    self.eval_codes = np.asarray(self.eval_codes) if self.eval_codes is not None else None
     if self.low_dim and config.data.source == "toy":
       self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:
@@ -410,7 +413,8 @@ class _Sampler:
     results = {}
     if self.evaluator.metrics:
       results.update(self.evaluator(
-          self.generate(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes))
+          self.generate(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes,
+          self.eval_codes))
     if self.classifier is not None:
       results.update(self.classifier(state, self.held_out))
     return results

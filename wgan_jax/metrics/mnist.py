@@ -29,7 +29,7 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-from wgan_jax.metrics.classifier import label_accuracy
+from wgan_jax.metrics.classifier import cluster_accuracy, label_accuracy
 from wgan_jax.metrics.fid import frechet_distance, gaussian_stats
 
 SHIPPED = pathlib.Path(__file__).parent / "data" / "mnist_classifier.npz"
@@ -81,9 +81,11 @@ class MNISTScorer:
       probs.append(np.asarray(jax.nn.softmax(logits), np.float64))
     return np.concatenate(features), np.concatenate(probs)
 
-  def __call__(self, images: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
+  def __call__(self, images: np.ndarray, labels: np.ndarray | None = None,
+               codes: np.ndarray | None = None) -> dict[str, float]:
     """The metrics above; `labels`, the class each image was generated for, adds the two
-    label accuracies."""
+    label accuracies; `codes`, an InfoGAN generator's categorical code of each image, adds how
+    well the codes name digits under the best one-to-one matching of codes to digits."""
     if images.ndim != 4 or images.shape[-1] != 1:
       raise ValueError(f"The MNIST metric needs [N, H, W, 1] images, got {images.shape}.")
     features, probs = self.features_and_probs(images)
@@ -96,6 +98,9 @@ class MNISTScorer:
       overall, per_class = label_accuracy(probs.argmax(1), labels)
       results.update(mnist_label_accuracy=overall,
                      mnist_label_accuracy_worst=float(np.nanmin(per_class)))
+    if codes is not None:
+      results["mnist_code_accuracy"] = cluster_accuracy(
+          codes, probs.argmax(1), int(codes.max()) + 1, 10)[0]
     return results
 
   def label_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:

@@ -123,9 +123,12 @@ def upsample_nearest(x: jax.Array) -> jax.Array:
 #                      logsumexp(l) + psi(h), psi being the negated logit of the fake class, so
 #                      that sigmoid(score) is the classifier's probability of "real"; unlabelled
 #                      examples (label -1) train only that score.
-CONDITIONINGS = ("projection", "input", "acgan", "semi_supervised")
+CONDITIONINGS = ("projection", "input", "acgan", "semi_supervised", "info")
 # Conditionings under which the critic reads no label and returns `(score, class_logits)`.
 CLASSIFIER_HEADS = ("acgan", "semi_supervised")
+# Conditionings that read no label: the classifier heads and InfoGAN's Q head, which returns
+# `(score, q_outputs)` with `num_classes` set to the width of the latent codes it reads back.
+LABEL_FREE_HEADS = CLASSIFIER_HEADS + ("info",)
 
 
 def check_conditioning(kind: str) -> None:
@@ -143,6 +146,18 @@ def check_classifier_head(critic: nn.Module, purpose: str) -> None:
         f"{CLASSIFIER_HEADS} and classes (labelled data, --config.data.use_labels=True, or "
         f"model.critic.num_classes); this {type(critic).__name__} has "
         f"conditioning={conditioning!r} and num_classes={num_classes}.")
+
+
+def check_info_head(critic: nn.Module, prior: Any) -> None:
+  """Raises ValueError, naming the fix, unless `critic` has a Q head as wide as `prior`'s codes."""
+  conditioning = getattr(critic, "conditioning", None)
+  width = getattr(critic, "num_classes", 0)
+  if conditioning != "info" or width != prior.code_dim:
+    raise ValueError(
+        f"Latent codes ({prior.categorical}-way categorical, {prior.continuous} continuous) need "
+        f"a critic with a Q head reading them back: model.critic.conditioning='info' with "
+        f"{prior.code_dim} outputs (the builder sets them from model.latent); this "
+        f"{type(critic).__name__} has conditioning={conditioning!r} and {width} outputs.")
 
 
 def require_labels(labels: jax.Array | None, num_classes: int, role: str) -> None:
@@ -198,6 +213,8 @@ def with_class_term(score: jax.Array, features: jax.Array, labels: jax.Array | N
   if conditioning == "semi_supervised":
     logits = nn.Dense(num_classes, name="class_logits")(features)
     return jax.nn.logsumexp(logits, axis=-1) + score, logits
+  if conditioning == "info":
+    return score, nn.Dense(num_classes, name="q_output")(features)
   return score, nn.Dense(num_classes, name="acgan_output")(features)
 
 
@@ -212,6 +229,6 @@ def condition_input(x: jax.Array, labels: jax.Array | None, num_classes: int,
   """A critic's input: checked, with the one-hot label joined under 'input' conditioning (a
   classifier head reads no label)."""
   check_conditioning(conditioning)
-  if conditioning not in CLASSIFIER_HEADS:
+  if conditioning not in LABEL_FREE_HEADS:
     require_labels(labels, num_classes, "critic")
   return join_label(x, labels, num_classes) if num_classes and conditioning == "input" else x

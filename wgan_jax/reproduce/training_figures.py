@@ -360,7 +360,7 @@ def _overfitting_curves(fig, label: str, quick: bool) -> dict:
     """E f(real) - E f(fake) - penalty, the critic's objective as its training logs it."""
     x, labels = real["x"], real.get("label")
     z_key, a_key = jax.random.split(key)
-    z = jax.random.normal(z_key, (x.shape[0], generator.latent_dim))
+    z = experiment.latent.sample(z_key, x.shape[0])
     fake = generate(generator, state, z, labels, batch_statistics=True)  # as the step makes them
     score = lambda x: split_scores(critic.apply(critic_variables(state), x,  # noqa: E731
                                                 train=False))[0]
