@@ -7,7 +7,9 @@ models; FILE ending in .png is an image grid or a scatter plot; .txt holds text 
 `--interpolate STEPS` walks the latent space instead: --num rows, each STEPS samples along a
 straight (`--path linear`) or great-circle (`--path spherical`) path between two noise
 vectors, one row per path in the grid. `--by_class` (conditional runs) writes --num samples of
-each class instead, one class per row.
+each class instead, one class per row. `--traverse CODE` (InfoGAN runs) writes the latent
+traversal: one row per value of the categorical code, --num columns sweeping continuous code
+CODE from -2 to 2.
 """
 
 import sys
@@ -25,6 +27,9 @@ _INTERPOLATE = flags.DEFINE_integer(
     lower_bound=0)
 _BY_CLASS = flags.DEFINE_bool("by_class", False, "Conditional runs: --num samples of each class, "
                                "one class per row of the grid.")
+_TRAVERSE = flags.DEFINE_integer(
+    "traverse", -1, "InfoGAN runs: sweep this continuous code (0, 1, ...) over --num columns, "
+    "one row per categorical value (-1: no traversal).", lower_bound=-1)
 _PATH = flags.DEFINE_enum("path", "linear", ["linear", "spherical"],
                           "Latent path of --interpolate: straight line or great circle.")
 _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
@@ -33,12 +38,17 @@ _STATISTICS, _SAMPLE_BATCH = cli.define_sampling_flags()
 def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   del argv
-  from wgan_jax.sampling import by_class, interpolate, sample, write_samples
+  from wgan_jax.sampling import by_class, interpolate, sample, traverse, write_samples
   try:
     columns = _INTERPOLATE.value or None
-    if _BY_CLASS.value and _INTERPOLATE.value:
-      raise ValueError("--by_class and --interpolate each lay out the grid: give one of them.")
-    if _BY_CLASS.value:
+    if sum([_BY_CLASS.value, _INTERPOLATE.value > 0, _TRAVERSE.value >= 0]) > 1:
+      raise ValueError("--by_class, --interpolate and --traverse each lay out the grid: give one "
+                       "of them.")
+    if _TRAVERSE.value >= 0:
+      samples, labels = traverse(_WORKDIR.value, _TRAVERSE.value, _NUM.value, 2.0, _SEED.value,
+                                 _STATISTICS.value, _SAMPLE_BATCH.value)
+      vocabulary, columns = None, _NUM.value
+    elif _BY_CLASS.value:
       samples, labels, vocabulary = by_class(_WORKDIR.value, _NUM.value, _SEED.value,
                                              _STATISTICS.value, _SAMPLE_BATCH.value)
       columns = _NUM.value

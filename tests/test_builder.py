@@ -110,6 +110,22 @@ def test_a_batchnorm_critic_under_the_penalty_is_refused_when_built(labelled_ima
     builder.build(config, open_data=False).abstract_state()
 
 
+def test_latent_codes_size_the_q_head_and_need_one():
+  from configs import infogan
+  from wgan_jax.config import ConfigError
+  config = infogan.get_config()
+  experiment = builder.build(config, open_data=False)
+  assert experiment.latent.code_dim == 12 and experiment.critic.num_classes == 12
+  assert experiment.latent.noise_dim == 62 and experiment.latent.noise == "uniform"
+  config.model.critic.conditioning = "projection"
+  with pytest.raises(ConfigError, match="conditioning=info"):
+    builder.build(config, open_data=False)
+  config.model.critic.conditioning = "info"
+  config.data.use_labels = True
+  with pytest.raises(ConfigError, match="use_labels=False"):
+    builder.build(config, open_data=False)
+
+
 # config: overrides, as when tests/data/metrics_before_gan_family.json was recorded
 REGRESSION_CASES = {
     "wgan_gp_toy:8gaussians,penalty": {},

@@ -324,6 +324,33 @@ def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching
   assert not any(k.startswith("critic_acgan") for k in last)  # no label reached the loss
 
 
+@pytest.mark.slow  # an end-to-end run scored by the MNIST classifier
+def test_an_infogan_run_scores_its_codes_and_traverses_them(tmp_path):
+  from tests.test_data import _write_idx
+  rng = np.random.default_rng(0)
+  _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 28, 28)), True)
+  _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.arange(40) % 10, True)
+  from configs import infogan
+  config = infogan.get_config()
+  config.data.path = str(tmp_path)
+  config.model.generator.width = config.model.critic.width = 16
+  config.batch_size, config.num_steps = 8, 2
+  config.eval.every, config.eval.num_samples = 2, 20
+  config.log_every = config.sample_every = config.checkpoint_every = 2
+  result = train(config, str(tmp_path / "run"))
+  last = _metrics(tmp_path / "run")[-1]
+  assert result["step"] == 2 and 0.1 <= last["mnist_code_accuracy"] <= 1
+  assert {"critic_info_loss", "generator_info_accuracy"} <= set(last)
+  assert result["state"].critic_params["q_output"]["kernel"].shape[-1] == 12
+  samples, categories = sampling.traverse(str(tmp_path / "run"), code=1, steps=3)
+  assert samples.shape == (30, 28, 28, 1)
+  np.testing.assert_array_equal(categories, np.repeat(np.arange(10), 3))
+  config.model.latent.continuous = 0  # a categorical code alone: nothing to sweep
+  train(config, str(tmp_path / "categorical"))
+  with pytest.raises(ValueError, match="no categorical and continuous"):
+    sampling.traverse(str(tmp_path / "categorical"), code=0)
+
+
 def _language_config(text_path):
   c = wgan_gp_language.get_config()
   c.data.update(dict(source="text", path=str(text_path), seq_len=10, max_examples=0))

@@ -218,6 +218,20 @@ def test_semi_supervised_figure_scores_the_discriminator_against_the_labels_alon
   assert data["paper"]["test_error"] == 0.0093
 
 
+def test_infogan_figure_scores_the_code_and_draws_both_traversals(digits, tmp_path):
+  c = _tiny("infogan_mnist", digits, mlp=16)
+  with c.unlocked():
+    c.traversal_steps = 4
+  data = family_figures.make_infogan_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "infogan_mnist.png").stat().st_size > 0
+  run = data["run"]
+  assert run["samples"] == c.quick.eval_samples and 0.1 <= run["code_accuracy"] <= 1
+  matched = [d for d in run["digit_of_code"] if d >= 0]
+  assert len(run["digit_of_code"]) == 10 and len(set(matched)) == len(matched)  # one-to-one
+  assert run["accuracy_curve"]["steps"] == [2, 4]
+  assert data["paper"]["code_accuracy"] == 0.95
+
+
 def test_run_names_change_with_settings_but_not_with_a_new_option_at_its_default(monkeypatch):
   import ml_collections
   from wgan_jax.config import base_config

@@ -31,6 +31,9 @@ NAME is one of
                 2016): the K+1-way discriminator's test error as a classifier over training and
                 per class, with feature matching and with the non-saturating generator loss,
                 against the same network trained on the 100 labelled digits alone.
+  infogan_mnist  InfoGAN on MNIST (Chen et al. 2016): how often the categorical code names the
+                digit over training, and the latent traversals of the paper's Fig. 2 (one row
+                per categorical value, each continuous code swept from -2 to 2).
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -46,7 +49,8 @@ runs, `--config.runs.clip.num_steps=3000` one.
 
 import ml_collections
 
-from configs import conditional_gan, gan_baseline, semi_supervised_gan, wgan_gp_cifar
+from configs import conditional_gan, gan_baseline, infogan, semi_supervised_gan
+from configs import wgan_gp_cifar
 from configs import wgan_gp_cifar_resnet
 from configs import wgan_gp_language
 from configs import wgan_gp_mnist
@@ -55,7 +59,7 @@ from configs import wgan_lsun_bedrooms
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
 FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language",
-                "gan_saturation", "conditional_mnist", "semi_supervised_mnist")
+                "gan_saturation", "conditional_mnist", "semi_supervised_mnist", "infogan_mnist")
 # Both losses with both ways into the critic, on the same MLPs.
 CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan,mlp,projection",
                     "wgangp_mlp_input": "wgan-gp,mlp,input",
@@ -242,5 +246,17 @@ def get_config(name: str = "wgan_fig3"):
                    "eval.every": _follows(c, "eval_every"), "eval.num_samples": 1000,
                    "data.labelled_per_class": _follows(c, "labels_per_class")}
       c.runs[mode] = _scaled(semi_supervised_gan.get_config(mode), overrides)
+  elif name == "infogan_mnist":
+    c.num_steps = 10_000
+    c.eval_every = 1000  # the code accuracy on eval.num_samples samples
+    c.accuracy_samples = 2000  # samples behind the final code accuracy and code-digit matching
+    c.traversal_steps = 10  # columns of each traversal
+    c.traversal_span = 2.0  # each continuous code swept over [-span, span] (trained on [-1, 1])
+    c.quick.update(dict(eval_samples=40))
+    c.runs = ml_collections.ConfigDict()
+    c.runs["infogan"] = _scaled(infogan.get_config("gan"), {
+        "num_steps": _follows(c, "num_steps"), "log_every": 50,
+        "sample_every": _follows(c, "eval_every"), "checkpoint_every": _follows(c, "eval_every"),
+        "eval.every": _follows(c, "eval_every")})
   c.lock()
   return c

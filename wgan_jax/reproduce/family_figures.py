@@ -1,5 +1,5 @@
-"""The GAN family's figures: the original GAN's saturating loss, the conditional GAN and the
-semi-supervised GAN, each on MNIST with the library's trainer.
+"""The GAN family's figures: the original GAN's saturating loss, the conditional GAN, the
+semi-supervised GAN and InfoGAN's latent codes, each on MNIST with the library's trainer.
 
 Built like the papers' training figures (`training_figures`): each `make_*` function takes a
 `configs/paper/training_figures.py` config, trains or reuses the runs it names under
@@ -18,14 +18,16 @@ import numpy as np  # noqa: E402
 import scipy.special  # noqa: E402
 
 from wgan_jax.data import pipeline  # noqa: E402
-from wgan_jax.metrics.classifier import CriticClassifier, label_accuracy  # noqa: E402
+from wgan_jax.metrics.classifier import (CriticClassifier, cluster_accuracy,  # noqa: E402
+                                         label_accuracy)
 from wgan_jax.metrics.mnist import MNISTScorer  # noqa: E402
 from wgan_jax.plotting import image_grid, to_uint8  # noqa: E402
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
 from wgan_jax.reproduce.training_figures import (figure_header, present_runs,  # noqa: E402
                                                  run_summary, sample_stages, show_grid,
                                                  train_or_load)
-from wgan_jax.sampling import by_class, load_run  # noqa: E402
+from wgan_jax.sampling import by_class, generate_samples, load_run, sample_settings  # noqa: E402
+from wgan_jax.sampling import traverse  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- GAN saturation
@@ -209,8 +211,66 @@ def make_semi_supervised_mnist(fig, out_dir: str, workdir: str, quick: bool = Fa
   return data
 
 
+# ----------------------------------------------------------------------------- InfoGAN
+
+# Chen et al. 2016, Sec. 7.1: the categorical code, matched to digit classes, classifies MNIST
+# with 5% error (their convolutional networks).
+PAPER_CODE_ACCURACY = 0.95
+
+
+def make_infogan_mnist(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """InfoGAN's codes on MNIST: how often the categorical code names the digit the shipped
+  classifier sees (best one-to-one matching) over training, and the latent traversals of the
+  paper's Fig. 2: one row per categorical value (ordered by its matched digit), each continuous
+  code swept from -span to span along the row, the noise fixed per row."""
+  start = time.time()
+  record = train_or_load(fig, "infogan", workdir, quick)
+  config, experiment, state = load_run(record.directory)
+  count = fig.quick.eval_samples if quick else fig.accuracy_samples
+  images, _, codes = generate_samples(experiment.generator, state, count, sample_settings(config),
+                                      latent=experiment.latent)
+  digits = MNISTScorer().features_and_probs(images)[1].argmax(1)
+  categories = experiment.latent.categorical
+  accuracy, digit_of_code = cluster_accuracy(codes, digits, categories, 10)
+  order = np.argsort(np.where(digit_of_code < 0, 10, digit_of_code), kind="stable")
+  figure = plt.figure(figsize=(13, 5.2))
+  outer = figure.add_gridspec(1, 1 + experiment.latent.continuous, wspace=0.12,
+                              width_ratios=(1.2,) + (1,) * experiment.latent.continuous)
+  curve_ax = figure.add_subplot(outer[0, 0])
+  steps, curve = record.series("mnist_code_accuracy")
+  curve_ax.plot(steps, curve, "o-",
+                label=f"categorical code, end: {accuracy:.1%} ({count} samples)")
+  curve_ax.axhline(PAPER_CODE_ACCURACY, color="0.4", ls="--",
+                   label=f"Chen et al. 2016 (conv nets): {PAPER_CODE_ACCURACY:.0%}")
+  curve_ax.axhline(0.1, color="0.7", ls=":", label="chance: 10%")
+  curve_ax.set_ylim(0, 1.02)
+  curve_ax.set_xlabel("generator iterations")
+  curve_ax.set_ylabel("code names the digit (best matching)")
+  curve_ax.legend(fontsize=7, loc="lower right")
+  data = figure_header(fig, quick, start)
+  data["paper"] = {"code_accuracy": PAPER_CODE_ACCURACY, "source": "Chen et al. 2016, Sec. 7.1"}
+  data["run"] = {**run_summary(record), "code_accuracy": accuracy, "samples": count,
+                 "digit_of_code": digit_of_code.tolist(), "final": record.final("mnist"),
+                 "accuracy_curve": {"steps": steps.tolist(), "accuracy": curve.tolist()}}
+  for code in range(experiment.latent.continuous):
+    swept, _ = traverse(record.directory, code, fig.traversal_steps, fig.traversal_span)
+    rows = swept.reshape((categories, fig.traversal_steps) + swept.shape[1:])[order]
+    ax = figure.add_subplot(outer[0, 1 + code])
+    ax.imshow(image_grid(to_uint8(rows.reshape((-1,) + swept.shape[1:])),
+                         fig.traversal_steps)[..., 0], cmap="gray", interpolation="nearest")
+    ax.set_title(f"continuous code {code + 1} from -{fig.traversal_span:g} to "
+                 f"{fig.traversal_span:g}\nrows: categorical values, matched digits "
+                 f"{''.join(str(d) if d >= 0 else '-' for d in digit_of_code[order])}",
+                 fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
 FIGURES = {
     "gan_saturation": make_gan_saturation,
     "conditional_mnist": make_conditional_mnist,
     "semi_supervised_mnist": make_semi_supervised_mnist,
+    "infogan_mnist": make_infogan_mnist,
 }
