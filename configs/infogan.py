@@ -23,7 +23,7 @@ WGAN paper's 4-layer 512-unit ReLU MLPs at those learning rates (Adam, beta1 0.5
 2-core development machine (the MLPs: 35-45), too slow for a run here.
 """
 
-from configs import wgan_gp_mnist
+from configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
 
 MODES = ("gan", "wgan-gp")
@@ -34,9 +34,7 @@ def get_config(mode: str = "gan"):
     raise ValueError(f"MODE must be one of {MODES}, got {mode!r}.")
   c = wgan_gp_mnist.get_config("wgan-gp" if mode == "wgan-gp" else "dcgan")
   c.unlock()
-  c.model.generator = dict(kind="mlp", latent_dim=74, width=512, depth=3,
-                           output_activation="tanh")
-  c.model.critic = dict(kind="mlp", width=512, depth=3, conditioning="info")
+  gan_family.mlp_networks(c, latent_dim=74, conditioning="info")
   c.model.latent = dict(noise="uniform", categorical=10, continuous=2)
   c.data.use_labels = False
   c.data.device_resident = True
@@ -45,11 +43,5 @@ def get_config(mode: str = "gan"):
     c.optimizer.generator = adam(1e-3, 0.5, 0.999)
     c.optimizer.critic = adam(2e-4, 0.5, 0.999)
   c.batch_size = 128
-  c.num_steps = 10_000
-  c.eval.metrics = ("mnist",)
-  c.eval.every = 1000
-  c.eval.num_samples = 2000
-  c.log_every = 100
-  c.sample_every = c.checkpoint_every = 1000
-  c.num_sample_images = 100
+  gan_family.scored_on_mnist(c, num_steps=10_000, eval_every=1000)
   return finalize(c)

@@ -25,7 +25,7 @@ BatchNorm, Adam(3e-3, 0.5) and 300 epochs; here both networks are the WGAN paper
 for 10,000 iterations (about 17 passes over the unlabelled digits).
 """
 
-from configs import wgan_gp_mnist
+from configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
 
 MODES = ("feature_matching", "gan", "wgan-gp", "supervised")
@@ -39,9 +39,8 @@ def get_config(arg: str = "feature_matching,10"):
     raise ValueError(f"MODE must be one of {MODES}, got {mode!r}.")
   c = wgan_gp_mnist.get_config("wgan-gp" if mode == "wgan-gp" else "dcgan")
   c.unlock()
-  c.model.generator = dict(kind="mlp", latent_dim=100, width=512, depth=3,
-                           output_activation="tanh", num_classes=0)
-  c.model.critic = dict(kind="mlp", width=512, depth=3, conditioning="semi_supervised")
+  gan_family.mlp_networks(c, conditioning="semi_supervised")
+  c.model.generator.num_classes = 0
   c.data.use_labels = True
   c.data.labelled_per_class = labels_per_class
   c.data.device_resident = True
@@ -55,12 +54,6 @@ def get_config(arg: str = "feature_matching,10"):
     c.optimizer.critic = adam(1e-3, 0.5, 0.999)
   c.acgan_scale = 1.0
   c.batch_size = 100  # about 50 labelled and 50 unlabelled examples
-  c.num_steps = 10_000
-  c.eval.metrics = ("mnist",)
+  gan_family.scored_on_mnist(c, num_steps=10_000, eval_every=1000)
   c.eval.classifier_split = "test"
-  c.eval.every = 1000
-  c.eval.num_samples = 2000
-  c.log_every = 100
-  c.sample_every = c.checkpoint_every = 1000
-  c.num_sample_images = 100
   return finalize(c)

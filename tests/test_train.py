@@ -260,21 +260,29 @@ def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_p
                                 np.repeat(np.arange(10), 2))
 
 
-@pytest.mark.slow  # an end-to-end run, scored again by evaluate.py in a subprocess
-def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(tmp_path):
+def _tiny_mnist_family_run(tmp_path, config, train_count=60, test_count=0):
+  """`config` shrunk to two iterations of width-16 MLPs on random MNIST-format digits written to
+  `tmp_path` (`test_count` > 0 adds a labelled test split); its data path set there."""
   from tests.test_data import _write_idx
   rng = np.random.default_rng(0)
-  for prefix, count in (("train", 60), ("t10k", 25)):
-    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)),
-               True)
-    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10, True)
-  from configs import semi_supervised_gan
-  config = semi_supervised_gan.get_config("feature_matching,2")
+  for prefix, count in (("train", train_count), ("t10k", test_count)):
+    if count:
+      _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                 rng.integers(0, 256, (count, 28, 28)), True)
+      _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10, True)
   config.data.path = str(tmp_path)
   config.model.generator.width = config.model.critic.width = 16
   config.batch_size, config.num_steps = 8, 2
   config.eval.every, config.eval.num_samples = 2, 20
   config.log_every = config.sample_every = config.checkpoint_every = 2
+  return config
+
+
+@pytest.mark.slow  # an end-to-end run, scored again by evaluate.py in a subprocess
+def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(tmp_path):
+  from configs import semi_supervised_gan
+  config = _tiny_mnist_family_run(tmp_path, semi_supervised_gan.get_config("feature_matching,2"),
+                                  test_count=25)
   result = train(config, str(tmp_path / "run"))
   last = _metrics(tmp_path / "run")[-1]
   assert result["step"] == 2
@@ -301,19 +309,8 @@ def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(
 
 @pytest.mark.slow  # an end-to-end run scored on a held-out split
 def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching(tmp_path):
-  from tests.test_data import _write_idx
-  rng = np.random.default_rng(0)
-  for prefix, count in (("train", 40), ("t10k", 20)):
-    _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28)),
-               True)
-    _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10, True)
   from configs import catgan
-  config = catgan.get_config()
-  config.data.path = str(tmp_path)
-  config.model.generator.width = config.model.critic.width = 16
-  config.batch_size, config.num_steps = 8, 2
-  config.eval.every, config.eval.num_samples = 2, 20
-  config.log_every = config.sample_every = config.checkpoint_every = 2
+  config = _tiny_mnist_family_run(tmp_path, catgan.get_config(), 40, 20)
   result = train(config, str(tmp_path / "run"))
   last = _metrics(tmp_path / "run")[-1]
   assert result["step"] == 2
@@ -326,17 +323,8 @@ def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching
 
 @pytest.mark.slow  # an end-to-end run scored by the MNIST classifier
 def test_an_infogan_run_scores_its_codes_and_traverses_them(tmp_path):
-  from tests.test_data import _write_idx
-  rng = np.random.default_rng(0)
-  _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 28, 28)), True)
-  _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.arange(40) % 10, True)
   from configs import infogan
-  config = infogan.get_config()
-  config.data.path = str(tmp_path)
-  config.model.generator.width = config.model.critic.width = 16
-  config.batch_size, config.num_steps = 8, 2
-  config.eval.every, config.eval.num_samples = 2, 20
-  config.log_every = config.sample_every = config.checkpoint_every = 2
+  config = _tiny_mnist_family_run(tmp_path, infogan.get_config(), 40)
   result = train(config, str(tmp_path / "run"))
   last = _metrics(tmp_path / "run")[-1]
   assert result["step"] == 2 and 0.1 <= last["mnist_code_accuracy"] <= 1
