@@ -426,6 +426,11 @@ def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
   assert float(loss) == pytest.approx(float(want), rel=1e-5)
   assert float(parts["generator_info_loss"]) == pytest.approx(
       float(info_loss(q, categories, continuous)[0]), rel=1e-5)
+  # InfoWGAN-GP: the penalty differentiates the score alone, the Q head's term is added beside.
+  penalised = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+                                      latent=prior))
+  _, metrics = penalised(state, image_batches(2, 6, (3, 3, 1)))
+  assert float(metrics["gradient_penalty"]) > 0 and np.isfinite(float(metrics["critic_info_loss"]))
   with pytest.raises(ValueError, match="Q head"):
     make_train_step(generator, toy_critic(), tx, tx, latent=prior)
   with pytest.raises(ValueError, match="5 outputs"):
