@@ -151,6 +151,7 @@ def test_npz_source_and_shape_errors(tmp_path):
     sources.npz_source(str(tmp_path / "empty.npz"))
 
 
+@pytest.mark.slow  # TFDS's mock builder (10 s); the pipeline after it is tested on other sources
 def test_tfds_source_with_mock_data():
   import tensorflow_datasets as tfds
   config = _data_config(source="tfds", name="mnist", use_labels=True)

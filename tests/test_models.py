@@ -24,6 +24,12 @@ def _init_shapes(module, *args):
   return jax.eval_shape(functools.partial(module.init, train=False), jax.random.PRNGKey(0), *args)
 
 
+def _output_shapes(module, *args):
+  """`(output, variables)` as shapes only: the model traced, nothing compiled or run."""
+  variables = _init_shapes(module, *args)
+  return jax.eval_shape(functools.partial(module.apply, train=False), variables, *args), variables
+
+
 def _generate(generator, n=3, labels=None):
   z = jnp.zeros((n, generator.latent_dim))
   variables = _init(generator, z, labels)
@@ -81,9 +87,10 @@ def test_wgan_fig6_generator_has_constant_width_and_an_order_of_magnitude_fewer_
 
 @pytest.mark.parametrize("size,channels", [(32, 3), (28, 1)])
 def test_gp_dcgan_shapes(size, channels):
-  images, _ = _generate(GPDCGANGenerator(image_size=size, channels=channels, width=8))
+  generator = GPDCGANGenerator(image_size=size, channels=channels, width=8)
+  images, _ = _output_shapes(generator, jnp.zeros((3, generator.latent_dim)))
   assert images.shape == (3, size, size, channels)
-  scores, _ = _score(GPDCGANCritic(width=8), images)
+  scores, _ = _output_shapes(GPDCGANCritic(width=8), jnp.zeros(images.shape))
   assert scores.shape == (3,)
 
 
@@ -98,20 +105,21 @@ def test_gan_cifar_matches_the_official_parameter_counts():
 
 
 def test_resnet_unconditional_and_conditional():
-  images, variables = _generate(ResNetGenerator(width=16, latent_dim=8))
+  z, x = jnp.zeros((3, 8)), jnp.zeros((3, 32, 32, 3))
+  images, variables = _output_shapes(ResNetGenerator(width=16, latent_dim=8), z)
   assert images.shape == (3, 32, 32, 3)
-  scores, critic_vars = _score(ResNetCritic(width=16), images)
+  scores, critic_vars = _output_shapes(ResNetCritic(width=16), x)
   assert scores.shape == (3,)
   assert "batch_stats" not in critic_vars  # no normalization in the critic
 
   labels = jnp.array([0, 3, 9])
-  images, variables = _generate(ResNetGenerator(width=16, latent_dim=8, num_classes=10),
-                                labels=labels)
+  images, variables = _output_shapes(ResNetGenerator(width=16, latent_dim=8, num_classes=10),
+                                     z, labels)
   assert images.shape == (3, 32, 32, 3)
   # Class-conditional BatchNorm: per-class scale and offset tables.
   assert variables["params"]["block_1"]["_GeneratorNorm_0"]["ConditionalBatchNorm_0"]["scale"][
       "embedding"].shape == (10, 16)
-  (scores, logits), _ = _score(ResNetCritic(width=16, num_classes=10), images)
+  (scores, logits), _ = _output_shapes(ResNetCritic(width=16, num_classes=10), x)
   assert scores.shape == (3,) and logits.shape == (3, 10)
 
 

@@ -241,34 +241,43 @@ def test_wgan_step_follows_the_official_order_of_operations():
   for real, key in zip(batches, keys):
     got, _ = fused(got, real, key)
 
+  # Each pass by hand, jitted once (the order of operations is in the Python loop below).
+  @jax.jit
+  def critic_pass(params, batch_stats, generator_params, generator_stats, real, z):
+    fake, _ = networks.generate(generator_params, generator_stats, z, None)
+
+    def critic_objective(p):
+      real_scores, _, stats = networks.score(p, batch_stats, real)
+      fake_scores, _, stats = networks.score(p, stats, fake)
+      return jnp.mean(fake_scores) - jnp.mean(real_scores), stats
+
+    return jax.value_and_grad(critic_objective, has_aux=True)(params)
+
+  @jax.jit
+  def generator_pass(params, batch_stats, critic_params, critic_stats, z):
+    def generator_objective(p):
+      fake, stats = networks.generate(p, batch_stats, z, None)
+      scores, _, _ = networks.score(critic_params, critic_stats, fake)
+      return -jnp.mean(scores), stats
+
+    return jax.value_and_grad(generator_objective, has_aux=True)(params)
+
   want = state
   for real, key in zip(batches, keys):
     critic_key, generator_key = jax.random.split(key)
     for i in range(N_CRITIC):
       noise_key, _ = jax.random.split(jax.random.fold_in(critic_key, i))
       z = jax.random.normal(noise_key, (8, generator.latent_dim))
-      fake, _ = networks.generate(want.generator_params, want.generator_batch_stats, z, None)
       params = clip(want.critic_params)  # the official code clamps before each critic pass
-
-      def critic_objective(p, fake=fake, real=real[i]):
-        real_scores, _, stats = networks.score(p, want.critic_batch_stats, real)
-        fake_scores, _, stats = networks.score(p, stats, fake)
-        return jnp.mean(fake_scores) - jnp.mean(real_scores), stats
-
-      (_, stats), grads = jax.value_and_grad(critic_objective, has_aux=True)(params)
+      (_, stats), grads = critic_pass(params, want.critic_batch_stats, want.generator_params,
+                                      want.generator_batch_stats, real[i], z)
       updates, opt_state = tx.update(grads, want.critic_opt_state, params)
       want = want.replace(critic_params=clip(optax.apply_updates(params, updates)),
                           critic_batch_stats=stats, critic_opt_state=opt_state)
     noise_key, _ = jax.random.split(generator_key)
     z = jax.random.normal(noise_key, (8, generator.latent_dim))
-
-    def generator_objective(p):
-      fake, stats = networks.generate(p, want.generator_batch_stats, z, None)
-      scores, _, _ = networks.score(want.critic_params, want.critic_batch_stats, fake)
-      return -jnp.mean(scores), stats
-
-    (_, stats), grads = jax.value_and_grad(generator_objective, has_aux=True)(
-        want.generator_params)
+    (_, stats), grads = generator_pass(want.generator_params, want.generator_batch_stats,
+                                       want.critic_params, want.critic_batch_stats, z)
     updates, opt_state = tx.update(grads, want.generator_opt_state, want.generator_params)
     want = want.replace(step=want.step + 1,
                         generator_params=optax.apply_updates(want.generator_params, updates),
@@ -411,21 +420,22 @@ def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
   assert float(jnp.abs(new.critic_params["q_output"]["kernel"]
                        - state.critic_params["q_output"]["kernel"]).max()) > 0
   # The generator's loss by hand: its objective plus 0.7 L_I of the codes in its own z.
-  z = prior.sample(jax.random.PRNGKey(4), 6)
   networks = Networks(generator, critic)
-  info = InfoObjective(prior, 0.7)
-  loss, (_, parts) = generator_loss(state.generator_params, state.generator_batch_stats,
-                                    state.critic_params, state.critic_batch_stats, z, None,
-                                    networks=networks, objective=get_objective("gan"),
-                                    acgan_scale=0.1, info=info)
-  fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, z, None)
-  scores, q, _ = networks.score(state.critic_params, state.critic_batch_stats, fake)
-  categories, continuous = prior.codes(z)
-  want = (get_objective("gan").generator_loss(scores)
-          + 0.7 * info_loss(q, categories, continuous)[0])
+
+  @jax.jit
+  def by_hand(state, z):
+    loss, (_, parts) = generator_loss(state.generator_params, state.generator_batch_stats,
+                                      state.critic_params, state.critic_batch_stats, z, None,
+                                      networks=networks, objective=get_objective("gan"),
+                                      acgan_scale=0.1, info=InfoObjective(prior, 0.7))
+    fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, z, None)
+    scores, q, _ = networks.score(state.critic_params, state.critic_batch_stats, fake)
+    information = info_loss(q, *prior.codes(z))[0]
+    return loss, parts, get_objective("gan").generator_loss(scores) + 0.7 * information, information
+
+  loss, parts, want, information = by_hand(state, prior.sample(jax.random.PRNGKey(4), 6))
   assert float(loss) == pytest.approx(float(want), rel=1e-5)
-  assert float(parts["generator_info_loss"]) == pytest.approx(
-      float(info_loss(q, categories, continuous)[0]), rel=1e-5)
+  assert float(parts["generator_info_loss"]) == pytest.approx(float(information), rel=1e-5)
   # InfoWGAN-GP: the penalty differentiates the score alone, the Q head's term is added beside.
   penalised = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
                                       latent=prior))
