@@ -130,3 +130,17 @@ def test_wgan_paper_configs_keep_pytorch_rmsprop():
 def test_critic_batchnorm_where_the_official_code_has_it(name, arg, normalization):
   # gan_cifar.py: BatchNorm in the critic for every MODE but 'wgan-gp'; gan_mnist.py: 'wgan' only.
   assert _load(name, arg).model.critic.normalization == normalization
+
+
+def test_a_saved_config_gets_only_the_options_it_lacks():
+  from wgan_jax.config import base_config, with_new_defaults
+  saved = base_config().to_dict()
+  del saved["model"]["latent"], saved["info_scale"]
+  saved["model"]["generator"] = dict(kind="gp_dcgan", width=8, normalization="none")
+  saved["data"]["name"] = "25gaussians"
+  restored = with_new_defaults(saved)
+  assert restored.model.latent.to_dict() == base_config().model.latent.to_dict()
+  assert restored.info_scale == base_config().info_scale
+  assert restored.data.name == "25gaussians"
+  # A network spec is kept whole: no option of the default MLP is merged into the DCGAN's.
+  assert restored.model.generator.to_dict() == saved["model"]["generator"]

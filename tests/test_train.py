@@ -13,7 +13,7 @@ import pytest
 from configs import default as default_config
 from configs import wgan_gp_language
 from tests.helpers import assert_trees_close
-from wgan_jax import sampling
+from wgan_jax import rundir, sampling
 from wgan_jax.data.text import Vocabulary
 from wgan_jax.latent import latent_paths
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
@@ -319,6 +319,13 @@ def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching
   for which in ("real", "fake"):
     assert 0 <= last[f"critic_{which}_class_entropy"] <= np.log(10) + 1e-5
   assert not any(k.startswith("critic_acgan") for k in last)  # no label reached the loss
+  # A run saved before the InfoGAN options existed still loads, with them at their defaults.
+  saved_path = tmp_path / "run" / rundir.CONFIG_FILE
+  saved = json.loads(saved_path.read_text())
+  del saved["model"]["latent"], saved["info_scale"], saved["info_continuous_weight"]
+  saved_path.write_text(json.dumps(saved))
+  samples, _, _ = sampling.sample(str(tmp_path / "run"), 3)
+  assert samples.shape == (3, 28, 28, 1)
 
 
 @pytest.mark.slow  # an end-to-end run scored by the MNIST classifier

@@ -159,6 +159,24 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
+# Settings kept whole: a saved network or optimizer spec is complete for its kind, and the
+# defaults of another kind must not be merged into it.
+WHOLE_SETTINGS = ("model.generator", "model.critic", "optimizer.generator", "optimizer.critic")
+
+
+def with_new_defaults(saved: dict[str, Any]) -> ml_collections.ConfigDict:
+  """A saved run's config with every option added since it was saved at its default
+  (`base_config()`), so an older run still builds: its own values are all kept."""
+
+  def merge(default: Any, value: Any, path: str) -> Any:
+    if path in WHOLE_SETTINGS or not (isinstance(default, dict) and isinstance(value, dict)):
+      return value
+    return {**default, **{k: merge(default.get(k), v, f"{path}.{k}" if path else k)
+                          for k, v in value.items()}}
+
+  return ml_collections.ConfigDict(merge(base_config().to_dict(), saved, ""))
+
+
 def finalize(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Locks the config so unknown keys are rejected."""
   config.lock()

@@ -14,7 +14,7 @@ import numpy as np
 
 from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
-from wgan_jax.config import ConfigError
+from wgan_jax.config import ConfigError, with_new_defaults
 from wgan_jax.latent import LatentPrior, latent_paths
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
@@ -27,7 +27,7 @@ def load_run(workdir: str):
   saved = rundir.saved_config(workdir)
   if saved is None:
     raise FileNotFoundError(f"{workdir} has no {rundir.CONFIG_FILE}: is it a training directory?")
-  config = ml_collections.ConfigDict(saved)
+  config = with_new_defaults(saved)
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
     raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
