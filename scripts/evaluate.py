@@ -49,7 +49,8 @@ def main(argv):
     if _CLASSIFIER_SPLIT.value:
       held_out = pipeline.load_split(config.data, _CLASSIFIER_SPLIT.value, config.seed,
                                      with_labels=True)
-      classifier_scores = CriticClassifier(experiment.critic)(state, held_out)
+      classifier_scores = CriticClassifier(experiment.critic, latent=experiment.latent)(
+          state, held_out)
     eval_config = dict(config.eval.to_dict(), metrics=tuple(_METRICS.value), num_samples=_NUM.value,
                        num_reference=_NUM_REFERENCE.value, inception_weights=_WEIGHTS.value)
     evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,

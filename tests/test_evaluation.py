@@ -117,3 +117,13 @@ def test_the_critic_classifier_scores_a_classifier_head_and_refuses_other_critic
                     "cluster_accuracy": 1.0}
   with pytest.raises(ValueError, match="classifier head"):
     CriticClassifier(MLPCritic(width=8, num_classes=3, conditioning="projection"))
+  # InfoGAN's Q head: the categorical code's logits (its first 3 of 5 outputs) are the classes.
+  from wgan_jax.latent import LatentPrior
+  q_critic = MLPCritic(width=8, depth=1, num_classes=5, conditioning="info")
+  state = init_state(generator, q_critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+  q_classifier = CriticClassifier(q_critic, latent=LatentPrior(6, categorical=3, continuous=2))
+  _, q = q_critic.apply({"params": state.critic_params}, x)
+  assert q_classifier.num_classes == 3
+  np.testing.assert_array_equal(q_classifier.predict(state, x), np.argmax(q[:, :3], -1))
+  with pytest.raises(ValueError, match="classifier head"):
+    CriticClassifier(q_critic)  # without the prior, the Q head's classes are unknown

@@ -402,7 +402,7 @@ class _Sampler:
     # A critic with a classifier head, scored on a held-out labelled split at each evaluation.
     self.classifier = self.held_out = None
     if config.eval.classifier_split:
-      self.classifier = CriticClassifier(experiment.critic)
+      self.classifier = CriticClassifier(experiment.critic, latent=experiment.latent)
       self.held_out = pipeline.load_split(config.data, config.eval.classifier_split,
                                           config.seed, with_labels=True)
     # The critic in eval mode: BatchNorm (WGAN only) with running statistics, no device axis.

@@ -2,7 +2,8 @@
 
 The semi-supervised GAN (Salimans et al. 2016) is judged by its discriminator as a classifier:
 its error rate on the test set, given only a few labels in training. The same measure applies to
-any critic with a classifier head (`layers.CLASSIFIER_HEADS`: AC-GAN, semi-supervised):
+any critic with a classifier head (`layers.CLASSIFIER_HEADS`: AC-GAN, semi-supervised), and to
+InfoGAN's Q head, whose categorical code is read as the class:
 
 * `classifier_error`: the share of held-out examples whose argmax class is not their label;
 * `classifier_error_worst`: the highest of the per-class error rates;
@@ -52,14 +53,21 @@ def cluster_accuracy(predicted: np.ndarray, labels: np.ndarray, num_clusters: in
 class CriticClassifier:
   """Predicts classes with a critic's head (in inference mode) and scores them against labels."""
 
-  def __init__(self, critic: Any, batch_size: int = 1000):
-    check_classifier_head(critic, "Scoring the critic as a classifier")
+  def __init__(self, critic: Any, batch_size: int = 1000, latent: Any = None):
+    """`latent`: an InfoGAN run's `LatentPrior`, whose categorical code's logits, the first of
+    the critic's Q head, are the classes (the paper's use of Q as a classifier)."""
+    if getattr(critic, "conditioning", None) == "info" and latent is not None and \
+        latent.categorical:
+      self.num_classes = latent.categorical
+    else:
+      check_classifier_head(critic, "Scoring the critic as a classifier")
+      self.num_classes = critic.num_classes
     if getattr(critic, "axis_name", None) is not None:
       critic = critic.clone(axis_name=None)  # run on one device, outside pmap
-    self.num_classes = critic.num_classes
     self.batch_size = batch_size
+    classes = self.num_classes
     self._logits = jax.jit(lambda variables, x: split_scores(
-        critic.apply(variables, x, None, train=False))[1])
+        critic.apply(variables, x, None, train=False))[1][:, :classes])
 
   def predict(self, state: GANState, x: np.ndarray) -> np.ndarray:
     """The argmax class of every example of `x`."""
