@@ -117,6 +117,18 @@ def flat_settings(config: ml_collections.ConfigDict) -> dict[str, Any]:
   return _flatten(_as_json(config))
 
 
+ABSENT = "<absent>"  # the value a flattened config has for a key it lacks
+
+
+def setting_differences(old: Mapping[str, Any],
+                        new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+  """`{dotted key: (old value, new value)}` for every key whose value differs between two
+  flattened configs, `ABSENT` standing for a key one of them lacks."""
+  return {key: (old.get(key, ABSENT), new.get(key, ABSENT))
+          for key in sorted(old.keys() | new.keys())
+          if old.get(key, ABSENT) != new.get(key, ABSENT)}
+
+
 def saved_config(workdir: str) -> dict[str, Any] | None:
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
@@ -132,14 +144,9 @@ def config_changes(saved: Mapping[str, Any],
   Keys in `FREE_KEYS` or under `FREE_PREFIXES` may change. A key the saved config lacks is
   an option newer than the run; it counts as unchanged.
   """
-  old, new = _flatten(saved), _flatten(_as_json(config))
-  changes = {}
-  for key in sorted(old.keys() | new.keys()):
-    if key in FREE_KEYS or key.startswith(FREE_PREFIXES) or key not in old:
-      continue
-    if old[key] != new.get(key, "<absent>"):
-      changes[key] = (old[key], new.get(key, "<absent>"))
-  return changes
+  return {key: change for key, change in setting_differences(_flatten(saved),
+                                                            flat_settings(config)).items()
+          if key not in FREE_KEYS and not key.startswith(FREE_PREFIXES) and change[0] != ABSENT}
 
 
 def refuse_changes(workdir: str, changes: Mapping[str, tuple[Any, Any]]) -> None:

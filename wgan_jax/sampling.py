@@ -105,6 +105,12 @@ class Sampler:
     z = self.latent.sample(key, padded, categories)
     return z, (jnp.arange(padded) % self.num_classes if self.num_classes else None)
 
+  def categories(self, z: jax.Array, count: int) -> np.ndarray | None:
+    """The InfoGAN categorical code of the first `count` rows of `noise(...)`, on the host (None
+    without one)."""
+    codes = self.latent.codes(z[:count])[0]
+    return np.asarray(codes) if codes is not None else None
+
   def __call__(self, state, z, labels, count: int | None = None) -> np.ndarray:
     """The first `count` (default all) samples of `noise(...)`, as float arrays on the host."""
     batch = self.settings.batch
@@ -122,9 +128,8 @@ def generate_samples(generator, state, num: int, settings: SampleSettings, num_c
     raise ValueError(f"Asked for {num} samples: ask for at least one.")
   sampler = Sampler(generator, num_classes, settings, latent)
   z, labels = sampler.noise(jax.random.PRNGKey(seed), num)
-  codes = sampler.latent.codes(z[:num])[0]
   return (sampler(state, z, labels, num), np.asarray(labels[:num]) if num_classes else None,
-          np.asarray(codes) if codes is not None else None)
+          sampler.categories(z, num))
 
 
 def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,

@@ -36,8 +36,8 @@ from jax import lax
 
 from wgan_jax import parallel
 from wgan_jax.lipschitz import Constraint, GradientPenalty, check_critic_compatible
-from wgan_jax.models.layers import check_classifier_head, check_info_head
 from wgan_jax.latent import LatentPrior
+from wgan_jax.models.layers import check_classifier_head, check_info_head
 from wgan_jax.objectives import (InfoObjective, Objective, acgan_loss, catgan_entropies,
                                   class_accuracy, feature_matching_loss, get_objective)
 from wgan_jax.state import GANState, as_variables, generator_variables, step_key

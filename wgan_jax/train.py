@@ -393,8 +393,7 @@ class _Sampler:
     self.eval_classes = (np.asarray(self.eval_labels[:self.eval_count])
                          if self.eval_labels is not None else None)
     # InfoGAN: the categorical code each evaluation sample is made with.
-    self.eval_codes = experiment.latent.codes(self.eval_z[:self.eval_count])[0]
-    self.eval_codes = np.asarray(self.eval_codes) if self.eval_codes is not None else None
+    self.eval_codes = self.generate.categories(self.eval_z, self.eval_count)
     if self.low_dim and config.data.source == "toy":
       self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:

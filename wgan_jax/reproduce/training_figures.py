@@ -96,13 +96,8 @@ def prepared_run(fig, label: str, quick: bool):
 def run_directory(workdir: str, label: str, config) -> str:
   """`workdir/LABEL-HASH`, HASH identifying the settings that differ from `base_config()`, so
   that an option added to the library later, at its default, does not rename finished runs."""
-  defaults = rundir.flat_settings(base_config())
-  settings = rundir.flat_settings(config)
-  differing = {}
-  for key in sorted(settings.keys() | defaults.keys()):
-    value = settings.get(key, "<absent>")
-    if value != defaults.get(key, "<absent>"):
-      differing[key] = value
+  differing = {key: value for key, (_, value) in rundir.setting_differences(
+      rundir.flat_settings(base_config()), rundir.flat_settings(config)).items()}
   digest = hashlib.sha1(json.dumps(differing, sort_keys=True).encode()).hexdigest()[:8]
   return os.path.join(workdir, f"{label}-{digest}")
 
