@@ -12,8 +12,9 @@ Each method keeps one recipe across every architecture, as the paper does (`use_
   dcgan       the standard non-saturating GAN, Adam(2e-4, 0.5), one D step per G step;
   lsgan       least squares, TensorFlow 1's RMSProp(1e-4), one D step (`gan_64x64.py`);
   wgan        weight clipping at 0.01, TensorFlow 1's RMSProp(5e-5), 5 critic steps;
-  wgan-gp     the two-sided penalty, lambda = 10, Adam(1e-4, 0, 0.9) (the paper's Algorithm 1
-              and `gan_64x64.py`), 5 critic steps; the critic's BatchNorm becomes LayerNorm;
+  wgan-gp     the two-sided penalty, lambda = 10, Adam(1e-4, beta1, 0.9), 5 critic steps; the
+              critic's BatchNorm becomes LayerNorm. beta1 = 0 on LSUN (`gan_64x64.py`, the
+              code of Fig. 2) and 0.5 at 32 px (`gan_cifar.py`, `gan_mnist.py`);
   wgan-gp-one-sided  the same with the one-sided penalty max(0, ||grad|| - 1)^2.
 
 The architectures are the `gan_64x64.py` DCGAN family (5x5 filters, `gp_dcgan`), its 4-layer
@@ -126,7 +127,7 @@ def fig2_models(arch: str, width: int = 64) -> dict:
   raise ValueError(f"Unknown Fig. 2 architecture {arch!r}; choose one of {FIG2_ARCHS}.")
 
 
-def use_method(c, method: str) -> None:
+def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
   """The method's objective, constraint, optimizers and critic steps, the same for every
   architecture; under the penalty the critic's BatchNorm becomes LayerNorm."""
   if method == "dcgan":
@@ -143,7 +144,7 @@ def use_method(c, method: str) -> None:
     c.constraint.kind = "penalty"
     c.constraint.weight = 10.0
     c.constraint.one_sided = method == "wgan-gp-one-sided"
-    c.optimizer.generator = c.optimizer.critic = adam(1e-4, 0.0, 0.9)
+    c.optimizer.generator = c.optimizer.critic = adam(1e-4, penalty_adam_b1, 0.9)
     c.n_critic = 5
     if c.model.critic.get("normalization") == "batch":
       c.model.critic.normalization = "layer"
@@ -166,7 +167,7 @@ def get_config(arg: str = "dcgan,wgan-gp,lsun"):
   else:
     models = fig2_models(arch)
   c.model.generator, c.model.critic = models["generator"], models["critic"]
-  use_method(c, method)
+  use_method(c, method, penalty_adam_b1=0.0 if dataset == "lsun" else 0.5)
   c.batch_size = 64
   c.num_steps = 200_000 if dataset == "lsun" else 100_000
   return finalize(c)

@@ -34,6 +34,13 @@ NAME is one of
   infogan_mnist  InfoGAN on MNIST (Chen et al. 2016): how often the categorical code names the
                 digit over training, and the latent traversals of the paper's Fig. 2 (one row
                 per categorical value, each continuous code swept from -2 to 2).
+  wgangp_fig2   WGAN-GP Fig. 2 (Section 5.2): seven architectures, each trained with the DCGAN
+                loss, LSGAN, weight clipping, the penalty and the one-sided penalty, one set of
+                hyperparameters per method (`configs/architecture_studies.py`): samples laid out
+                like the paper's figure and the MNIST Inception-like score of every cell.
+  wgangp_table1 WGAN-GP Section 5.1 / Table 1: random architectures drawn from the paper's
+                distribution, each trained with WGAN-GP and the standard GAN: how many pass each
+                minimum score (1, 3, 5, 7, 9) with only one method, both or neither.
 
 Every figure is a set of named training runs (`runs`), each a complete trainer config built
 from the experiment configs in `configs/` and then scaled down to what a CPU finishes:
@@ -49,7 +56,8 @@ runs, `--config.runs.clip.num_steps=3000` one.
 
 import ml_collections
 
-from configs import conditional_gan, gan_baseline, infogan, semi_supervised_gan
+from configs import architecture_studies, conditional_gan, gan_baseline, infogan
+from configs import semi_supervised_gan
 from configs import wgan_gp_cifar
 from configs import wgan_gp_cifar_resnet
 from configs import wgan_gp_language
@@ -59,7 +67,8 @@ from configs import wgan_lsun_bedrooms
 WGAN_ARCHS = {"wgan_fig3": ("mlp_g", "dcgan", "mlp"), "wgan_fig4": ("mlp_g", "dcgan", "mlp"),
               "wgan_fig5": ("dcgan",), "wgan_fig6": ("dcgan_nobn",), "wgan_fig7": ("mlp_g",)}
 FIGURE_NAMES = (*WGAN_ARCHS, "wgangp_fig3", "wgangp_fig5b", "wgangp_table3", "wgangp_language",
-                "gan_saturation", "conditional_mnist", "semi_supervised_mnist", "infogan_mnist")
+                "gan_saturation", "conditional_mnist", "semi_supervised_mnist", "infogan_mnist",
+                "wgangp_fig2", "wgangp_table1")
 # Both losses with both ways into the critic, on the same MLPs.
 CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan,mlp,projection",
                     "wgangp_mlp_input": "wgan-gp,mlp,input",
@@ -67,6 +76,10 @@ CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan
 
 # The supervised baseline and the semi-supervised GAN under both generator losses.
 SEMI_SUPERVISED_RUNS = ("supervised", "feature_matching", "gan")
+
+# Section 5.1: random architectures, each trained with both methods.
+TABLE1_ARCHITECTURES = 40
+TABLE1_METHODS = ("wgan-gp", "dcgan")
 
 # MNIST at 32 px in place of LSUN bedrooms at 64 px.
 _MNIST32 = dict(source="tfds", name="mnist", image_size=32, channels=1, resize=True)
@@ -123,6 +136,28 @@ def _fid_scored(c: ml_collections.ConfigDict) -> dict:
           "checkpoint_every": _follows(c, "checkpoint_every"),
           "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
           "eval.num_samples": _follows(c, "fid_samples"), "eval.num_reference": 1000}
+
+
+def _architecture_runs(c: ml_collections.ConfigDict, arch: str, methods) -> dict:
+  """`{ARCH-METHOD: run}`: `configs/architecture_studies.py` runs on MNIST at 32 px, scored at
+  the end by the shipped classifier's Inception-like score."""
+  runs = {}
+  for method in methods:
+    run = architecture_studies.get_config(f"{arch},{method},mnist32")
+    overrides = {"num_steps": _follows(c, "num_steps"), "log_every": _follows(c, "log_every"),
+                 "sample_every": _follows(c, "num_steps"),
+                 "checkpoint_every": _follows(c, "checkpoint_every"),
+                 "eval.metrics": ("mnist",), "eval.num_samples": _follows(c, "eval_samples")}
+    if arch.startswith("random-"):  # the drawn filter counts, scaled
+      drawn = architecture_studies.random_architecture(int(arch.split("-", 1)[1]))
+      overrides["model.generator.width"] = (c.get_ref("filter_scale") * drawn.g_filters).to_int()
+      overrides["model.critic.width"] = (c.get_ref("filter_scale") * drawn.d_filters).to_int()
+    else:  # DIM of the convolutional networks; the MLP generator keeps its 512 units
+      if run.model.generator.kind != "mlp":
+        overrides["model.generator.width"] = _follows(c, "width")
+      overrides["model.critic.width"] = _follows(c, "width")
+    runs[f"{arch}-{method}"] = _scaled(run, overrides)
+  return runs
 
 
 def get_config(name: str = "wgan_fig3"):
@@ -258,5 +293,31 @@ def get_config(name: str = "wgan_fig3"):
         "num_steps": _follows(c, "num_steps"), "log_every": 50,
         "sample_every": _follows(c, "eval_every"), "checkpoint_every": _follows(c, "eval_every"),
         "eval.every": _follows(c, "eval_every")})
+  elif name == "wgangp_fig2":
+    c.num_steps = 400
+    c.log_every = 10
+    c.checkpoint_every = 100
+    c.width = 16  # DIM of G and D (gan_64x64.py: 64)
+    c.eval_samples = 1000  # samples behind each cell's score
+    c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # scores counted per method
+    c.quick.update(dict(eval_samples=50))
+    c.architectures = architecture_studies.FIG2_ARCHS  # rows, top to bottom
+    c.arch_titles = dict(architecture_studies.FIG2_TITLES)
+    c.methods = architecture_studies.METHODS  # columns
+    c.runs = ml_collections.ConfigDict()
+    for arch in architecture_studies.FIG2_ARCHS:
+      c.runs.update(_architecture_runs(c, arch, architecture_studies.METHODS))
+  elif name == "wgangp_table1":
+    c.num_steps = 400
+    c.log_every = 10
+    c.checkpoint_every = 100
+    c.architectures = TABLE1_ARCHITECTURES  # the paper: 200
+    c.filter_scale = 0.25  # of the drawn 32, 64 or 128 filters
+    c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)
+    c.eval_samples = 1000
+    c.quick.update(dict(eval_samples=50))
+    c.runs = ml_collections.ConfigDict()
+    for index in range(c.architectures):
+      c.runs.update(_architecture_runs(c, f"random-{index}", TABLE1_METHODS))
   c.lock()
   return c

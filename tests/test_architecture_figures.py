@@ -1,0 +1,124 @@
+"""The WGAN-GP paper's architecture studies (Fig. 2 and Table 1) end to end at a tiny size, and
+their bookkeeping: outcome counts, diverged runs, interrupted runs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from configs.paper import training_figures
+from wgan_jax.reproduce import architecture_figures as figures
+from wgan_jax.reproduce import training_figures as trained
+from wgan_jax.train import NonFiniteLossError
+
+pytestmark = pytest.mark.slow  # figures made of training runs
+
+SHALLOW = 19  # a random architecture with 4 layers in G and in D: the cheapest to compile
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+  """64 one-channel 16x16 'digits' as an .npz source (resized to 32 px by the runs)."""
+  rng = np.random.default_rng(0)
+  x = np.zeros((64, 16, 16, 1), np.uint8)
+  for image, (row, col) in zip(x, rng.integers(0, 10, (64, 2))):
+    image[row:row + 6, col:col + 6] = 255
+  path = tmp_path_factory.mktemp("data") / "digits.npz"
+  np.savez(path, x=x, label=rng.integers(0, 10, 64))
+  return str(path)
+
+
+def _tiny(name, data_path, keep):
+  """Figure `name` on the tiny digits at width 4, 4 iterations, keeping only the runs `keep`."""
+  c = training_figures.get_config(name)
+  with c.unlocked():
+    c.runs = {label: c.runs[label] for label in keep}
+  c.data_path, c.local_source = data_path, "npz"
+  c.quick.update(dict(num_steps=4, sample_every=4, log_every=2, eval_samples=64))
+  for run in c.runs.values():
+    run.data.update(dict(image_size=32, channels=1, resize=True))
+    run.batch_size = 8
+    run.model.critic.width = 4
+    if run.model.generator.kind != "mlp":
+      run.model.generator.width = 4
+  return c
+
+
+def test_fig2_puts_methods_in_columns_and_scores_every_cell(digits, tmp_path):
+  c = _tiny("wgangp_fig2", digits, keep=("no_norm-lsgan", "tanh-wgan-gp-one-sided"))
+  data = figures.make_wgangp_fig2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "wgangp_fig2.png").stat().st_size > 0
+  assert json.loads((tmp_path / "wgangp_fig2.json").read_text())["quick"] is True
+  assert data["architectures"] == ["no_norm", "tanh"]
+  assert data["methods"] == ["lsgan", "wgan-gp-one-sided"]
+  assert set(data["scores"]["no_norm"]) == {"lsgan"}  # cells without a run stay empty
+  assert set(data["scores"]["tanh"]) == {"wgan-gp-one-sided"}
+  for run in data["runs"]:
+    assert 1 <= run["score"] <= 10 and run["diverged"] is None
+    assert run["score"] == run["final"]["mnist_inception_score"]
+  one_sided = next(r for r in data["runs"] if r["label"] == "tanh-wgan-gp-one-sided")
+  assert one_sided["constraint"] == "penalty" and one_sided["critic"]["activation"] == "tanh"
+  assert data["reaching"]["lsgan"]["1"] == 1 and data["reaching"]["wgan-gp-one-sided"]["1"] == 1
+  # A second call reuses the finished runs.
+  again = figures.make_wgangp_fig2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert again["scores"] == data["scores"]
+
+
+def test_table1_counts_each_architecture_under_both_methods(digits, tmp_path):
+  c = _tiny("wgangp_table1", digits,
+            keep=(f"random-{SHALLOW}-wgan-gp", f"random-{SHALLOW}-dcgan"))
+  data = figures.make_wgangp_table1(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "wgangp_table1.png").stat().st_size > 0
+  (row,) = data["rows"]
+  assert row["index"] == SHALLOW
+  assert row["architecture"].startswith("G: tanh, 4 layers, 4 filters; D: relu, 4 layers")
+  assert (row["gan"]["objective"], row["wgan-gp"]["objective"]) == ("gan", "wasserstein")
+  scores = (row["gan"]["score"], row["wgan-gp"]["score"])
+  for threshold, counts in data["counts"].items():
+    assert sum(counts.values()) == 1
+    assert tuple(counts.values()) == figures.outcome_counts(*([s] for s in scores),
+                                                            float(threshold))
+  assert data["paper"]["counts"]["5"] == {"only GAN": 0, "only WGAN-GP": 147, "both": 42,
+                                          "neither": 11}
+
+
+def test_outcome_counts_split_architectures_by_which_method_reaches_the_score():
+  gan = [1.0, 6.0, 6.0, 2.0, 9.5]
+  wgangp = [6.0, 1.0, 7.0, 2.0, 9.5]
+  assert figures.outcome_counts(gan, wgangp, 5.0) == (1, 1, 2, 1)
+  assert figures.outcome_counts(gan, wgangp, 9.0) == (0, 0, 1, 4)
+  assert figures.outcome_counts(gan, wgangp, 1.0) == (0, 0, 5, 0)
+
+
+def test_the_paper_counts_cover_its_200_architectures_at_every_threshold():
+  for counts in figures.PAPER_TABLE1.values():
+    assert sum(counts) == 200
+
+
+def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, monkeypatch):
+  c = training_figures.get_config("wgangp_table1")
+  calls = []
+
+  def diverge(fig, label, workdir, quick):
+    calls.append(label)
+    raise NonFiniteLossError("Non-finite critic_loss = nan at generator iteration 7; ...")
+
+  monkeypatch.setattr(figures, "train_or_load", diverge)
+  first = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
+  second = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
+  assert calls == ["random-0-dcgan"]
+  for outcome in (first, second):
+    assert outcome["score"] == figures.FAILED_SCORE and outcome["record"] is None
+    assert "iteration 7" in outcome["diverged"]
+  marker = json.loads((tmp_path / first["directory"].split("/")[-1] / "diverged.json").read_text())
+  assert "critic_loss = nan" in marker["message"]
+
+
+def test_an_interrupted_run_stops_the_figure_rather_than_counting_as_failed(digits, tmp_path,
+                                                                           monkeypatch):
+  c = _tiny("wgangp_fig2", digits, keep=("dcgan-dcgan",))
+  monkeypatch.setattr(trained, "train", lambda config, workdir: {"step": 2, "stopped_by": "SIGINT"})
+  with pytest.raises(trained.RunInterrupted, match="stopped at step 2 of 4 .SIGINT.*resumes"):
+    figures.make_wgangp_fig2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert not (tmp_path / "wgangp_fig2.png").exists()
+  assert not list((tmp_path / "runs").glob("*/diverged.json"))

@@ -1,0 +1,231 @@
+"""The WGAN-GP paper's robustness experiments (Section 5): many architectures, one set of
+hyperparameters per method.
+
+`make_wgangp_fig2`: Fig. 2's seven architectures, each trained with every method, samples laid
+out like the paper's figure and the MNIST Inception-like score of every cell.
+`make_wgangp_table1`: Table 1, random architectures trained with WGAN-GP and the standard GAN,
+counted by which method reaches each minimum score.
+
+Built like the other training figures (`training_figures`). A run whose loss or state turns
+non-finite is a result here, not an error: it counts as failed (score 1, the least the score
+takes), its message is kept in `diverged.json` in its directory, and it is not retrained.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
+from wgan_jax.reproduce.training_figures import (RunRecord, figure_header,  # noqa: E402
+                                                 prepared_run, run_directory, run_summary,
+                                                 show_grid, train_or_load)
+from wgan_jax.train import NonFiniteLossError  # noqa: E402
+
+SCORE = "mnist_inception_score"
+FAILED_SCORE = 1.0  # a diverged run: the score of samples that name no class
+METHOD_TITLES = {"dcgan": "DCGAN", "lsgan": "LSGAN", "wgan": "WGAN (clipping)",
+                 "wgan-gp": "WGAN-GP (ours)", "wgan-gp-one-sided": "WGAN-GP, one-sided"}
+
+# Gulrajani et al. 2017, Table 1: of 200 random architectures on 32x32 ImageNet, how many reached
+# each minimum Inception score with (only GAN, only WGAN-GP, both, neither).
+PAPER_TABLE1 = {1.0: (0, 8, 192, 0), 3.0: (1, 88, 110, 1), 5.0: (0, 147, 42, 11),
+                7.0: (1, 104, 5, 90), 9.0: (0, 0, 0, 200)}
+OUTCOMES = ("only GAN", "only WGAN-GP", "both", "neither")
+
+
+def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict:
+  """Runs `label` like `train_or_load`; a run that turns non-finite is recorded as diverged.
+
+  Returns `{"label", "record" (None if diverged), "score", "diverged" (message or None),
+  "directory"}`.
+  """
+  directory = run_directory(workdir, label, prepared_run(fig, label, quick))
+  marker = os.path.join(directory, "diverged.json")
+  if not os.path.exists(marker):
+    try:
+      record = train_or_load(fig, label, workdir, quick)
+      score = record.final(SCORE).get(SCORE)
+      return {"label": label, "record": record, "directory": directory,
+              "score": FAILED_SCORE if score is None or not np.isfinite(score) else score,
+              "diverged": None if score is not None and np.isfinite(score) else "no score"}
+    except NonFiniteLossError as error:
+      os.makedirs(directory, exist_ok=True)
+      with open(marker, "w") as f:
+        json.dump({"message": str(error)}, f)
+  with open(marker) as f:
+    message = json.load(f)["message"]
+  print(f"{fig.name}/{label}: diverged ({message.split(';')[0]})", flush=True)
+  return {"label": label, "record": None, "directory": directory, "score": FAILED_SCORE,
+          "diverged": message}
+
+
+def _outcome_summary(outcome: dict) -> dict:
+  record: RunRecord | None = outcome["record"]
+  summary = {"label": outcome["label"], "run": os.path.basename(outcome["directory"]),
+             "score": outcome["score"], "diverged": outcome["diverged"]}
+  if record is not None:
+    summary.update(run_summary(record))
+    summary["final"] = record.final("mnist")
+  return summary
+
+
+def _last_samples(outcome: dict) -> str | None:
+  record = outcome["record"]
+  return record.samples[max(record.samples)] if record is not None and record.samples else None
+
+
+# ----------------------------------------------------------------------------- Fig. 2
+
+
+def make_wgangp_fig2(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """Fig. 2: a row of samples per architecture, a column per method, each cell's score; and
+  the scores as a table (the one-sided penalty is the extra last column)."""
+  start = time.time()
+  archs = [a for a in fig.architectures if any(f"{a}-{m}" in fig.runs for m in fig.methods)]
+  methods = [m for m in fig.methods if any(f"{a}-{m}" in fig.runs for a in fig.architectures)]
+  outcomes = {(a, m): train_or_mark_diverged(fig, f"{a}-{m}", workdir, quick)
+              for a in archs for m in methods if f"{a}-{m}" in fig.runs}
+  scores = np.full((len(archs), len(methods)), np.nan)
+  for (a, m), outcome in outcomes.items():
+    scores[archs.index(a), methods.index(m)] = outcome["score"]
+
+  figure = plt.figure(figsize=(2.0 * len(methods) + 6.5, 2.0 * len(archs) + 1))
+  outer = figure.add_gridspec(1, 2, width_ratios=(len(methods), 3.2), wspace=0.08)
+  cells = outer[0].subgridspec(len(archs), len(methods), hspace=0.3, wspace=0.05)
+  for (a, m), outcome in outcomes.items():
+    i, j = archs.index(a), methods.index(m)
+    ax = figure.add_subplot(cells[i, j])
+    verdict = "diverged" if outcome["diverged"] else f"score {outcome['score']:.2f}"
+    show_grid(ax, _last_samples(outcome), verdict)
+    if i == 0:
+      ax.set_title(f"{METHOD_TITLES[m]}\n{verdict}", fontsize=8)
+    if j == 0:
+      ax.set_ylabel(fig.arch_titles[a], fontsize=7)
+  table_ax = figure.add_subplot(outer[1])
+  _score_table(table_ax, scores, [fig.arch_titles[a] for a in archs], methods, fig.thresholds)
+
+  data = figure_header(fig, quick, start)
+  data["score"] = "MNIST Inception-like score (exp E KL(p(y|x) || p(y)), 1 to 10)"
+  data["methods"], data["architectures"] = methods, archs
+  data["scores"] = {a: {m: outcomes[(a, m)]["score"] for m in methods if (a, m) in outcomes}
+                    for a in archs}
+  data["reaching"] = {m: {f"{t:g}": int(np.sum(scores[:, j] >= t)) for t in fig.thresholds}
+                      for j, m in enumerate(methods)}
+  data["runs"] = [_outcome_summary(o) for o in outcomes.values()]
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
+def _score_table(ax, scores: np.ndarray, arch_titles, methods, thresholds) -> None:
+  """The scores as a coloured table, with each method's count of architectures over the
+  thresholds under it."""
+  ax.imshow(scores, cmap="viridis", vmin=1, vmax=10, aspect="auto")
+  for i in range(scores.shape[0]):
+    for j in range(scores.shape[1]):
+      if np.isfinite(scores[i, j]):
+        ax.text(j, i, f"{scores[i, j]:.1f}", ha="center", va="center", fontsize=8,
+                color="white" if scores[i, j] < 6 else "black")
+  ax.set_xticks(range(len(methods)))
+  ax.set_xticklabels([METHOD_TITLES[m] for m in methods], rotation=40, ha="right", fontsize=7)
+  ax.set_yticks(range(len(arch_titles)))
+  ax.set_yticklabels(arch_titles, fontsize=7)
+  ax.yaxis.tick_right()
+  counts = "\n".join(
+      f"score >= {t:g}: " + ", ".join(f"{int(np.sum(scores[:, j] >= t))}" for j in
+                                       range(len(methods))) for t in thresholds)
+  ax.set_title(f"MNIST Inception-like score (1-10)\narchitectures reaching, per method:\n"
+               f"{counts}", fontsize=7)
+
+
+# ----------------------------------------------------------------------------- Table 1
+
+
+def describe(model) -> str:
+  """A `gp_dcgan` pair's drawn settings: nonlinearity, depth, normalization, base filters."""
+  def network(spec, name):
+    depth = 4 + spec.get("n_extra_layers", 0)
+    norm = spec.get("normalization", "none")
+    return (f"{name}: {spec.get('activation', 'relu')}, {depth} layers, {spec.width} filters"
+            f"{'' if norm == 'none' else ', ' + norm + ' norm'}")
+  return f"{network(model.generator, 'G')}; {network(model.critic, 'D')}"
+
+
+def outcome_counts(gan_scores, wgangp_scores, threshold: float) -> tuple[int, int, int, int]:
+  """(only GAN, only WGAN-GP, both, neither) reaching `threshold`."""
+  gan, penalty = np.asarray(gan_scores) >= threshold, np.asarray(wgangp_scores) >= threshold
+  return (int(np.sum(gan & ~penalty)), int(np.sum(penalty & ~gan)), int(np.sum(gan & penalty)),
+          int(np.sum(~gan & ~penalty)))
+
+
+def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """Table 1: per minimum score, how many random architectures only the GAN, only WGAN-GP,
+  both or neither trains to it, beside the paper's counts; and each architecture's two scores."""
+  start = time.time()
+  indices = sorted({int(label.split("-")[1]) for label in fig.runs})
+  rows = []
+  for index in indices:
+    gan = train_or_mark_diverged(fig, f"random-{index}-dcgan", workdir, quick)
+    penalty = train_or_mark_diverged(fig, f"random-{index}-wgan-gp", workdir, quick)
+    rows.append({"index": index, "gan": gan, "wgan-gp": penalty,
+                 "architecture": describe(fig.runs[f"random-{index}-wgan-gp"].model)})
+  gan_scores = np.array([r["gan"]["score"] for r in rows])
+  penalty_scores = np.array([r["wgan-gp"]["score"] for r in rows])
+  counts = {f"{t:g}": dict(zip(OUTCOMES, outcome_counts(gan_scores, penalty_scores, t)))
+            for t in fig.thresholds}
+
+  figure = plt.figure(figsize=(14, 6))
+  outer = figure.add_gridspec(1, 2, width_ratios=(1, 1.25), wspace=0.15)
+  scatter_ax, table_ax = figure.add_subplot(outer[0]), figure.add_subplot(outer[1])
+  scatter_ax.scatter(gan_scores, penalty_scores, s=18, c="C0")
+  for t in fig.thresholds:
+    scatter_ax.axvline(t, color="0.85", lw=0.8)
+    scatter_ax.axhline(t, color="0.85", lw=0.8)
+  scatter_ax.plot([1, 10], [1, 10], color="0.5", ls="--", lw=0.8)
+  scatter_ax.set_xlim(0.8, 10.2)
+  scatter_ax.set_ylim(0.8, 10.2)
+  scatter_ax.set_xlabel("standard GAN (DCGAN recipe)")
+  scatter_ax.set_ylabel("WGAN-GP")
+  scatter_ax.set_title(f"MNIST Inception-like score of {len(rows)} random architectures",
+                       fontsize=9)
+  _counts_table(table_ax, counts, fig.thresholds, len(rows))
+
+  data = figure_header(fig, quick, start)
+  data["score"] = "MNIST Inception-like score (exp E KL(p(y|x) || p(y)), 1 to 10)"
+  data["architectures"] = len(rows)
+  data["filter_scale"] = fig.filter_scale
+  data["counts"] = counts
+  data["paper"] = {"architectures": 200, "source": "Gulrajani et al. 2017, Table 1",
+                   "counts": {f"{t:g}": dict(zip(OUTCOMES, c)) for t, c in
+                              PAPER_TABLE1.items()}}
+  data["rows"] = [{"index": r["index"], "architecture": r["architecture"],
+                   "gan": _outcome_summary(r["gan"]), "wgan-gp": _outcome_summary(r["wgan-gp"])}
+                  for r in rows]
+  save_figure(out_dir, fig.name, figure, data)
+  return data
+
+
+def _counts_table(ax, counts: dict, thresholds, architectures: int) -> None:
+  ax.axis("off")
+  header = ["min. score"] + [f"{o}\nhere / paper" for o in OUTCOMES]
+  body = []
+  for t in thresholds:
+    ours, paper = counts[f"{t:g}"], PAPER_TABLE1.get(float(t))
+    body.append([f"{t:g}"] + [
+        f"{ours[o]} / {paper[k] if paper else '-'}" for k, o in enumerate(OUTCOMES)])
+  table = ax.table(cellText=body, colLabels=header, loc="center", cellLoc="center")
+  table.auto_set_font_size(False)
+  table.set_fontsize(9)
+  table.scale(1, 2.2)
+  ax.set_title(f"architectures reaching each minimum score: here ({architectures}, MNIST) / "
+               f"the paper (200, ImageNet 32x32)", fontsize=9)
+
+
+FIGURES = {"wgangp_fig2": make_wgangp_fig2, "wgangp_table1": make_wgangp_table1}
