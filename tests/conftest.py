@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
 import pytest
 
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
@@ -56,3 +57,16 @@ def _xla_convolutions_unless_marked(request, monkeypatch):
   resolve = conv.resolve_lowering
   monkeypatch.setattr(conv, "resolve_lowering",
                       lambda lowering: resolve("xla" if lowering == "auto" else lowering))
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+  """64 one-channel 16x16 'digits' (a bright square at a random place) as an .npz source, for
+  the figure tests (`data_path` with `local_source='npz'`)."""
+  rng = np.random.default_rng(0)
+  x = np.zeros((64, 16, 16, 1), np.uint8)
+  for image, (row, col) in zip(x, rng.integers(0, 10, (64, 2))):
+    image[row:row + 6, col:col + 6] = 255
+  path = tmp_path_factory.mktemp("data") / "digits.npz"
+  np.savez(path, x=x, label=rng.integers(0, 10, 64))
+  return str(path)

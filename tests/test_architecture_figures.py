@@ -3,7 +3,6 @@ their bookkeeping: outcome counts, diverged runs, interrupted runs."""
 
 import json
 
-import numpy as np
 import pytest
 
 from configs.paper import training_figures
@@ -14,18 +13,6 @@ from wgan_jax.train import NonFiniteLossError
 pytestmark = pytest.mark.slow  # figures made of training runs
 
 SHALLOW = 19  # a random architecture with 4 layers in G and in D: the cheapest to compile
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-  """64 one-channel 16x16 'digits' as an .npz source (resized to 32 px by the runs)."""
-  rng = np.random.default_rng(0)
-  x = np.zeros((64, 16, 16, 1), np.uint8)
-  for image, (row, col) in zip(x, rng.integers(0, 10, (64, 2))):
-    image[row:row + 6, col:col + 6] = 255
-  path = tmp_path_factory.mktemp("data") / "digits.npz"
-  np.savez(path, x=x, label=rng.integers(0, 10, 64))
-  return str(path)
 
 
 def _tiny(name, data_path, keep):
@@ -122,3 +109,12 @@ def test_an_interrupted_run_stops_the_figure_rather_than_counting_as_failed(digi
     figures.make_wgangp_fig2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgangp_fig2.png").exists()
   assert not list((tmp_path / "runs").glob("*/diverged.json"))
+
+
+def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_path, monkeypatch):
+  c = _tiny("wgangp_table1", digits, keep=("random-0-wgan-gp", "random-0-dcgan"))
+  c.trained_only = True
+  monkeypatch.setattr(trained, "train", lambda config, workdir: pytest.fail("trained a run"))
+  data = figures.make_wgangp_table1(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert data["architectures"] == 0 and data["rows"] == []
+  assert data["counts"]["1"] == {"only GAN": 0, "only WGAN-GP": 0, "both": 0, "neither": 0}

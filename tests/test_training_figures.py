@@ -13,18 +13,6 @@ from wgan_jax.reproduce import training_figures as figures
 pytestmark = pytest.mark.slow  # figures made of training runs
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-  """64 one-channel 16x16 'digits' (a bright square at a random place) as an .npz source."""
-  rng = np.random.default_rng(0)
-  x = np.zeros((64, 16, 16, 1), np.uint8)
-  for image, (row, col) in zip(x, rng.integers(0, 10, (64, 2))):
-    image[row:row + 6, col:col + 6] = 255
-  path = tmp_path_factory.mktemp("data") / "digits.npz"
-  np.savez(path, x=x, label=rng.integers(0, 10, 64))
-  return str(path)
-
-
 def _tiny(name, data_path, image_size=16, keep=None, **model_widths):
   """Figure `name` on the tiny digits, 4 iterations, keeping only the runs in `keep`."""
   c = training_figures.get_config(name)

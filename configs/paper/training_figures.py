@@ -301,6 +301,8 @@ def get_config(name: str = "wgan_fig3"):
     c.eval_samples = 1000  # samples behind each cell's score
     c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # scores counted per method
     c.quick.update(dict(eval_samples=50))
+    # True: draw only the runs already finished in --workdir (a study in progress).
+    c.trained_only = False
     c.architectures = architecture_studies.FIG2_ARCHS  # rows, top to bottom
     c.arch_titles = dict(architecture_studies.FIG2_TITLES)
     c.methods = architecture_studies.METHODS  # columns
@@ -311,6 +313,7 @@ def get_config(name: str = "wgan_fig3"):
     c.num_steps = 400
     c.log_every = 10
     c.checkpoint_every = 100
+    c.trained_only = False  # True: count only the architectures whose two runs are finished
     c.architectures = TABLE1_ARCHITECTURES  # the paper: 200
     c.filter_scale = 0.25  # of the drawn 32, 64 or 128 filters
     c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)

@@ -9,6 +9,7 @@ counted by which method reaches each minimum score.
 Built like the other training figures (`training_figures`). A run whose loss or state turns
 non-finite is a result here, not an error: it counts as failed (score 1, the least the score
 takes), its message is kept in `diverged.json` in its directory, and it is not retrained.
+`trained_only=True` draws a study in progress: only the runs already finished in `workdir`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np  # noqa: E402
 
 from wgan_jax.reproduce.toy_figures import save_figure  # noqa: E402
 from wgan_jax.reproduce.training_figures import (RunRecord, figure_header,  # noqa: E402
-                                                 prepared_run, run_directory, run_summary,
-                                                 show_grid, train_or_load)
+                                                 is_finished, prepared_run, run_directory,
+                                                 run_summary, show_grid, train_or_load)
 from wgan_jax.train import NonFiniteLossError  # noqa: E402
 
 SCORE = "mnist_inception_score"
@@ -41,14 +42,18 @@ PAPER_TABLE1 = {1.0: (0, 8, 192, 0), 3.0: (1, 88, 110, 1), 5.0: (0, 147, 42, 11)
 OUTCOMES = ("only GAN", "only WGAN-GP", "both", "neither")
 
 
-def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict:
+def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict | None:
   """Runs `label` like `train_or_load`; a run that turns non-finite is recorded as diverged.
 
   Returns `{"label", "record" (None if diverged), "score", "diverged" (message or None),
-  "directory"}`.
+  "directory"}`; None for a run not yet trained when `fig.trained_only` is set.
   """
-  directory = run_directory(workdir, label, prepared_run(fig, label, quick))
+  config = prepared_run(fig, label, quick)
+  directory = run_directory(workdir, label, config)
   marker = os.path.join(directory, "diverged.json")
+  if fig.trained_only and not (os.path.exists(marker) or is_finished(directory, config)):
+    print(f"{fig.name}/{label}: not trained yet, left out", flush=True)
+    return None
   if not os.path.exists(marker):
     try:
       record = train_or_load(fig, label, workdir, quick)
@@ -93,6 +98,7 @@ def make_wgangp_fig2(fig, out_dir: str, workdir: str, quick: bool = False) -> di
   methods = [m for m in fig.methods if any(f"{a}-{m}" in fig.runs for a in fig.architectures)]
   outcomes = {(a, m): train_or_mark_diverged(fig, f"{a}-{m}", workdir, quick)
               for a in archs for m in methods if f"{a}-{m}" in fig.runs}
+  outcomes = {cell: outcome for cell, outcome in outcomes.items() if outcome is not None}
   scores = np.full((len(archs), len(methods)), np.nan)
   for (a, m), outcome in outcomes.items():
     scores[archs.index(a), methods.index(m)] = outcome["score"]
@@ -174,6 +180,8 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   for index in indices:
     gan = train_or_mark_diverged(fig, f"random-{index}-dcgan", workdir, quick)
     penalty = train_or_mark_diverged(fig, f"random-{index}-wgan-gp", workdir, quick)
+    if gan is None or penalty is None:  # `trained_only`: an architecture counts once both ran
+      continue
     rows.append({"index": index, "gan": gan, "wgan-gp": penalty,
                  "architecture": describe(fig.runs[f"random-{index}-wgan-gp"].model)})
   gan_scores = np.array([r["gan"]["score"] for r in rows])

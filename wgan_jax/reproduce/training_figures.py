@@ -122,13 +122,19 @@ def read_metrics(path: str) -> list[dict]:
   return [by_step[s] for s in sorted(by_step)]
 
 
+def is_finished(directory: str, config) -> bool:
+  """Whether the run in `directory` has its last checkpoint and logged its last step."""
+  metrics_path = os.path.join(directory, "metrics.jsonl")
+  return (os.path.isdir(os.path.join(directory, "checkpoints", str(config.num_steps))) and
+          any(m["step"] == config.num_steps for m in read_metrics(metrics_path)))
+
+
 def train_or_load(fig, label: str, workdir: str, quick: bool) -> RunRecord:
   """Trains run `label` to its last step (resuming if interrupted) and reads back its logs."""
   config = prepared_run(fig, label, quick)
   directory = run_directory(workdir, label, config)
   metrics_path = os.path.join(directory, "metrics.jsonl")
-  finished = (os.path.isdir(os.path.join(directory, "checkpoints", str(config.num_steps))) and
-              any(m["step"] == config.num_steps for m in read_metrics(metrics_path)))
+  finished = is_finished(directory, config)
   print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
   if not finished:
     result = train(config, directory)
