@@ -18,6 +18,7 @@ a local MNIST IDX directory or CIFAR-10 image folder instead of TFDS. --quick is
 version for smoke tests. docs/REPRODUCTION.md compares each item with the paper.
 """
 
+import os
 import pathlib
 import sys
 import time
@@ -85,8 +86,8 @@ def main(argv):
     if name in toy.FIGURES:
       toy.FIGURES[name](config, _OUT.value, quick=_QUICK.value)
     else:
-      if _DATA_PATH.value:
-        config.data_path = _DATA_PATH.value
+      if _DATA_PATH.value:  # absolute, so that a run is found again from another directory
+        config.data_path = os.path.abspath(_DATA_PATH.value)
       try:
         trained_figures[name](config, _OUT.value, _WORKDIR.value, quick=_QUICK.value)
       except trained.RunInterrupted as e:  # stop here: later items would be interrupted too

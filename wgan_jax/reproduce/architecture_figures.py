@@ -99,21 +99,23 @@ def make_wgangp_fig2(fig, out_dir: str, workdir: str, quick: bool = False) -> di
   outcomes = {(a, m): train_or_mark_diverged(fig, f"{a}-{m}", workdir, quick)
               for a in archs for m in methods if f"{a}-{m}" in fig.runs}
   outcomes = {cell: outcome for cell, outcome in outcomes.items() if outcome is not None}
+  archs = [a for a in archs if any(cell[0] == a for cell in outcomes)]
+  methods = [m for m in methods if any(cell[1] == m for cell in outcomes)]
   scores = np.full((len(archs), len(methods)), np.nan)
   for (a, m), outcome in outcomes.items():
     scores[archs.index(a), methods.index(m)] = outcome["score"]
 
-  figure = plt.figure(figsize=(2.0 * len(methods) + 6.5, 2.0 * len(archs) + 1))
-  outer = figure.add_gridspec(1, 2, width_ratios=(len(methods), 3.2), wspace=0.08)
+  figure = plt.figure(figsize=(2.0 * len(methods) + 5.5, 2.0 * len(archs) + 1.5))
+  outer = figure.add_gridspec(1, 2, width_ratios=(len(methods), 2.4), wspace=0.1)
   cells = outer[0].subgridspec(len(archs), len(methods), hspace=0.3, wspace=0.05)
   for (a, m), outcome in outcomes.items():
     i, j = archs.index(a), methods.index(m)
     ax = figure.add_subplot(cells[i, j])
     verdict = "diverged" if outcome["diverged"] else f"score {outcome['score']:.2f}"
     show_grid(ax, _last_samples(outcome), verdict)
-    if i == 0:
+    if i == min(archs.index(b) for b, n in outcomes if n == m):  # the column's top cell
       ax.set_title(f"{METHOD_TITLES[m]}\n{verdict}", fontsize=8)
-    if j == 0:
+    if j == min(methods.index(n) for b, n in outcomes if b == a):  # the row's first cell
       ax.set_ylabel(fig.arch_titles[a], fontsize=7)
   table_ax = figure.add_subplot(outer[1])
   _score_table(table_ax, scores, [fig.arch_titles[a] for a in archs], methods, fig.thresholds)
