@@ -71,12 +71,6 @@ class RandomArchitecture:
   g_filters: int
   d_filters: int
 
-  def describe(self) -> str:
-    def net(act, depth, norm, filters):
-      return f"{act}, {depth} layers, {filters} filters{', norm' if norm else ''}"
-    return (f"G: {net(self.g_activation, self.g_depth, self.g_batchnorm, self.g_filters)}; "
-            f"D: {net(self.d_activation, self.d_depth, self.d_batchnorm, self.d_filters)}")
-
 
 def random_architecture(index: int, seed: int = 0) -> RandomArchitecture:
   """The `index`-th architecture of the study (uniform draws; the same for every method)."""

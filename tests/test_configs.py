@@ -168,7 +168,7 @@ def test_architecture_study_figures_scale_the_drawn_filters_and_score_every_run(
   from configs.architecture_studies import random_architecture
   from configs.paper import training_figures
   table = training_figures.get_config("wgangp_table1")
-  assert len(table.runs) == 2 * table.architectures
+  assert len(table.runs) == 2 * training_figures.TABLE1_ARCHITECTURES
   drawn = random_architecture(39)
   run = table.runs["random-39-wgan-gp"]
   assert (run.model.generator.width, run.model.critic.width) == (

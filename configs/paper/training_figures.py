@@ -77,7 +77,7 @@ CONDITIONAL_RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan
 # The supervised baseline and the semi-supervised GAN under both generator losses.
 SEMI_SUPERVISED_RUNS = ("supervised", "feature_matching", "gan")
 
-# Section 5.1: random architectures, each trained with both methods.
+# Section 5.1: random architectures, each trained with both methods (the paper: 200).
 TABLE1_ARCHITECTURES = 40
 TABLE1_METHODS = ("wgan-gp", "dcgan")
 
@@ -136,6 +136,18 @@ def _fid_scored(c: ml_collections.ConfigDict) -> dict:
           "checkpoint_every": _follows(c, "checkpoint_every"),
           "eval.every": _follows(c, "eval_every"), "eval.metrics": (c.quality_metric,),
           "eval.num_samples": _follows(c, "fid_samples"), "eval.num_reference": 1000}
+
+
+def _set_study_keys(c: ml_collections.ConfigDict) -> None:
+  """The figure-level keys both architecture studies share."""
+  c.num_steps = 400
+  c.log_every = 10
+  c.checkpoint_every = 100
+  c.eval_samples = 1000  # samples behind each run's score
+  c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # the paper's minimum Inception scores
+  c.quick.update(dict(eval_samples=50))
+  # True: draw only the runs already finished in --workdir (a study in progress).
+  c.trained_only = False
 
 
 def _architecture_runs(c: ml_collections.ConfigDict, arch: str, methods) -> dict:
@@ -294,33 +306,19 @@ def get_config(name: str = "wgan_fig3"):
         "sample_every": _follows(c, "eval_every"), "checkpoint_every": _follows(c, "eval_every"),
         "eval.every": _follows(c, "eval_every")})
   elif name == "wgangp_fig2":
-    c.num_steps = 400
-    c.log_every = 10
-    c.checkpoint_every = 100
+    _set_study_keys(c)
     c.width = 16  # DIM of G and D (gan_64x64.py: 64)
-    c.eval_samples = 1000  # samples behind each cell's score
-    c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # scores counted per method
-    c.quick.update(dict(eval_samples=50))
-    # True: draw only the runs already finished in --workdir (a study in progress).
-    c.trained_only = False
     c.architectures = architecture_studies.FIG2_ARCHS  # rows, top to bottom
     c.arch_titles = dict(architecture_studies.FIG2_TITLES)
     c.methods = architecture_studies.METHODS  # columns
     c.runs = ml_collections.ConfigDict()
-    for arch in architecture_studies.FIG2_ARCHS:
-      c.runs.update(_architecture_runs(c, arch, architecture_studies.METHODS))
+    for arch in c.architectures:
+      c.runs.update(_architecture_runs(c, arch, c.methods))
   elif name == "wgangp_table1":
-    c.num_steps = 400
-    c.log_every = 10
-    c.checkpoint_every = 100
-    c.trained_only = False  # True: count only the architectures whose two runs are finished
-    c.architectures = TABLE1_ARCHITECTURES  # the paper: 200
+    _set_study_keys(c)
     c.filter_scale = 0.25  # of the drawn 32, 64 or 128 filters
-    c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)
-    c.eval_samples = 1000
-    c.quick.update(dict(eval_samples=50))
     c.runs = ml_collections.ConfigDict()
-    for index in range(c.architectures):
+    for index in range(TABLE1_ARCHITECTURES):
       c.runs.update(_architecture_runs(c, f"random-{index}", TABLE1_METHODS))
   c.lock()
   return c

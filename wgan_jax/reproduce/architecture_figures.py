@@ -57,10 +57,8 @@ def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict |
   if not os.path.exists(marker):
     try:
       record = train_or_load(fig, label, workdir, quick)
-      score = record.final(SCORE).get(SCORE)
       return {"label": label, "record": record, "directory": directory,
-              "score": FAILED_SCORE if score is None or not np.isfinite(score) else score,
-              "diverged": None if score is not None and np.isfinite(score) else "no score"}
+              "score": record.final(SCORE)[SCORE], "diverged": None}
     except NonFiniteLossError as error:
       os.makedirs(directory, exist_ok=True)
       with open(marker, "w") as f:
@@ -117,24 +115,25 @@ def make_wgangp_fig2(fig, out_dir: str, workdir: str, quick: bool = False) -> di
       ax.set_title(f"{METHOD_TITLES[m]}\n{verdict}", fontsize=8)
     if j == min(methods.index(n) for b, n in outcomes if b == a):  # the row's first cell
       ax.set_ylabel(fig.arch_titles[a], fontsize=7)
-  table_ax = figure.add_subplot(outer[1])
-  _score_table(table_ax, scores, [fig.arch_titles[a] for a in archs], methods, fig.thresholds)
+  reaching = {m: {f"{t:g}": int(np.sum(scores[:, j] >= t)) for t in fig.thresholds}
+              for j, m in enumerate(methods)}
+  _score_table(figure.add_subplot(outer[1]), scores, [fig.arch_titles[a] for a in archs],
+               methods, reaching)
 
   data = figure_header(fig, quick, start)
   data["score"] = "MNIST Inception-like score (exp E KL(p(y|x) || p(y)), 1 to 10)"
   data["methods"], data["architectures"] = methods, archs
   data["scores"] = {a: {m: outcomes[(a, m)]["score"] for m in methods if (a, m) in outcomes}
                     for a in archs}
-  data["reaching"] = {m: {f"{t:g}": int(np.sum(scores[:, j] >= t)) for t in fig.thresholds}
-                      for j, m in enumerate(methods)}
+  data["reaching"] = reaching
   data["runs"] = [_outcome_summary(o) for o in outcomes.values()]
   save_figure(out_dir, fig.name, figure, data)
   return data
 
 
-def _score_table(ax, scores: np.ndarray, arch_titles, methods, thresholds) -> None:
-  """The scores as a coloured table, with each method's count of architectures over the
-  thresholds under it."""
+def _score_table(ax, scores: np.ndarray, arch_titles, methods, reaching: dict) -> None:
+  """The scores as a coloured table, titled with each method's count of architectures at or
+  over each threshold (`reaching[method][threshold]`)."""
   ax.imshow(scores, cmap="viridis", vmin=1, vmax=10, aspect="auto")
   for i in range(scores.shape[0]):
     for j in range(scores.shape[1]):
@@ -146,9 +145,8 @@ def _score_table(ax, scores: np.ndarray, arch_titles, methods, thresholds) -> No
   ax.set_yticks(range(len(arch_titles)))
   ax.set_yticklabels(arch_titles, fontsize=7)
   ax.yaxis.tick_right()
-  counts = "\n".join(
-      f"score >= {t:g}: " + ", ".join(f"{int(np.sum(scores[:, j] >= t))}" for j in
-                                       range(len(methods))) for t in thresholds)
+  counts = "\n".join(f"score >= {t}: " + ", ".join(str(reaching[m][t]) for m in methods)
+                     for t in reaching[methods[0]]) if methods else ""
   ax.set_title(f"MNIST Inception-like score (1-10)\narchitectures reaching, per method:\n"
                f"{counts}", fontsize=7)
 
