@@ -2,6 +2,10 @@
 their bookkeeping: outcome counts, diverged runs, interrupted runs."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -65,6 +69,10 @@ def test_table1_counts_each_architecture_under_both_methods(digits, tmp_path):
     assert sum(counts.values()) == 1
     assert tuple(counts.values()) == figures.outcome_counts(*([s] for s in scores),
                                                             float(threshold))
+  gan, penalty = scores
+  assert data["higher_score"] == {"WGAN-GP": int(penalty > gan), "GAN": int(gan > penalty),
+                                  "tie": int(gan == penalty)}
+  assert data["diverged"] == {"WGAN-GP": 0, "GAN": 0}
   assert data["paper"]["counts"]["5"] == {"only GAN": 0, "only WGAN-GP": 147, "both": 42,
                                           "neither": 11}
 
@@ -118,3 +126,48 @@ def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_pat
   data = figures.make_wgangp_table1(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert data["architectures"] == 0 and data["rows"] == []
   assert data["counts"]["1"] == {"only GAN": 0, "only WGAN-GP": 0, "both": 0, "neither": 0}
+
+
+def test_a_run_another_live_process_trains_is_left_out_and_a_dead_ones_claim_is_taken_over(
+    tmp_path, monkeypatch):
+  c = training_figures.get_config("wgangp_table1")
+  trained_labels = []
+
+  def train(fig, label, workdir, quick):
+    trained_labels.append(label)
+    raise NonFiniteLossError("Non-finite critic_loss = nan at generator iteration 3")
+
+  monkeypatch.setattr(figures, "train_or_load", train)
+  config = trained.prepared_run(c, "random-0-dcgan", True)
+  claim = os.path.join(trained.run_directory(str(tmp_path), "random-0-dcgan", config),
+                       "training.claim")
+  os.makedirs(os.path.dirname(claim))
+  with open(claim, "w") as f:  # the parent of this test process: alive
+    f.write(f"{os.getppid()}@{socket.gethostname()}")
+  assert figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), True) is None
+  assert trained_labels == []
+
+  finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                            capture_output=True, text=True, check=True)
+  with open(claim, "w") as f:  # a process that has exited
+    f.write(f"{finished.stdout.strip()}@{socket.gethostname()}")
+  outcome = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), True)
+  assert trained_labels == ["random-0-dcgan"] and outcome["diverged"]
+  assert not os.path.exists(claim)  # released once the run is done
+
+
+def test_a_claim_is_held_while_training_and_released_after(tmp_path):
+  with figures.claimed(str(tmp_path / "run")) as mine:
+    assert mine
+    with figures.claimed(str(tmp_path / "run")) as again:  # this same process, still alive
+      assert not again
+    assert (tmp_path / "run" / "training.claim").exists()
+  assert not (tmp_path / "run" / "training.claim").exists()
+
+
+def test_the_sample_strip_shows_the_widest_gaps_each_way():
+  scores = [(1.0, 3.0), (2.0, 2.0), (5.0, 1.0), (1.0, 1.5), (3.0, 2.9), (1.0, 9.0)]
+  rows = [{"index": i, "gan": {"score": g}, "wgan-gp": {"score": w}}
+          for i, (g, w) in enumerate(scores)]
+  assert [r["index"] for r in figures._widest_gaps(rows)] == [5, 0, 2, 4]
+  assert figures._widest_gaps(rows[1:2]) == []  # a tie shows nothing

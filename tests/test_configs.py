@@ -181,6 +181,11 @@ def test_architecture_study_figures_scale_the_drawn_filters_and_score_every_run(
     for run in c.runs.values():
       assert run.eval.metrics == ("mnist",) and run.num_steps == c.num_steps
       assert run.data.device_resident and run.data.image_size == 32
+      assert run.batch_size == c.batch_size
+  assert (fig2.batch_size, table.batch_size) == (64, 16)
+  with table.unlocked():
+    table.batch_size = 32  # a figure setting reaches every run
+  assert {run.batch_size for run in table.runs.values()} == {32}
 
 
 def test_a_saved_config_gets_only_the_options_it_lacks():

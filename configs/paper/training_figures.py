@@ -145,6 +145,7 @@ def _set_study_keys(c: ml_collections.ConfigDict) -> None:
   c.checkpoint_every = 100
   c.eval_samples = 1000  # samples behind each run's score
   c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # the paper's minimum Inception scores
+  c.batch_size = 64
   c.quick.update(dict(eval_samples=50))
   # True: draw only the runs already finished in --workdir (a study in progress).
   c.trained_only = False
@@ -159,7 +160,8 @@ def _architecture_runs(c: ml_collections.ConfigDict, arch: str, methods) -> dict
     overrides = {"num_steps": _follows(c, "num_steps"), "log_every": _follows(c, "log_every"),
                  "sample_every": _follows(c, "num_steps"),
                  "checkpoint_every": _follows(c, "checkpoint_every"),
-                 "eval.metrics": ("mnist",), "eval.num_samples": _follows(c, "eval_samples")}
+                 "eval.metrics": ("mnist",), "eval.num_samples": _follows(c, "eval_samples"),
+                 "batch_size": _follows(c, "batch_size")}
     if arch.startswith("random-"):  # the drawn filter counts, scaled
       drawn = architecture_studies.random_architecture(int(arch.split("-", 1)[1]))
       overrides["model.generator.width"] = (c.get_ref("filter_scale") * drawn.g_filters).to_int()
@@ -316,7 +318,10 @@ def get_config(name: str = "wgan_fig3"):
       c.runs.update(_architecture_runs(c, arch, c.methods))
   elif name == "wgangp_table1":
     _set_study_keys(c)
-    c.filter_scale = 0.25  # of the drawn 32, 64 or 128 filters
+    # CPU scale: an eighth of the drawn 32, 64 or 128 filters, and batches of 16. A deep
+    # critic's penalised step costs seconds on two cores even so (docs/REPRODUCTION.md).
+    c.filter_scale = 0.125
+    c.batch_size = 16
     c.runs = ml_collections.ConfigDict()
     for index in range(TABLE1_ARCHITECTURES):
       c.runs.update(_architecture_runs(c, f"random-{index}", TABLE1_METHODS))

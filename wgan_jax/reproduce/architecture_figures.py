@@ -10,12 +10,16 @@ Built like the other training figures (`training_figures`). A run whose loss or 
 non-finite is a result here, not an error: it counts as failed (score 1, the least the score
 takes), its message is kept in `diverged.json` in its directory, and it is not retrained.
 `trained_only=True` draws a study in progress: only the runs already finished in `workdir`.
+Several processes may train one study side by side with the same command: each claims a run
+before training it (`claimed`) and passes over runs that another live process holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import time
 
 import matplotlib
@@ -42,27 +46,77 @@ PAPER_TABLE1 = {1.0: (0, 8, 192, 0), 3.0: (1, 88, 110, 1), 5.0: (0, 147, 42, 11)
 OUTCOMES = ("only GAN", "only WGAN-GP", "both", "neither")
 
 
+def _holder_alive(owner: str) -> bool:
+  """Whether the `pid@host` that wrote a claim still runs (one on another host is assumed to)."""
+  pid, _, host = owner.partition("@")
+  if host != socket.gethostname():
+    return True
+  try:
+    os.kill(int(pid), 0)
+  except ProcessLookupError:
+    return False
+  except (PermissionError, ValueError):
+    return True
+  return True
+
+
+@contextlib.contextmanager
+def claimed(directory: str):
+  """Holds run `directory` for this process while it trains; yields False when another live
+  process holds it. A claim left by a process that died is taken over (its run resumes)."""
+  os.makedirs(directory, exist_ok=True)
+  path, owner = os.path.join(directory, "training.claim"), f"{os.getpid()}@{socket.gethostname()}"
+  for _ in range(2):
+    try:
+      fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+      with open(path) as f:
+        holder = f.read().strip()
+      if holder and _holder_alive(holder):
+        yield False
+        return
+      with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+      continue
+    with os.fdopen(fd, "w") as f:
+      f.write(owner)
+    try:
+      yield True
+    finally:
+      with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+    return
+  yield False
+
+
 def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict | None:
   """Runs `label` like `train_or_load`; a run that turns non-finite is recorded as diverged.
 
   Returns `{"label", "record" (None if diverged), "score", "diverged" (message or None),
-  "directory"}`; None for a run not yet trained when `fig.trained_only` is set.
+  "directory"}`; None for a run not yet trained that this process leaves out: with
+  `fig.trained_only`, or while another process trains it.
   """
   config = prepared_run(fig, label, quick)
   directory = run_directory(workdir, label, config)
   marker = os.path.join(directory, "diverged.json")
-  if fig.trained_only and not (os.path.exists(marker) or is_finished(directory, config)):
-    print(f"{fig.name}/{label}: not trained yet, left out", flush=True)
-    return None
+  record = None
+  if not (os.path.exists(marker) or is_finished(directory, config)):
+    if fig.trained_only:
+      print(f"{fig.name}/{label}: not trained yet, left out", flush=True)
+      return None
+    with claimed(directory) as mine:
+      if not mine:
+        print(f"{fig.name}/{label}: another process trains it, left out", flush=True)
+        return None
+      try:
+        record = train_or_load(fig, label, workdir, quick)
+      except NonFiniteLossError as error:
+        with open(marker, "w") as f:
+          json.dump({"message": str(error)}, f)
   if not os.path.exists(marker):
-    try:
-      record = train_or_load(fig, label, workdir, quick)
-      return {"label": label, "record": record, "directory": directory,
-              "score": record.final(SCORE)[SCORE], "diverged": None}
-    except NonFiniteLossError as error:
-      os.makedirs(directory, exist_ok=True)
-      with open(marker, "w") as f:
-        json.dump({"message": str(error)}, f)
+    record = record or train_or_load(fig, label, workdir, quick)
+    return {"label": label, "record": record, "directory": directory,
+            "score": record.final(SCORE)[SCORE], "diverged": None}
   with open(marker) as f:
     message = json.load(f)["message"]
   print(f"{fig.name}/{label}: diverged ({message.split(';')[0]})", flush=True)
@@ -188,10 +242,25 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   penalty_scores = np.array([r["wgan-gp"]["score"] for r in rows])
   counts = {f"{t:g}": dict(zip(OUTCOMES, outcome_counts(gan_scores, penalty_scores, t)))
             for t in fig.thresholds}
+  higher = {"WGAN-GP": int(np.sum(penalty_scores > gan_scores)),
+            "GAN": int(np.sum(gan_scores > penalty_scores)),
+            "tie": int(np.sum(gan_scores == penalty_scores))}
+  diverged = {name: sum(r[key]["diverged"] is not None for r in rows)
+              for name, key in (("WGAN-GP", "wgan-gp"), ("GAN", "gan"))}
 
-  figure = plt.figure(figsize=(14, 6))
-  outer = figure.add_gridspec(1, 2, width_ratios=(1, 1.25), wspace=0.15)
-  scatter_ax, table_ax = figure.add_subplot(outer[0]), figure.add_subplot(outer[1])
+  examples = _widest_gaps(rows)
+  figure = plt.figure(figsize=(14, 9.5 if examples else 6))
+  outer = figure.add_gridspec(2 if examples else 1, 2, width_ratios=(1, 1.25), wspace=0.15,
+                              height_ratios=(6, 3.2) if examples else None, hspace=0.35)
+  scatter_ax, table_ax = figure.add_subplot(outer[0, 0]), figure.add_subplot(outer[0, 1])
+  if examples:
+    pairs = outer[1, :].subgridspec(1, 2 * len(examples), wspace=0.05)
+    for k, row in enumerate(examples):
+      for j, (key, name) in enumerate((("gan", "GAN"), ("wgan-gp", "WGAN-GP"))):
+        outcome = row[key]
+        verdict = "diverged" if outcome["diverged"] else f"{outcome['score']:.2f}"
+        show_grid(figure.add_subplot(pairs[0, 2 * k + j]), _last_samples(outcome),
+                  f"random-{row['index']} {name}: {verdict}")
   scatter_ax.scatter(gan_scores, penalty_scores, s=18, c="C0")
   for t in fig.thresholds:
     scatter_ax.axvline(t, color="0.85", lw=0.8)
@@ -201,8 +270,10 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   scatter_ax.set_ylim(0.8, 10.2)
   scatter_ax.set_xlabel("standard GAN (DCGAN recipe)")
   scatter_ax.set_ylabel("WGAN-GP")
-  scatter_ax.set_title(f"MNIST Inception-like score of {len(rows)} random architectures",
-                       fontsize=9)
+  scatter_ax.set_title(
+      f"MNIST Inception-like score of {len(rows)} random architectures\n"
+      f"higher with WGAN-GP: {higher['WGAN-GP']}, with the GAN: {higher['GAN']}; diverged: "
+      f"WGAN-GP {diverged['WGAN-GP']}, GAN {diverged['GAN']}", fontsize=9)
   _counts_table(table_ax, counts, fig.thresholds, len(rows))
 
   data = figure_header(fig, quick, start)
@@ -210,6 +281,8 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
   data["architectures"] = len(rows)
   data["filter_scale"] = fig.filter_scale
   data["counts"] = counts
+  data["higher_score"] = higher  # architectures on which each method scored higher
+  data["diverged"] = diverged
   data["paper"] = {"architectures": 200, "source": "Gulrajani et al. 2017, Table 1",
                    "counts": {f"{t:g}": dict(zip(OUTCOMES, c)) for t, c in
                               PAPER_TABLE1.items()}}
@@ -218,6 +291,15 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
                   for r in rows]
   save_figure(out_dir, fig.name, figure, data)
   return data
+
+
+def _widest_gaps(rows: list[dict], per_side: int = 2) -> list[dict]:
+  """The architectures whose two scores differ most, `per_side` each way (WGAN-GP ahead, then
+  the GAN ahead), to show their samples."""
+  gap = lambda row: row["wgan-gp"]["score"] - row["gan"]["score"]  # noqa: E731
+  ahead = sorted((r for r in rows if gap(r) > 0), key=gap, reverse=True)[:per_side]
+  behind = sorted((r for r in rows if gap(r) < 0), key=gap)[:per_side]
+  return ahead + behind
 
 
 def _counts_table(ax, counts: dict, thresholds, architectures: int) -> None:
