@@ -63,7 +63,8 @@ def _holder_alive(owner: str) -> bool:
 @contextlib.contextmanager
 def claimed(directory: str):
   """Holds run `directory` for this process while it trains; yields False when another live
-  process holds it. A claim left by a process that died is taken over (its run resumes)."""
+  process holds it. A claim left by a process of this host that died is taken over (its run
+  resumes); one from another host stands until its `training.claim` file is deleted."""
   os.makedirs(directory, exist_ok=True)
   path, owner = os.path.join(directory, "training.claim"), f"{os.getpid()}@{socket.gethostname()}"
   for _ in range(2):
