@@ -90,8 +90,9 @@ def test_the_paper_counts_cover_its_200_architectures_at_every_threshold():
     assert sum(counts) == 200
 
 
-def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, monkeypatch):
-  c = training_figures.get_config("wgangp_table1")
+@pytest.fixture
+def diverging(monkeypatch):
+  """Every run diverges at once; yields the labels that were trained, in order."""
   calls = []
 
   def diverge(fig, label, workdir, quick):
@@ -99,6 +100,12 @@ def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, monk
     raise NonFiniteLossError("Non-finite critic_loss = nan at generator iteration 7; ...")
 
   monkeypatch.setattr(figures, "train_or_load", diverge)
+  return calls
+
+
+def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, diverging):
+  c = training_figures.get_config("wgangp_table1")
+  calls = diverging
   first = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
   second = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
   assert calls == ["random-0-dcgan"]
@@ -129,15 +136,9 @@ def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_pat
 
 
 def test_a_run_another_live_process_trains_is_left_out_and_a_dead_ones_claim_is_taken_over(
-    tmp_path, monkeypatch):
+    tmp_path, diverging):
   c = training_figures.get_config("wgangp_table1")
-  trained_labels = []
-
-  def train(fig, label, workdir, quick):
-    trained_labels.append(label)
-    raise NonFiniteLossError("Non-finite critic_loss = nan at generator iteration 3")
-
-  monkeypatch.setattr(figures, "train_or_load", train)
+  trained_labels = diverging
   config = trained.prepared_run(c, "random-0-dcgan", True)
   claim = os.path.join(trained.run_directory(str(tmp_path), "random-0-dcgan", config),
                        "training.claim")

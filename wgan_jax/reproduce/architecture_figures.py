@@ -52,11 +52,11 @@ def _holder_alive(owner: str) -> bool:
   if host != socket.gethostname():
     return True
   try:
-    os.kill(int(pid), 0)
+    os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
   except ProcessLookupError:
     return False
-  except (PermissionError, ValueError):
-    return True
+  except (PermissionError, ValueError):  # someone else's process, or an unreadable claim
+    pass
   return True
 
 
