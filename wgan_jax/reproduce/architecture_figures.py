@@ -261,7 +261,7 @@ def make_wgangp_table1(fig, out_dir: str, workdir: str, quick: bool = False) -> 
         outcome = row[key]
         verdict = "diverged" if outcome["diverged"] else f"{outcome['score']:.2f}"
         show_grid(figure.add_subplot(pairs[0, 2 * k + j]), _last_samples(outcome),
-                  f"random-{row['index']} {name}: {verdict}")
+                  f"random-{row['index']}\n{name}: {verdict}")
   scatter_ax.scatter(gan_scores, penalty_scores, s=18, c="C0")
   for t in fig.thresholds:
     scatter_ax.axvline(t, color="0.85", lw=0.8)
