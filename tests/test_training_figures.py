@@ -3,6 +3,7 @@ the GAN saturation curves, the conditional and semi-supervised GANs) end to end 
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -122,6 +123,23 @@ def test_a_run_stopped_by_a_signal_stops_the_figure(digits, tmp_path, monkeypatc
   with pytest.raises(figures.RunInterrupted, match="stopped at step 2 of 4 .SIGTERM.*resumes"):
     figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgan_fig3.png").exists()
+
+
+def test_a_trained_run_leaves_no_compiled_programs_behind(digits, tmp_path, monkeypatch):
+  # A study trains dozens of runs in one process: XLA maps each compiled program into memory,
+  # and kept programs would exhaust the kernel's map count limit after some 20 runs.
+  compiled = jax.jit(lambda x: x + 1)
+  c = _tiny("wgan_fig3", digits, keep=("wgan_mlp",), mlp=16)
+
+  def train(config, workdir):
+    compiled(1.0)
+    assert compiled._cache_size() == 1
+    return {"step": 2, "stopped_by": "SIGTERM"}
+
+  monkeypatch.setattr(figures, "train", train)
+  with pytest.raises(figures.RunInterrupted):
+    figures.train_or_load(c, "wgan_mlp", str(tmp_path), quick=True)
+  assert compiled._cache_size() == 0
 
 
 def test_unknown_figure_name_is_refused():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import glob
 import hashlib
 import json
@@ -137,7 +138,13 @@ def train_or_load(fig, label: str, workdir: str, quick: bool) -> RunRecord:
   finished = is_finished(directory, config)
   print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
   if not finished:
-    result = train(config, directory)
+    try:
+      result = train(config, directory)
+    finally:
+      # Each run compiles its own programs, and XLA maps every one into memory; a study of many
+      # runs in one process would otherwise exhaust the kernel's map limit (vm.max_map_count).
+      jax.clear_caches()
+      gc.collect()
     if result["step"] < config.num_steps:  # a stop signal: the figure would show a partial run
       raise RunInterrupted(
           f"{fig.name}/{label} stopped at step {result['step']} of {config.num_steps} "
