@@ -2,8 +2,6 @@
 their bookkeeping: outcome counts, diverged runs, interrupted runs."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 
@@ -135,35 +133,32 @@ def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_pat
   assert data["counts"]["1"] == {"only GAN": 0, "only WGAN-GP": 0, "both": 0, "neither": 0}
 
 
-def test_a_run_another_live_process_trains_is_left_out_and_a_dead_ones_claim_is_taken_over(
-    tmp_path, diverging):
+def test_a_run_another_process_holds_is_left_out_until_that_process_dies(tmp_path, diverging):
   c = training_figures.get_config("wgangp_table1")
-  trained_labels = diverging
   config = trained.prepared_run(c, "random-0-dcgan", True)
-  claim = os.path.join(trained.run_directory(str(tmp_path), "random-0-dcgan", config),
-                       "training.claim")
-  os.makedirs(os.path.dirname(claim))
-  with open(claim, "w") as f:  # the parent of this test process: alive
-    f.write(f"{os.getppid()}@{socket.gethostname()}")
-  assert figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), True) is None
-  assert trained_labels == []
-
-  finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                            capture_output=True, text=True, check=True)
-  with open(claim, "w") as f:  # a process that has exited
-    f.write(f"{finished.stdout.strip()}@{socket.gethostname()}")
+  directory = trained.run_directory(str(tmp_path), "random-0-dcgan", config)
+  holder = subprocess.Popen(  # claims the run, says so, and waits to be killed
+      [sys.executable, "-c", "import sys; from wgan_jax.reproduce import architecture_figures "
+       "as f\nwith f.claimed(sys.argv[1]) as mine:\n  print(mine, flush=True)\n  "
+       "sys.stdin.read()", directory], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+  try:
+    assert holder.stdout.readline().strip() == "True"
+    assert figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), True) is None
+    assert diverging == []
+  finally:
+    holder.kill()  # no clean exit: the OS ends the claim
+    holder.wait()
   outcome = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), True)
-  assert trained_labels == ["random-0-dcgan"] and outcome["diverged"]
-  assert not os.path.exists(claim)  # released once the run is done
+  assert diverging == ["random-0-dcgan"] and outcome["diverged"]
 
 
 def test_a_claim_is_held_while_training_and_released_after(tmp_path):
   with figures.claimed(str(tmp_path / "run")) as mine:
     assert mine
-    with figures.claimed(str(tmp_path / "run")) as again:  # this same process, still alive
+    with figures.claimed(str(tmp_path / "run")) as again:
       assert not again
-    assert (tmp_path / "run" / "training.claim").exists()
-  assert not (tmp_path / "run" / "training.claim").exists()
+  with figures.claimed(str(tmp_path / "run")) as later:
+    assert later
 
 
 def test_the_sample_strip_shows_the_widest_gaps_each_way():

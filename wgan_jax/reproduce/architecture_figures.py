@@ -11,15 +11,15 @@ non-finite is a result here, not an error: it counts as failed (score 1, the lea
 takes), its message is kept in `diverged.json` in its directory, and it is not retrained.
 `trained_only=True` draws a study in progress: only the runs already finished in `workdir`.
 Several processes may train one study side by side with the same command: each claims a run
-before training it (`claimed`) and passes over runs that another live process holds.
+before training it (`claimed`) and passes over runs that another process holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
-import socket
 import time
 
 import matplotlib
@@ -46,48 +46,23 @@ PAPER_TABLE1 = {1.0: (0, 8, 192, 0), 3.0: (1, 88, 110, 1), 5.0: (0, 147, 42, 11)
 OUTCOMES = ("only GAN", "only WGAN-GP", "both", "neither")
 
 
-def _holder_alive(owner: str) -> bool:
-  """Whether the `pid@host` that wrote a claim still runs (one on another host is assumed to)."""
-  pid, _, host = owner.partition("@")
-  if host != socket.gethostname():
-    return True
-  try:
-    os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-  except ProcessLookupError:
-    return False
-  except (PermissionError, ValueError):  # someone else's process, or an unreadable claim
-    pass
-  return True
-
-
 @contextlib.contextmanager
 def claimed(directory: str):
-  """Holds run `directory` for this process while it trains; yields False when another live
-  process holds it. A claim left by a process of this host that died is taken over (its run
-  resumes); one from another host stands until its `training.claim` file is deleted."""
+  """Holds run `directory` for this process while it trains; yields False when another process
+  holds it. The claim is an OS lock on `training.claim`, so it ends with its process however that
+  ends, and the run resumes in the next process that claims it."""
   os.makedirs(directory, exist_ok=True)
-  path, owner = os.path.join(directory, "training.claim"), f"{os.getpid()}@{socket.gethostname()}"
-  for _ in range(2):
+  # The file stays: deleting a lock file lets two processes lock two different files.
+  with open(os.path.join(directory, "training.claim"), "a") as claim:
     try:
-      fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-      with open(path) as f:
-        holder = f.read().strip()
-      if holder and _holder_alive(holder):
-        yield False
-        return
-      with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-      continue
-    with os.fdopen(fd, "w") as f:
-      f.write(owner)
+      fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      yield False
+      return
     try:
       yield True
     finally:
-      with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-    return
-  yield False
+      fcntl.flock(claim, fcntl.LOCK_UN)
 
 
 def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict | None:
