@@ -17,6 +17,10 @@ Each method keeps one recipe across every architecture, as the paper does (`use_
               code of Fig. 2) and 0.5 at 32 px (`gan_cifar.py`, `gan_mnist.py`);
   wgan-gp-one-sided  the same with the one-sided penalty max(0, ||grad|| - 1)^2.
 
+The random architectures take the recipe of the paper's Appendix B instead
+(`use_random_architecture_recipe`): WGAN-GP's Adam has beta1 = 0 on every data set, and a
+critic with batch or layer normalization gets a weight decay of 1e-3 under either method.
+
 The architectures are the `gan_64x64.py` DCGAN family (5x5 filters, `gp_dcgan`), its 4-layer
 512-unit MLP generator and its 101-layer bottleneck ResNet (`deep_resnet`).
 """
@@ -146,6 +150,19 @@ def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
     raise ValueError(f"Unknown method {method!r}; choose one of {METHODS}.")
 
 
+# Appendix B: "if we use batch normalization (or layer normalization) we also apply a small
+# weight decay" to the discriminator.
+NORMALIZED_CRITIC_WEIGHT_DECAY = 1e-3
+
+
+def use_random_architecture_recipe(c, method: str) -> None:
+  """The paper's Appendix B recipe for the random architectures: `use_method` with beta1 = 0
+  for WGAN-GP, plus the weight decay on a normalized critic (either method)."""
+  use_method(c, method, penalty_adam_b1=0.0)
+  if c.model.critic.get("normalization", "none") != "none":
+    c.optimizer.critic.weight_decay = NORMALIZED_CRITIC_WEIGHT_DECAY
+
+
 def get_config(arg: str = "dcgan,wgan-gp,lsun"):
   parts = arg.split(",")
   if len(parts) < 2:
@@ -156,12 +173,16 @@ def get_config(arg: str = "dcgan,wgan-gp,lsun"):
     raise ValueError(f"Unknown data set {dataset!r}; choose one of {sorted(DATASETS)}.")
   c = base_config()
   c.data.update(DATASETS[dataset])
-  if arch.startswith("random-"):
+  random_draw = arch.startswith("random-")
+  if random_draw:
     models = random_models(random_architecture(int(arch.split("-", 1)[1])))
   else:
     models = fig2_models(arch)
   c.model.generator, c.model.critic = models["generator"], models["critic"]
-  use_method(c, method, penalty_adam_b1=0.0 if dataset == "lsun" else 0.5)
+  if random_draw:
+    use_random_architecture_recipe(c, method)
+  else:
+    use_method(c, method, penalty_adam_b1=0.0 if dataset == "lsun" else 0.5)
   c.batch_size = 64
   c.num_steps = 200_000 if dataset == "lsun" else 100_000
   return finalize(c)

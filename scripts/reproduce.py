@@ -7,7 +7,7 @@
 NAME: the low-dimensional figures wgan_fig1, wgan_fig2, wgangp_fig1a, wgangp_fig1b
 (configs/paper/toy_figures.py); the training-run figures wgan_fig3 ... wgan_fig7, wgangp_fig3,
 wgangp_fig5b, wgangp_table3, wgangp_language, the architecture studies wgangp_fig2 and
-wgangp_table1, gan_saturation, conditional_mnist, semi_supervised_mnist and infogan_mnist
+wgangp_table2, gan_saturation, conditional_mnist, semi_supervised_mnist and infogan_mnist
 (configs/paper/training_figures.py). Each writes NAME.png (the
 figure) and NAME.json (its data, settings, machine and run times) into --out (default
 docs/figures). With --config, one item is drawn with its settings changed by ml_collections

@@ -53,11 +53,11 @@ def test_fig2_puts_methods_in_columns_and_scores_every_cell(digits, tmp_path):
   assert again["scores"] == data["scores"]
 
 
-def test_table1_counts_each_architecture_under_both_methods(digits, tmp_path):
-  c = _tiny("wgangp_table1", digits,
+def test_table2_counts_each_architecture_under_both_methods(digits, tmp_path):
+  c = _tiny("wgangp_table2", digits,
             keep=(f"random-{SHALLOW}-wgan-gp", f"random-{SHALLOW}-dcgan"))
-  data = figures.make_wgangp_table1(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
-  assert (tmp_path / "wgangp_table1.png").stat().st_size > 0
+  data = figures.make_wgangp_table2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert (tmp_path / "wgangp_table2.png").stat().st_size > 0
   (row,) = data["rows"]
   assert row["index"] == SHALLOW
   assert row["architecture"].startswith("G: tanh, 4 layers, 4 filters; D: relu, 4 layers")
@@ -80,12 +80,25 @@ def test_outcome_counts_split_architectures_by_which_method_reaches_the_score():
   wgangp = [6.0, 1.0, 7.0, 2.0, 9.5]
   assert figures.outcome_counts(gan, wgangp, 5.0) == (1, 1, 2, 1)
   assert figures.outcome_counts(gan, wgangp, 9.0) == (0, 0, 1, 4)
-  assert figures.outcome_counts(gan, wgangp, 1.0) == (0, 0, 5, 0)
+  assert figures.outcome_counts(gan, wgangp, 1.0) == (1, 1, 3, 0)
+
+
+def test_a_score_equal_to_the_minimum_is_not_a_success():
+  assert figures.outcome_counts([3.0], [3.0001], 3.0) == (0, 1, 0, 0)
 
 
 def test_the_paper_counts_cover_its_200_architectures_at_every_threshold():
-  for counts in figures.PAPER_TABLE1.values():
+  for counts in figures.PAPER_OUTCOMES.values():
     assert sum(counts) == 200
+  # Raising the minimum can only lose successes, for each method.
+  ordered = [figures.PAPER_OUTCOMES[t] for t in sorted(figures.PAPER_OUTCOMES)]
+  for low, high in zip(ordered, ordered[1:]):
+    assert high[0] + high[2] <= low[0] + low[2] and high[1] + high[2] <= low[1] + low[2]
+
+
+def test_the_study_counts_at_every_threshold_the_paper_lists():
+  c = training_figures.get_config("wgangp_table2")
+  assert sorted(c.thresholds) == sorted(figures.PAPER_OUTCOMES)
 
 
 @pytest.fixture
@@ -102,7 +115,7 @@ def diverging(monkeypatch):
 
 
 def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, diverging):
-  c = training_figures.get_config("wgangp_table1")
+  c = training_figures.get_config("wgangp_table2")
   calls = diverging
   first = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
   second = figures.train_or_mark_diverged(c, "random-0-dcgan", str(tmp_path), quick=True)
@@ -125,16 +138,16 @@ def test_an_interrupted_run_stops_the_figure_rather_than_counting_as_failed(digi
 
 
 def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_path, monkeypatch):
-  c = _tiny("wgangp_table1", digits, keep=("random-0-wgan-gp", "random-0-dcgan"))
+  c = _tiny("wgangp_table2", digits, keep=("random-0-wgan-gp", "random-0-dcgan"))
   c.trained_only = True
   monkeypatch.setattr(trained, "train", lambda config, workdir: pytest.fail("trained a run"))
-  data = figures.make_wgangp_table1(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = figures.make_wgangp_table2(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert data["architectures"] == 0 and data["rows"] == []
   assert data["counts"]["1"] == {"only GAN": 0, "only WGAN-GP": 0, "both": 0, "neither": 0}
 
 
 def test_a_run_another_process_holds_is_left_out_until_that_process_dies(tmp_path, diverging):
-  c = training_figures.get_config("wgangp_table1")
+  c = training_figures.get_config("wgangp_table2")
   config = trained.prepared_run(c, "random-0-dcgan", True)
   directory = trained.run_directory(str(tmp_path), "random-0-dcgan", config)
   holder = subprocess.Popen(  # claims the run, says so, and waits to be killed

@@ -42,7 +42,7 @@ def _load(name, arg):
 # by their own tests); a few of their 115 stand in for the rest here.
 SAMPLED_STUDY_RUNS = {"wgangp_fig2": ("resnet101-wgan-gp", "mlp_g-wgan", "gated-lsgan",
                                       "nobn_constant_g-wgan-gp-one-sided"),
-                      "wgangp_table1": ("random-0-wgan-gp", "random-39-dcgan")}
+                      "wgangp_table2": ("random-0-wgan-gp", "random-39-dcgan")}
 
 
 def _figure_runs():
@@ -148,27 +148,38 @@ def test_critic_batchnorm_where_the_official_code_has_it(name, arg, normalizatio
 def test_each_architecture_study_method_keeps_one_recipe_for_every_architecture():
   from configs import architecture_studies as studies
   for method in studies.METHODS:
-    recipes = set()
-    for arch in (*studies.FIG2_ARCHS, "random-0", "random-1"):
-      c = studies.get_config(f"{arch},{method},mnist32")
-      recipes.add((c.objective, c.constraint.to_json(), c.optimizer.to_json(), c.n_critic,
-                   c.batch_size))
-      if method.startswith("wgan-gp"):  # no BatchNorm in a penalised critic
-        assert c.model.critic.get("normalization", "none") != "batch"
-    assert len(recipes) == 1, method
+    for archs in (studies.FIG2_ARCHS, [f"random-{i}" for i in range(12)]):
+      recipes = set()
+      for arch in archs:
+        c = studies.get_config(f"{arch},{method},mnist32")
+        optimizer = c.optimizer.to_dict()
+        # Appendix B: the random architectures' normalized critics, and only they, decay.
+        normalized = c.model.critic.get("normalization", "none") != "none"
+        decay = optimizer["critic"].pop("weight_decay", 0.0)
+        assert decay == (1e-3 if normalized and arch.startswith("random-") else 0.0)
+        recipes.add((c.objective, c.constraint.to_json(), str(optimizer), c.n_critic,
+                     c.batch_size))
+        if method.startswith("wgan-gp"):  # no BatchNorm in a penalised critic
+          assert c.model.critic.get("normalization", "none") != "batch"
+      assert len(recipes) == 1, (method, archs)
   assert studies.random_architecture(7) == studies.random_architecture(7)
   draws = {studies.random_architecture(i) for i in range(40)}
   assert len(draws) == 40 and {d.g_depth for d in draws} == set(studies.DEPTHS)
   # The penalty's Adam: beta1 = 0 in gan_64x64.py (LSUN), 0.5 in gan_cifar.py / gan_mnist.py.
   assert studies.get_config("dcgan,wgan-gp,lsun").optimizer.critic.b1 == 0.0
   assert studies.get_config("dcgan,wgan-gp,mnist32").optimizer.critic.b1 == 0.5
+  # The random architectures' (Appendix B): beta1 = 0 at every size; the GAN keeps DCGAN's Adam.
+  for dataset in ("imagenet32", "mnist32"):
+    assert studies.get_config(f"random-0,wgan-gp,{dataset}").optimizer.critic.b1 == 0.0
+    assert studies.get_config(f"random-0,dcgan,{dataset}").optimizer.critic.to_dict() == dict(
+        name="adam", learning_rate=2e-4, b1=0.5, b2=0.999, weight_decay=1e-3)
 
 
 def test_architecture_study_figures_scale_the_drawn_filters_and_score_every_run():
   from configs.architecture_studies import random_architecture
   from configs.paper import training_figures
-  table = training_figures.get_config("wgangp_table1")
-  assert len(table.runs) == 2 * training_figures.TABLE1_ARCHITECTURES
+  table = training_figures.get_config("wgangp_table2")
+  assert len(table.runs) == 2 * training_figures.TABLE2_ARCHITECTURES
   drawn = random_architecture(39)
   run = table.runs["random-39-wgan-gp"]
   assert (run.model.generator.width, run.model.critic.width) == (
