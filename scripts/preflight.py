@@ -13,7 +13,8 @@ Every number is the compiler's analysis, not a measured speed. Needs libtpu:
                                       global batch split over the chips)
   --nosearch                          skip the largest-batch search
   --table FILE                        print saved JSON lines as a Markdown table
-Exit codes: 0 compiled, 2 bad command line or config, 6 the step does not fit or compile.
+Exit codes: 0 compiled, 2 bad command line or config, 3 the target's compiler (libtpu or the
+CUDA plugin) is not installed, 6 the step does not fit or compile.
 """
 
 import json
@@ -43,6 +44,7 @@ _LABEL = flags.DEFINE_string("label", "", "Free-text label stored with each line
 _TABLE = flags.DEFINE_string("table", None, "Print the JSON lines of this file as a Markdown "
                              "table instead of compiling.")
 
+COMPILER_MISSING = 3
 DOES_NOT_FIT = 6
 
 
@@ -68,6 +70,9 @@ def main(argv):
     except ConfigError as error:
       print(f"error: {error}", file=sys.stderr)
       return cli.USAGE_ERROR
+    except aot.CompilerMissing as error:
+      print(f"error: {error}", file=sys.stderr)
+      return COMPILER_MISSING
     except aot.PreflightError as error:
       print(f"error: {error}", file=sys.stderr)
       status = DOES_NOT_FIT

@@ -147,6 +147,30 @@ def test_the_script_names_a_batch_that_does_not_fit_and_a_bad_target():
   assert bad.returncode == 2 and "Unknown target 'v9-8'" in bad.stderr
 
 
+def test_a_missing_compiler_is_named_with_its_install_command(monkeypatch):
+  real_find_spec = aot.importlib.util.find_spec
+  monkeypatch.setattr(aot.importlib.util, "find_spec",
+                      lambda name, *rest: None if name == "libtpu" else real_find_spec(name, *rest))
+  with pytest.raises(aot.CompilerMissing, match=r"libtpu .*pip install -e \"\.\[aot\]\""):
+    aot.target(SMALL_SLICE).devices()
+  monkeypatch.setattr(aot.importlib.util, "find_spec", lambda name, *rest: None)
+  with pytest.raises(aot.CompilerMissing, match=r"xla_cuda12 .*\[aot-gpu\]"):
+    aot.target("h100-8").devices()
+
+
+def test_the_script_exits_3_without_the_compiler():
+  hide_libtpu = (
+      "import importlib.util as u, runpy, sys; find = u.find_spec; "
+      "u.find_spec = lambda name, *rest: None if name == 'libtpu' else find(name, *rest); "
+      "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+  run = subprocess.run(
+      [sys.executable, "-c", hide_libtpu, str(REPO / "scripts" / "preflight.py"),
+       f"--target={SMALL_SLICE}", "--nosearch"],
+      cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert run.returncode == 3, run.stderr[-3000:]
+  assert "needs the libtpu module, which is not installed" in run.stderr
+
+
 def test_nvidia_gpus_compile_without_a_gpu():
   pytest.importorskip("jax_plugins.xla_cuda12", reason="needs the CUDA plugin: pip install "
                       "-e '.[aot-gpu]'")

@@ -26,6 +26,7 @@ a measurement of its speed:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import os
 import re
@@ -118,6 +119,25 @@ class PreflightError(RuntimeError):
   """The program cannot be compiled for the target; the message names the limit."""
 
 
+class CompilerMissing(PreflightError):
+  """This machine lacks the target's compiler (libtpu or the CUDA plugin): nothing was tried."""
+
+
+# The module each platform's compile-only client comes from, and the extra that installs it.
+_COMPILERS = {"tpu": ("libtpu", "aot"), "cuda": ("jax_plugins.xla_cuda12", "aot-gpu")}
+
+
+def _require_compiler(platform: str) -> None:
+  module, extra = _COMPILERS[platform]
+  try:
+    found = importlib.util.find_spec(module) is not None
+  except ImportError:  # a missing parent package
+    found = False
+  if not found:
+    raise CompilerMissing(f"Compiling for {platform.upper()} needs the {module} module, which "
+                          f"is not installed: pip install -e \".[{extra}]\".")
+
+
 @dataclasses.dataclass(frozen=True)
 class Target:
   """A slice to compile for: a topology as libtpu (or the CUDA plugin) names it, and how chips
@@ -137,27 +157,26 @@ class Target:
     """The slice's compile-only devices (every chip of every host)."""
     from jax.experimental import topologies
 
+    _require_compiler(self.platform)
     if self.gpu:
       try:
         return list(topologies.get_topology_desc(
             platform="cuda", topology=self.topology,
             target_config=GPUS[self.gpu].target_config()).devices)
-      except Exception as error:  # noqa: BLE001 -- the CUDA plugin missing
+      except Exception as error:  # noqa: BLE001 -- the plugin fails to load or describe it
         raise PreflightError(
-            f"Cannot describe {self.name} ({error}). Compiling for NVIDIA GPUs without one "
-            f"needs the CUDA plugin (pip install -e \".[aot-gpu]\") and, where no GPU driver "
-            f"is installed, JAX_PLATFORMS=cpu set before JAX starts (scripts/preflight.py "
-            f"sets it).") from None
+            f"Cannot describe {self.name} ({error}). Where no GPU driver is installed, the "
+            f"CUDA plugin loads only with JAX_PLATFORMS=cpu set before JAX starts "
+            f"(scripts/preflight.py sets it).") from None
     options = {"chip_config_name": self.chip_config}
     if self.chips_per_host is not None:
       options["chips_per_host_bounds"] = self.chips_per_host
     try:
       return list(topologies.get_topology_desc(platform="tpu", topology_name=self.topology,
                                                **options).devices)
-    except Exception as error:  # noqa: BLE001 -- libtpu missing, or a topology it rejects
+    except Exception as error:  # noqa: BLE001 -- a topology libtpu rejects
       raise PreflightError(
-          f"Cannot describe the TPU topology {self.topology!r} ({error}). Compiling for TPU "
-          f"needs the libtpu wheel: pip install -e \".[aot]\".") from None
+          f"Cannot describe the TPU topology {self.topology!r} ({error}).") from None
 
   def capacity(self, device_kind: str) -> int | None:
     """Memory per chip in bytes (data sheet), or None where unknown."""
