@@ -1,3 +1,5 @@
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -125,6 +127,32 @@ def test_bfloat16_compute_keeps_float32_state_and_tracks_the_float32_step():
   step_mixed = jax.tree_util.tree_map(moved, mixed_state.critic_params, state.critic_params)
   for a, b in zip(jax.tree_util.tree_leaves(step_full), jax.tree_util.tree_leaves(step_mixed)):
     np.testing.assert_allclose(b, a, rtol=0.2)  # the same update, to bfloat16 precision
+
+
+@pytest.mark.parametrize("conv_lowering", ["xla", "patches"])
+def test_matmul_precision_reaches_every_product_of_the_penalised_step(conv_lowering):
+  model = {"generator": {"kind": "dcgan", "width": 4, "latent_dim": 8},
+           "critic": {"kind": "dcgan", "width": 4, "normalization": "layer"},
+           "conv_lowering": conv_lowering}
+  generator, critic = create_models(model, (16, 16, 1))
+  tx = optax.adam(1e-3, 0.5, 0.9)
+  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 1)))
+
+  def precisions(matmul_precision):
+    step = make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+                           matmul_precision=matmul_precision)
+    text = jax.jit(step).lower(state, image_batches(2, 4)).as_text()
+    products = re.findall(r"stablehlo\.(?:dot_general|convolution).*", text)
+    assert len(products) > 10  # forward, backward and the penalty's double backward
+    # dot_general prints `precision = [P, P]`, convolution `#stablehlo<precision P>` (none: DEFAULT)
+    return {name for line in products
+            for name in re.findall(r"\b(DEFAULT|HIGHEST|HIGH)\b", line) or ["DEFAULT"]}
+
+  assert precisions("default") == {"DEFAULT"}
+  assert precisions("high") == {"HIGH"}
+  assert precisions("highest") == {"HIGHEST"}
+  with pytest.raises(ValueError, match="one of default, high, highest"):
+    make_train_step(generator, critic, tx, tx, matmul_precision="float32")
 
 
 def test_conditional_acgan_step():

@@ -104,6 +104,10 @@ def base_config() -> ml_collections.ConfigDict:
       # The networks' arithmetic: "bfloat16" for mixed precision (parameters and optimizer
       # states stay float32).
       compute_dtype="float32",
+      # The train step's float32 products where the backend has several precisions: on TPU
+      # 'default' is one bfloat16 pass, 'high' three, 'highest' full float32; on NVIDIA GPUs
+      # 'default' allows TF32. CPUs compute float32 at every setting.
+      matmul_precision="default",
       # The generator's input distribution (`latent.LatentPrior`): noise 'normal' | 'uniform',
       # then InfoGAN's codes, a `categorical`-way one-hot code and `continuous` uniform codes,
       # the last inputs of the generator's `latent_dim`. Codes need a critic with
