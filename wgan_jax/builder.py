@@ -29,7 +29,7 @@ from wgan_jax.lipschitz import Constraint, check_critic_compatible
 from wgan_jax.models import create_models
 from wgan_jax.schedule import CriticSchedule
 from wgan_jax.state import GANState, critic_variables, init_state
-from wgan_jax.step import MATMUL_PRECISIONS, TrainStep, make_train_step
+from wgan_jax.step import TrainStep, make_train_step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,9 +101,6 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
   critic = _with_q_head(critic, latent, num_classes)
   generator_tx, critic_tx = optimizers_from_config(config)
   constraint = constraint_from_config(config)
-  if config.model.matmul_precision not in MATMUL_PRECISIONS:
-    raise ConfigError(f"model.matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}; "
-                      f"got {config.model.matmul_precision!r}.")
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, objective=config.objective,
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
