@@ -43,7 +43,7 @@ def main():
 
   import torch
 
-  from benchmarks.torch_peer import DCGANCritic, DCGANGenerator
+  from wgan_jax.torch_peer import DCGANCritic, DCGANGenerator
   critic, generator = DCGANCritic(64, 3, 64), DCGANGenerator(100, 64, 3, 64)
   xt, zt = torch.ones(64, 3, 64, 64), torch.ones(64, 100)
 

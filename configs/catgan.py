@@ -20,7 +20,7 @@ saturated, and the generator's gradient norm fell to 0 (all fakes one digit); at
 stayed uncertain (class entropy 1.7-2.1 nats) and the clustering accuracy reached 57%.
 """
 
-from configs import gan_family, wgan_gp_mnist
+from wgan_jax.configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
 
 

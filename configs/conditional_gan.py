@@ -22,7 +22,7 @@ dropout and uniform noise, and reports a Parzen-window log-likelihood (132 +- 1.
 settings are not reproduced here.
 """
 
-from configs import wgan_gp_mnist
+from wgan_jax.configs import wgan_gp_mnist
 from wgan_jax.config import finalize, tf1_rmsprop
 
 OBJECTIVES = {"gan": "dcgan", "wgan-gp": "wgan-gp", "wgan": "wgan", "lsgan": "dcgan"}

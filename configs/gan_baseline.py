@@ -9,7 +9,7 @@ generator loss E[log(1 - D(G(z)))] of Goodfellow et al. (2014); LSGAN: TensorFlo
 RMSProp(1e-4), as in the WGAN-GP code's LSGAN mode (`gan_64x64.py`).
 """
 
-from configs.wgan_lsun_bedrooms import DATASETS, wgan_models
+from wgan_jax.configs.wgan_lsun_bedrooms import DATASETS, wgan_models
 from wgan_jax.config import base_config, finalize, tf1_rmsprop, use_standard_gan
 
 

@@ -23,7 +23,7 @@ WGAN paper's 4-layer 512-unit ReLU MLPs at those learning rates (Adam, beta1 0.5
 2-core development machine (the MLPs: 35-45), too slow for a run here.
 """
 
-from configs import gan_family, wgan_gp_mnist
+from wgan_jax.configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
 
 MODES = ("gan", "wgan-gp")

@@ -25,7 +25,7 @@ BatchNorm, Adam(3e-3, 0.5) and 300 epochs; here both networks are the WGAN paper
 for 10,000 iterations (about 17 passes over the unlabelled digits).
 """
 
-from configs import gan_family, wgan_gp_mnist
+from wgan_jax.configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
 
 MODES = ("feature_matching", "gan", "wgan-gp", "supervised")

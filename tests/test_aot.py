@@ -9,7 +9,7 @@ import sys
 import jax
 import pytest
 
-from configs import default as default_config
+from wgan_jax.configs import default as default_config
 from wgan_jax import aot
 from wgan_jax.config import ConfigError
 

@@ -1,6 +1,6 @@
 import pytest
 
-from configs import wgan_gp_cifar_resnet, wgan_gp_language
+from wgan_jax.configs import wgan_gp_cifar_resnet, wgan_gp_language
 from wgan_jax import benchmark
 
 

@@ -10,12 +10,11 @@ import ml_collections
 import numpy as np
 import pytest
 
-from configs import wgan_gp_cifar_resnet
-from configs.paper import training_figures
+from wgan_jax.configs import wgan_gp_cifar_resnet
 from tests.helpers import assert_trees_close
 from wgan_jax import benchmark, builder, parallel
 from wgan_jax.lipschitz import BatchNormWithPenaltyError
-from wgan_jax.reproduce import training_figures as figures
+from wgan_jax.paper import wgangp_fig5b
 from wgan_jax.train import train
 
 
@@ -61,12 +60,12 @@ def test_trainer_benchmark_and_figure_run_the_same_step(labelled_images, tmp_pat
   consumer = "benchmark"
   benchmark.build_jax_step(config, count_flops=False)
   consumer = "figure"
-  fig = training_figures.get_config("wgangp_fig5b")
+  fig = wgangp_fig5b.get_config()
   with fig.unlocked():
     fig.runs = {"penalty": config}
   fig.train_examples, fig.validation_examples, fig.measure_batch = 16, 16, 8
   fig.quick.num_steps = 1
-  figures._overfitting_curves(fig, "penalty", quick=True)
+  wgangp_fig5b.overfitting_curves(fig, "penalty", quick=True)
   assert set(built) == {"trainer", "benchmark", "figure"}
 
   state = built["benchmark"].init_state()
@@ -118,7 +117,7 @@ def test_an_unknown_matmul_precision_is_refused_when_built(labelled_images):
 
 
 def test_latent_codes_size_the_q_head_and_need_one():
-  from configs import infogan
+  from wgan_jax.configs import infogan
   from wgan_jax.config import ConfigError
   config = infogan.get_config()
   experiment = builder.build(config, open_data=False)
@@ -156,7 +155,7 @@ def test_existing_configs_give_the_metrics_recorded_before_the_gan_family(name):
   recorded = json.loads((pathlib.Path(__file__).parent / "data" /
                          "metrics_before_gan_family.json").read_text())["metrics"][name]
   module, arg = name.split(":")
-  config = importlib.import_module(f"configs.{module}").get_config(arg)
+  config = importlib.import_module(f"wgan_jax.configs.{module}").get_config(arg)
   config.update_from_flattened_dict({"batch_size": 8, "n_critic": 2, **REGRESSION_CASES[name]})
   experiment = builder.build(config, open_data=False)
   state = experiment.init_state()

@@ -34,7 +34,7 @@ CONFIGS = [
 
 
 def _load(name, arg):
-  module = importlib.import_module(f"configs.{name}")
+  module = importlib.import_module(f"wgan_jax.configs.{name}")
   return module.get_config() if arg is None else module.get_config(arg)
 
 
@@ -46,11 +46,11 @@ SAMPLED_STUDY_RUNS = {"wgangp_fig2": ("resnet101-wgan-gp", "mlp_g-wgan", "gated-
 
 
 def _figure_runs():
-  """Each distinct training run behind configs/paper/training_figures.py, once."""
-  from configs.paper import training_figures
+  """Each distinct training run behind the paper figures (`wgan_jax.paper`), once."""
+  from wgan_jax import paper
   runs = {}
-  for name in training_figures.FIGURE_NAMES:
-    for label, run in training_figures.get_config(name).runs.items():
+  for name in paper.FIGURES:
+    for label, run in paper.figure(name).get_config().get("runs", {}).items():
       if label in SAMPLED_STUDY_RUNS.get(name, (label,)):
         runs.setdefault(f"{label}-{run.to_json(sort_keys=True)}", (name, label))
   return sorted(runs.values())
@@ -63,8 +63,8 @@ def test_config_builds(name, arg):
 
 @pytest.mark.parametrize("figure,label", _figure_runs())
 def test_figure_run_builds(figure, label):
-  from configs.paper import training_figures
-  _check_builds(training_figures.get_config(figure).runs[label])
+  from wgan_jax import paper
+  _check_builds(paper.figure(figure).get_config().runs[label])
 
 
 def _check_builds(config):
@@ -80,23 +80,24 @@ def _check_builds(config):
 
 
 def _from_command_line(config_arg: str, *overrides: str):
-  """The config `scripts/reproduce.py --config CONFIG_ARG OVERRIDES...` would draw."""
+  """The config `python -m wgan_jax.reproduce --config CONFIG_ARG OVERRIDES...` would draw."""
+  from wgan_jax.commands.reproduce import resolve_figure
   holder = flags.FlagValues()
   config_flags.DEFINE_config_file("config", None, flag_values=holder, lock_config=True)
-  argv = ["reproduce.py", f"--config={config_arg}", *overrides]
+  argv = ["reproduce.py", f"--config={resolve_figure(config_arg)}", *overrides]
   with mock.patch.object(sys, "argv", argv):  # config_flags reads the overrides from sys.argv
     holder(argv)
   return holder.config
 
 
 def test_command_line_overrides_change_one_key_and_name_bad_ones():
-  table3 = "configs/paper/training_figures.py:wgangp_table3"
+  table3 = "wgangp_table3"
   c = _from_command_line(table3, "--config.runs.acgan.model.critic.width=16",
                          "--config.timing_width=64", "--config.runs.acgan.objective=wasserstein")
   assert (c.runs.acgan.model.critic.width, c.timing_width) == (16, 64)
   assert c.runs.unsupervised.model.critic.width == 128
   # A figure-level setting reaches every run built from it ...
-  fig3 = _from_command_line("configs/paper/training_figures.py:wgangp_fig3",
+  fig3 = _from_command_line("wgangp_fig3",
                             "--config.num_steps=1000", "--config.eval_every=200",
                             "--config.fid_samples=300", "--config.runs.clip.eval.every=100")
   for label, run in fig3.runs.items():  # ... and a run's own setting changes that run only
@@ -146,7 +147,7 @@ def test_critic_batchnorm_where_the_official_code_has_it(name, arg, normalizatio
 
 
 def test_each_architecture_study_method_keeps_one_recipe_for_every_architecture():
-  from configs import architecture_studies as studies
+  from wgan_jax.configs import architecture_studies as studies
   for method in studies.METHODS:
     for archs in (studies.FIG2_ARCHS, [f"random-{i}" for i in range(12)]):
       recipes = set()
@@ -176,16 +177,16 @@ def test_each_architecture_study_method_keeps_one_recipe_for_every_architecture(
 
 
 def test_architecture_study_figures_scale_the_drawn_filters_and_score_every_run():
-  from configs.architecture_studies import random_architecture
-  from configs.paper import training_figures
-  table = training_figures.get_config("wgangp_table2")
-  assert len(table.runs) == 2 * training_figures.TABLE2_ARCHITECTURES
+  from wgan_jax.configs.architecture_studies import random_architecture
+  from wgan_jax.paper import wgangp_fig2, wgangp_table2
+  table = wgangp_table2.get_config()
+  assert len(table.runs) == 2 * wgangp_table2.ARCHITECTURES
   drawn = random_architecture(39)
   run = table.runs["random-39-wgan-gp"]
   assert (run.model.generator.width, run.model.critic.width) == (
       drawn.g_filters * table.filter_scale, drawn.d_filters * table.filter_scale)
   assert run.model.critic.n_extra_layers == drawn.d_depth - 4
-  fig2 = training_figures.get_config("wgangp_fig2")
+  fig2 = wgangp_fig2.get_config()
   assert len(fig2.runs) == len(fig2.architectures) * len(fig2.methods) == 35
   assert fig2.runs["mlp_g-wgan"].model.generator.width == 512  # the MLP keeps its units
   for c in (table, fig2):

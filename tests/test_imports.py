@@ -17,7 +17,7 @@ def _modules_after(statement: str) -> set[str]:
 @pytest.mark.slow
 def test_core_imports_no_figure_code_and_the_step_no_tensorflow():
   core = _modules_after("import wgan_jax.train, wgan_jax.builder, wgan_jax.sampling")
-  assert not any(name.startswith("wgan_jax.reproduce") for name in core)
+  assert not any(name.startswith("wgan_jax.paper") for name in core)
   step_only = _modules_after("import wgan_jax, wgan_jax.builder, wgan_jax.benchmark, "
                              "wgan_jax.data.resident, wgan_jax.data.shapes")
   assert "tensorflow" not in step_only

@@ -115,7 +115,7 @@ def test_reference_features_are_cached(extractor, tmp_path):
 
 
 def test_missing_weights_say_how_to_convert(tmp_path):
-  with pytest.raises(FileNotFoundError, match="convert_fid_inception.py"):
+  with pytest.raises(FileNotFoundError, match="wgan_jax.convert_fid_inception"):
     InceptionFeatures(tmp_path / "absent.npz")
 
 

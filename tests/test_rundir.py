@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from configs import default as default_config
+from wgan_jax.configs import default as default_config
 from wgan_jax import rundir
 
 

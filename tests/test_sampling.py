@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from configs import default as default_config
+from wgan_jax.configs import default as default_config
 from tests.helpers import PENALTY, tiny_image_setup
 from wgan_jax import sampling
 from wgan_jax.config import ConfigError

@@ -3,7 +3,7 @@
 import pytest
 from PIL import Image
 
-from configs import default, wgan_gp_cifar_resnet
+from wgan_jax.configs import default, wgan_gp_cifar_resnet
 from wgan_jax.data import DataError
 from wgan_jax.data.shapes import declared_example_shape, declared_num_classes
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from configs import wgan_gp_language
+from wgan_jax.configs import wgan_gp_language
 from wgan_jax.config import base_config
 from wgan_jax.data import DataError, pipeline, sources
 from wgan_jax.data.text import PAD, UNK, Vocabulary, fit_length, read_entries, split_entries

@@ -10,8 +10,8 @@ import jax
 import numpy as np
 import pytest
 
-from configs import default as default_config
-from configs import wgan_gp_language
+from wgan_jax.configs import default as default_config
+from wgan_jax.configs import wgan_gp_language
 from tests.helpers import assert_trees_close
 from wgan_jax import rundir, sampling
 from wgan_jax.data.text import Vocabulary
@@ -237,7 +237,7 @@ def test_image_run_with_device_resident_data_and_the_mnist_metric(tmp_path):
   rng = np.random.default_rng(0)
   _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (64, 28, 28)), True)
   _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, (64,)), True)
-  from configs import wgan_gp_mnist
+  from wgan_jax.configs import wgan_gp_mnist
   config = wgan_gp_mnist.get_config()
   config.data.path = str(tmp_path)
   config.data.device_resident = True
@@ -258,7 +258,7 @@ def test_a_conditional_mnist_run_reports_how_often_digits_have_their_class(tmp_p
   rng = np.random.default_rng(0)
   _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (64, 28, 28)), True)
   _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, (64,)), True)
-  from configs import conditional_gan
+  from wgan_jax.configs import conditional_gan
   config = conditional_gan.get_config("wgan-gp,mlp,projection")
   config.data.path = str(tmp_path)
   config.model.generator.width = config.model.critic.width = 16
@@ -304,7 +304,7 @@ def _tiny_mnist_family_run(tmp_path, config, train_count=60, test_count=0):
 
 @pytest.mark.slow  # an end-to-end run, scored again by evaluate.py in a subprocess
 def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(tmp_path):
-  from configs import semi_supervised_gan
+  from wgan_jax.configs import semi_supervised_gan
   config = _tiny_mnist_family_run(tmp_path, semi_supervised_gan.get_config("feature_matching,2"),
                                   test_count=25)
   result = train(config, str(tmp_path / "run"))
@@ -333,7 +333,7 @@ def test_a_semi_supervised_mnist_run_scores_its_critic_as_a_test_set_classifier(
 
 @pytest.mark.slow  # an end-to-end run scored on a held-out split
 def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching(tmp_path):
-  from configs import catgan
+  from wgan_jax.configs import catgan
   config = _tiny_mnist_family_run(tmp_path, catgan.get_config(), 40, 20)
   result = train(config, str(tmp_path / "run"))
   last = _metrics(tmp_path / "run")[-1]
@@ -354,7 +354,7 @@ def test_a_catgan_run_clusters_without_labels_and_is_scored_by_the_best_matching
 
 @pytest.mark.slow  # an end-to-end run scored by the MNIST classifier
 def test_an_infogan_run_scores_its_codes_and_traverses_them(tmp_path):
-  from configs import infogan
+  from wgan_jax.configs import infogan
   config = _tiny_mnist_family_run(tmp_path, infogan.get_config(), 40)
   result = train(config, str(tmp_path / "run"))
   last = _metrics(tmp_path / "run")[-1]

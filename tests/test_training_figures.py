@@ -7,16 +7,15 @@ import jax
 import numpy as np
 import pytest
 
-from configs.paper import training_figures
-from wgan_jax.reproduce import family_figures
-from wgan_jax.reproduce import training_figures as figures
+from wgan_jax import paper
+from wgan_jax.paper import runs, wgangp_table3
 
 pytestmark = pytest.mark.slow  # figures made of training runs
 
 
 def _tiny(name, data_path, image_size=16, keep=None, **model_widths):
   """Figure `name` on the tiny digits, 4 iterations, keeping only the runs in `keep`."""
-  c = training_figures.get_config(name)
+  c = paper.figure(name).get_config()
   if keep:
     with c.unlocked():
       c.runs = {label: c.runs[label] for label in keep}
@@ -35,7 +34,7 @@ def test_wgan_loss_curves_and_samples(digits, tmp_path):
   c = _tiny("wgan_fig3", digits, keep=("wgan_mlp_g", "wgan_mlp"), mlp=16)
   with c.unlocked():
     c.sample_stages = (2, 4)
-  data = figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgan_fig3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "wgan_fig3.png").stat().st_size > 0
   assert json.loads((tmp_path / "wgan_fig3.json").read_text())["quick"] is True
   assert [r["label"] for r in data["runs"]] == ["wgan_mlp_g", "wgan_mlp"]
@@ -46,7 +45,7 @@ def test_wgan_loss_curves_and_samples(digits, tmp_path):
     assert {"mnist_frechet", "mnist_class_entropy"} <= set(run["final_scores"])
   assert data["runs"][1]["optimizer"]["learning_rate"] == c.mlp_learning_rate
   # A second call reuses the finished runs instead of training them again.
-  again = figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  again = paper.figure("wgan_fig3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert again["runs"][0]["wasserstein_estimate"] == data["runs"][0]["wasserstein_estimate"]
 
 
@@ -55,7 +54,7 @@ def test_wgangp_quality_against_time(digits, tmp_path):
   c.quality_metric = "mnist_frechet"  # FID needs the Inception weights, absent in CI
   for run in c.runs.values():
     run.eval.metrics = ("mnist",)
-  data = figures.make_wgangp_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgangp_fig3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert [r["label"] for r in data["runs"]] == ["dcgan"]
   for run in data["runs"]:
     assert run["steps"] == [2, 4]
@@ -66,7 +65,7 @@ def test_wgangp_quality_against_time(digits, tmp_path):
 def test_overfitting_curves_measure_both_sets(digits, tmp_path):
   c = _tiny("wgangp_fig5b", digits, image_size=28, keep=("penalty",))
   c.train_examples, c.validation_examples, c.measure_batch = 32, 32, 32
-  data = figures.make_wgangp_fig5b(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgangp_fig5b").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   for curve in data["curves"]:
     assert curve["steps"] == [1, 2, 3, 4]
     assert all(np.isfinite(curve["train"] + curve["validation"]))
@@ -77,14 +76,14 @@ def test_table3_counts_the_configured_models_and_times_the_step_at_the_timing_wi
   c = _tiny("wgangp_table3", "", image_size=32, keep=("acgan",))
   c.quick.timing_width = 4
   c.train_scaled = False
-  data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgangp_table3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert data["trained"] == []
   (row,) = data["rows"]
   assert row["label"] == "acgan" and (row["config_width"], row["timed_width"]) == (8, 4)
   assert row["timed_num_classes"] == 10  # the conditional step is timed, with labels
   # Parameters are counted at the config's own width (8 here), not the timing width.
-  assert (row["generator_params"], row["critic_params"]) == figures.build_run_shapes(
-      figures.prepared_run(c, "acgan", True))
+  assert (row["generator_params"], row["critic_params"]) == wgangp_table3.parameter_counts(
+      runs.prepared_run(c, "acgan", True))
   assert row["gen_iters_per_sec"] > 0 and row["projected_hours"] > 0
   assert row["published_inception_score"] == 8.42
   assert (tmp_path / "wgangp_table3.png").stat().st_size > 0
@@ -96,7 +95,7 @@ def test_table3_trains_the_scaled_conditional_run_and_scores_it(digits, tmp_path
   run = c.runs.acgan_scaled
   c.quality_metric = "mnist_frechet"  # FID needs the Inception weights, absent in CI
   run.eval.metrics = ("mnist",)
-  data = figures.make_wgangp_table3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgangp_table3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   (trained,) = data["trained"]
   assert trained["label"] == "acgan" and trained["num_steps"] == 4
   assert 0.0 <= trained["generator_acgan_accuracy"] <= 1.0
@@ -111,17 +110,17 @@ def test_read_metrics_sums_training_time_over_resumptions(tmp_path):
            {"step": 30, "train_sec": 4.0}, {"step": 40, "train_sec": 9.0}]
   path = tmp_path / "metrics.jsonl"
   path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-  records = figures.read_metrics(str(path))
+  records = runs.read_metrics(str(path))
   assert [(r["step"], r["train_sec"]) for r in records] == [(10, 5.0), (20, 10.0), (30, 14.0),
                                                             (40, 19.0)]
 
 
 def test_a_run_stopped_by_a_signal_stops_the_figure(digits, tmp_path, monkeypatch):
   c = _tiny("wgan_fig3", digits, keep=("wgan_mlp",), mlp=16)
-  monkeypatch.setattr(figures, "train",
+  monkeypatch.setattr(runs, "train",
                       lambda config, workdir: {"step": 2, "stopped_by": "SIGTERM"})
-  with pytest.raises(figures.RunInterrupted, match="stopped at step 2 of 4 .SIGTERM.*resumes"):
-    figures.make_wgan_fig3(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  with pytest.raises(runs.RunInterrupted, match="stopped at step 2 of 4 .SIGTERM.*resumes"):
+    paper.figure("wgan_fig3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgan_fig3.png").exists()
 
 
@@ -136,21 +135,21 @@ def test_a_trained_run_leaves_no_compiled_programs_behind(digits, tmp_path, monk
     assert compiled._cache_size() == 1
     return {"step": 2, "stopped_by": "SIGTERM"}
 
-  monkeypatch.setattr(figures, "train", train)
-  with pytest.raises(figures.RunInterrupted):
-    figures.train_or_load(c, "wgan_mlp", str(tmp_path), quick=True)
+  monkeypatch.setattr(runs, "train", train)
+  with pytest.raises(runs.RunInterrupted):
+    runs.train_or_load(c, "wgan_mlp", str(tmp_path), quick=True)
   assert compiled._cache_size() == 0
 
 
 def test_unknown_figure_name_is_refused():
   with pytest.raises(ValueError, match="wgangp_fig5b"):
-    training_figures.get_config("wgan_fig9")
+    paper.figure("wgan_fig9")
 
 
 def test_language_curves_and_samples(tmp_path):
   corpus = tmp_path / "sayings"
   corpus.write_text("%\n".join(f"saying number {i}\nwith a second line\n" for i in range(60)))
-  c = training_figures.get_config("wgangp_language")
+  c = paper.figure("wgangp_language").get_config()
   c.data_path = str(corpus)
   c.width = 8  # every run follows
   c.quick.update(dict(num_steps=4, sample_every=2, log_every=1, eval_every=2))
@@ -158,7 +157,7 @@ def test_language_curves_and_samples(tmp_path):
     run.batch_size, run.n_critic, run.num_sample_images = 8, 2, 5
     run.data.seq_len = 12
     run.model.generator.num_blocks = run.model.critic.num_blocks = 1
-  data = figures.make_wgangp_language(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("wgangp_language").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "wgangp_language.png").stat().st_size > 0
   assert [r["label"] for r in data["runs"]] == ["wgan-gp", "gan"]
   assert data["runs"][1]["objective"] == "gan" and data["runs"][1]["constraint"] == "none"
@@ -175,7 +174,7 @@ def test_saturation_curves_compare_the_two_generator_losses(digits, tmp_path):
   c = _tiny("gan_saturation", digits, mlp=16)
   with c.unlocked():
     c.sample_stages = (2, 4)
-  data = family_figures.make_gan_saturation(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("gan_saturation").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "gan_saturation.png").stat().st_size > 0
   assert [(r["label"], r["objective"]) for r in data["runs"]] == [
       ("non_saturating", "gan"), ("minimax", "minimax")]
@@ -191,7 +190,7 @@ def test_conditional_figure_scores_each_class_and_draws_class_rows(digits, tmp_p
             mlp=16)
   with c.unlocked():
     c.grid_columns = 3
-  data = family_figures.make_conditional_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("conditional_mnist").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "conditional_mnist.png").stat().st_size > 0
   assert [(r["label"], r["critic"]["conditioning"]) for r in data["runs"]] == [
       ("gan_mlp_input", "input"), ("wgangp_mlp_projection", "projection")]
@@ -208,7 +207,7 @@ def test_semi_supervised_figure_scores_the_discriminator_against_the_labels_alon
   c = _tiny("semi_supervised_mnist", digits, mlp=16)
   with c.unlocked():
     c.labels_per_class = 2
-  data = family_figures.make_semi_supervised_mnist(c, str(tmp_path), str(tmp_path / "runs"),
+  data = paper.figure("semi_supervised_mnist").make(c, str(tmp_path), str(tmp_path / "runs"),
                                                    quick=True)
   assert (tmp_path / "semi_supervised_mnist.png").stat().st_size > 0
   assert [(r["label"], r["objective"], r["feature_matching"]) for r in data["runs"]] == [
@@ -228,7 +227,7 @@ def test_infogan_figure_scores_the_code_and_draws_both_traversals(digits, tmp_pa
   c = _tiny("infogan_mnist", digits, mlp=16)
   with c.unlocked():
     c.traversal_steps = 4
-  data = family_figures.make_infogan_mnist(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  data = paper.figure("infogan_mnist").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "infogan_mnist.png").stat().st_size > 0
   run = data["run"]
   assert run["samples"] == c.quick.eval_samples and 0.1 <= run["code_accuracy"] <= 1
@@ -241,20 +240,20 @@ def test_infogan_figure_scores_the_code_and_draws_both_traversals(digits, tmp_pa
 def test_run_names_change_with_settings_but_not_with_a_new_option_at_its_default(monkeypatch):
   import ml_collections
   from wgan_jax.config import base_config
-  run = training_figures.get_config("wgangp_fig3").runs["clip"]
-  name = figures.run_directory("w", "clip", run)
+  run = paper.figure("wgangp_fig3").get_config().runs["clip"]
+  name = runs.run_directory("w", "clip", run)
 
   def without_feature_matching(config):  # the library before it had this option
     config = config.to_dict()
     del config["feature_matching"]
     return ml_collections.ConfigDict(config)
 
-  monkeypatch.setattr(figures, "base_config", lambda: without_feature_matching(base_config()))
-  assert figures.run_directory("w", "clip", without_feature_matching(run)) == name
+  monkeypatch.setattr(runs, "base_config", lambda: without_feature_matching(base_config()))
+  assert runs.run_directory("w", "clip", without_feature_matching(run)) == name
   monkeypatch.undo()
   changed = ml_collections.ConfigDict(run.to_dict())
   changed.n_critic = 4
-  assert figures.run_directory("w", "clip", changed) != name
+  assert runs.run_directory("w", "clip", changed) != name
   changed = ml_collections.ConfigDict(run.to_dict())
   del changed["model"]["critic"]["normalization"]  # absent is not the same as any value
-  assert figures.run_directory("w", "clip", changed) != name
+  assert runs.run_directory("w", "clip", changed) != name

@@ -33,21 +33,14 @@ import re
 import time
 from typing import Any, Callable
 
+import jax
 import ml_collections
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from wgan_jax import builder, parallel
 from wgan_jax.config import ConfigError
-
-# libtpu refuses a second process on one host unless told that none of them owns a TPU; the
-# compile-only client needs no metadata server either. Set before libtpu loads.
-os.environ.setdefault("ALLOW_MULTIPLE_LIBTPU_LOAD", "1")
-os.environ.setdefault("TPU_SKIP_MDS_QUERY", "1")
-
-import jax  # noqa: E402
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P  # noqa: E402
-
-from wgan_jax import builder, parallel  # noqa: E402
-from wgan_jax.data import resident, shapes  # noqa: E402
+from wgan_jax.data import resident, shapes
 
 AXIS = parallel.DEFAULT_AXIS
 GIB = 2**30
@@ -166,8 +159,12 @@ class Target:
       except Exception as error:  # noqa: BLE001 -- the plugin fails to load or describe it
         raise PreflightError(
             f"Cannot describe {self.name} ({error}). Where no GPU driver is installed, the "
-            f"CUDA plugin loads only with JAX_PLATFORMS=cpu set before JAX starts "
-            f"(scripts/preflight.py sets it).") from None
+            f"CUDA plugin loads only with JAX's platforms set to cpu before JAX starts "
+            f"(python -m wgan_jax.preflight sets it).") from None
+    # libtpu refuses a second process on one host unless told that none of them owns a TPU;
+    # the compile-only client needs no metadata server either. Read when libtpu loads, here.
+    os.environ.setdefault("ALLOW_MULTIPLE_LIBTPU_LOAD", "1")
+    os.environ.setdefault("TPU_SKIP_MDS_QUERY", "1")
     options = {"chip_config_name": self.chip_config}
     if self.chips_per_host is not None:
       options["chips_per_host_bounds"] = self.chips_per_host
@@ -518,7 +515,7 @@ def _size(n: float | None) -> str:
 
 
 def markdown_table(reports: list[dict[str, Any]]) -> str:
-  """The pre-flight reports (JSON lines of `scripts/preflight.py`) as one Markdown table."""
+  """The pre-flight reports (JSON lines of `python -m wgan_jax.preflight`) as one Markdown table."""
   columns = ("config", "target", "chips / hosts", "batch per chip (global)", "HBM per chip",
              "largest batch per chip (first that does not fit)", "all-reduce per gen. iter.",
              "FLOPs per gen. iter. per chip", "FLOPs per all-reduce byte",

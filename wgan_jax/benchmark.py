@@ -161,3 +161,9 @@ def time_rounds(run: Callable[[int], None], steps: int) -> float:
 def summarize(rates: list[float]) -> dict[str, Any]:
   return {"gen_iters_per_sec": float(np.median(rates)),
           "gen_iters_per_sec_rounds": [round(r, 4) for r in rates]}
+
+
+if __name__ == "__main__":  # python -m wgan_jax.benchmark: the command (wgan_jax.commands.benchmark)
+  from wgan_jax.commands import benchmark as command
+
+  command.run()

@@ -150,7 +150,7 @@ def base_config() -> ml_collections.ConfigDict:
       num_reference=10_000,  # real images behind FID / KID (features cached)
       inception_weights="",  # converted FID Inception .npz; "" = the user cache
       batch_size=100,  # Inception batch
-      # BatchNorm when sampling (pictures, evaluation, scripts/sample.py): 'batch' normalises
+      # BatchNorm when sampling (pictures, evaluation, python -m wgan_jax.sample): 'batch' normalises
       # each batch of `sample_batch` samples with its own statistics, as in training and as
       # both official codes sample; 'running' uses the averages kept in training.
       sample_statistics="batch",
@@ -162,7 +162,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.donate_state = True
   # How the step runs over several devices: 'pmap' (one state copy per local device),
   # 'shard_map' (jit over a mesh of every host's devices; the form that compiles ahead of time,
-  # `scripts/preflight.py`), or 'auto': shard_map on TPU, pmap elsewhere.
+  # `python -m wgan_jax.preflight`), or 'auto': shard_map on TPU, pmap elsewhere.
   c.parallelism = "auto"
   return c
 

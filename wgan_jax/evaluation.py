@@ -1,4 +1,4 @@
-"""Sample-quality metrics for a run, shared by the trainer and `scripts/evaluate.py`.
+"""Sample-quality metrics for a run, shared by the trainer and `python -m wgan_jax.evaluate`.
 
     w1     exact earth mover's distance to real samples (low-dimensional data),
            with the real-vs-real value at the same sample size beside it

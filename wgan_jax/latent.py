@@ -9,7 +9,7 @@ Paths: straight lines and great circles between noise vectors.
 A straight line between two Gaussian noise vectors passes close to the origin, where
 almost no training noise lies (the norm at its midpoint is about 1/sqrt(2) of the
 ends'); the spherical path keeps the norm of the ends, so every image on it is drawn
-from where the generator was trained. Both are shown by `scripts/sample.py --interpolate`.
+from where the generator was trained. Both are shown by `python -m wgan_jax.sample --interpolate`.
 """
 
 from __future__ import annotations

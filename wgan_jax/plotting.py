@@ -1,15 +1,17 @@
-"""Pictures people look at: image grids, 2-D sample scatter plots and critic value surfaces."""
+"""Pictures people look at: image grids, 2-D sample scatter plots and critic value surfaces.
+
+Drawn on figures outside pyplot's state, so no display is needed and the process's matplotlib
+backend is left as the user set it.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Callable
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.figure
+import matplotlib.image
+import numpy as np
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -37,14 +39,15 @@ def save_image_grid(images: np.ndarray, path: str, columns: int | None = None) -
   grid = image_grid(pixels, columns)
   if grid.shape[-1] == 1:
     grid = grid[..., 0]
-  plt.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
+  matplotlib.image.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
 
 
 def save_toy_plot(real: np.ndarray, fake: np.ndarray, path: str,
                   critic_fn: Callable[[np.ndarray], np.ndarray] | None = None,
                   extent: float = 3.0, title: str = "", resolution: int = 128) -> None:
   """Scatter of real (orange) and generated (green) points over the critic's value contours."""
-  fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+  fig = matplotlib.figure.Figure(figsize=(5, 5), dpi=100)
+  ax = fig.subplots()
   if critic_fn is not None:
     axis = np.linspace(-extent, extent, resolution, dtype=np.float32)
     xx, yy = np.meshgrid(axis, axis)
@@ -61,4 +64,3 @@ def save_toy_plot(real: np.ndarray, fake: np.ndarray, path: str,
     ax.set_title(title)
   fig.tight_layout()
   fig.savefig(path)
-  plt.close(fig)

@@ -439,3 +439,9 @@ class _Sampler:
     path = os.path.join(directory, f"samples_{step:07d}.png")
     save_image_grid(fake, path)
     return path
+
+
+if __name__ == "__main__":  # python -m wgan_jax.train: the command (wgan_jax.commands.train)
+  from wgan_jax.commands import train as command
+
+  command.run()

@@ -1,10 +1,25 @@
-"""TensorFlow for input only: every GPU is hidden from it before any TF operation runs."""
+"""TensorFlow, for input only.
 
-import os
+`input_only()` hides every GPU from TensorFlow before the data pipeline's first operation, so
+TensorFlow leaves accelerator memory to JAX. It runs when a source is first built, not at
+import: a process that uses TensorFlow for its own work before then keeps its devices.
+"""
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-tf.config.set_visible_devices([], "GPU")
+_hidden = False
 
-__all__ = ["tf"]
+
+def input_only():
+  """`tensorflow`, with its GPUs hidden once (where its runtime has not started yet)."""
+  global _hidden
+  if not _hidden:
+    _hidden = True
+    try:
+      tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:  # TensorFlow already runs in this process: its devices stay as they are
+      pass
+  return tf
+
+
+__all__ = ["input_only", "tf"]

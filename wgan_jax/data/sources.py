@@ -17,7 +17,7 @@ import struct
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from wgan_jax.data._tf import tf
+from wgan_jax.data._tf import input_only, tf
 
 from wgan_jax.data import DataError, toy
 from wgan_jax.data.shapes import MNIST_CLASSES
@@ -47,6 +47,7 @@ class Source:
 def array_source(x: np.ndarray, labels: np.ndarray | None = None, num_classes: int = 0,
                  is_image: bool = True, description: str = "") -> Source:
   """A source over arrays held in memory; elements are indices, decoding is a gather."""
+  input_only()
   if len(x) == 0:
     raise DataError(f"{description or 'The data set'} is empty.")
   x_tensor = tf.constant(x)
@@ -234,6 +235,7 @@ def image_folder_source(directory: str, channels: int, verify: bool = True,
   Every file's header is read first, so mixed sizes or channel counts are refused before
   training with the name of a file; channels are converted only with `convert_channels`.
   """
+  input_only()
   paths, labels, classes = list_images(directory)
   check_image_shapes(paths, read_image_headers(paths, verify), channels, convert_channels,
                      image_size, resize)
@@ -279,6 +281,7 @@ def text_file_source(data_config: Mapping[str, Any]) -> Source:
 
 def tfds_text_source(data_config: Mapping[str, Any]) -> Source:
   """Sentences of a TFDS text set (`lm1b`, the Billion Word benchmark, by default)."""
+  input_only()
   import tensorflow_datasets as tfds
 
   name, split = data_config["name"], data_config["split"]
@@ -309,6 +312,7 @@ def tfds_text_source(data_config: Mapping[str, Any]) -> Source:
 
 def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> Source:
   """A TFDS data set by name; nothing is downloaded unless `download` is set."""
+  input_only()
   import tensorflow_datasets as tfds
 
   try:
@@ -407,6 +411,7 @@ def labelled_subset(source: Source, per_class: int, seed: int) -> Source:
 
 def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
   """Builds the source named by `data_config.source`."""
+  input_only()
   kind = data_config["source"]
   if kind == "toy":
     return toy_source(data_config["name"], data_config["toy_pool_size"], seed)

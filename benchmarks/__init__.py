@@ -1,1 +1,0 @@
-"""Benchmarks and measurement scripts; `torch_peer` is the PyTorch peer the benchmark times."""

@@ -1,0 +1,167 @@
+"""Time the train step: `python -m wgan_jax.benchmark --config NAME [--steps N] [--compare torch]`.
+
+Prints one JSON line per measurement (and appends it to --out). Timings exclude
+compilation and wait for the device. With --compare, the JAX step and a PyTorch
+eager peer (`wgan_jax.torch_peer`, same architectures, losses, batch and
+n_critic; `pip install "wgan_jax[torch]"`) run alternately in the same process, round by
+round, and the line reports medians over rounds and their ratio.
+
+  --dispatch both          also time the step dispatched one critic update at a time
+  --devices D              data-parallel over D devices (on CPU, D simulated devices)
+  --scaling 1,2,4,8        one subprocess per device count, per-device batch fixed
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+from absl import flags
+
+from wgan_jax import configs
+from wgan_jax.commands import common
+
+
+def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
+  define = dict(flag_values=flag_values)
+  return {
+      "config": common.define_config_file("config", configs.CONFIG_DIR / "wgan_gp_cifar.py",
+                                          "Experiment config (a shipped name or a file).",
+                                          flag_values, argv),
+      "steps": flags.DEFINE_integer("steps", 5, "Generator iterations per timed round.",
+                                    **define),
+      "repeats": flags.DEFINE_integer("repeats", 5, "Timed rounds (alternating with the peer).",
+                                      **define),
+      "compare": flags.DEFINE_list("compare", [], "Peers to time alongside: torch, "
+                                   "torch_compile.", **define),
+      "dispatch": flags.DEFINE_enum("dispatch", "fused", ["fused", "per_iteration", "both"],
+                                    "How the JAX step is dispatched.", **define),
+      "devices": flags.DEFINE_integer("devices", 1, "Devices to run data-parallel on.",
+                                      **define),
+      "scaling": flags.DEFINE_list("scaling", [], "Device counts to sweep (per-device batch "
+                                   "fixed).", **define),
+      "out": flags.DEFINE_string("out", None, "Also append the JSON lines to this file.",
+                                 **define),
+      "label": flags.DEFINE_string("label", "", "Free-text label stored with each line.",
+                                   **define),
+  }
+
+
+def _emit(record: dict, out: str | None) -> None:
+  line = json.dumps(record)
+  print(line, flush=True)
+  if out:
+    with open(out, "a") as f:
+      f.write(line + "\n")
+
+
+def _scaling_sweep(argv: list[str], per_device: int, counts: list[str]) -> int:
+  """Re-runs this command once per device count, with simulated CPU devices where needed."""
+  passthrough = [a for a in argv[1:] if not a.startswith(("--scaling", "--devices",
+                                                          "--config.batch_size", "--compare",
+                                                          "--dispatch"))]
+  for count in (int(c) for c in counts):
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                        f" --xla_force_host_platform_device_count={count}").strip()
+    subprocess.run([sys.executable, "-m", "wgan_jax.benchmark", *passthrough,
+                    f"--devices={count}", f"--config.batch_size={per_device * count}"],
+                   env=env, check=True)
+  return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+  argv = list(sys.argv if argv is None else argv)
+  flag_values = flags.FlagValues()
+  given = _define_flags(flag_values, argv)
+  common.parse_flags(argv, flag_values, __doc__)
+  value = {name: holder.value for name, holder in given.items()}
+  common.quiet_logs()
+  config = value["config"]
+  if value["scaling"]:
+    return _scaling_sweep(argv, config.batch_size, value["scaling"])
+  devices = value["devices"]
+  if devices > 1 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               f" --xla_force_host_platform_device_count={devices}")
+  import jax
+
+  from wgan_jax import benchmark
+
+  if len(jax.local_devices()) < devices:
+    print(f"error: {devices} devices requested, {len(jax.local_devices())} present.",
+          file=sys.stderr)
+    return common.USAGE_ERROR
+  device = jax.local_devices()[0]
+  base = {
+      "device_kind": device.device_kind, "platform": device.platform,
+      "device_count": devices, "host": platform.node(),
+      "config": common.config_name(flag_values),
+      "batch": config.batch_size, "per_device_batch": config.batch_size // devices,
+      "n_critic": config.n_critic, "steps_per_round": value["steps"],
+      "rounds": value["repeats"],
+      "conv_lowering": config.model.get("conv_lowering", "auto"), "label": value["label"],
+      "jax_version": jax.__version__,
+  }
+  contenders = {}
+  dispatches = ["fused", "per_iteration"] if value["dispatch"] == "both" else [value["dispatch"]]
+  for dispatch in dispatches:
+    timed = benchmark.build_jax_step(config, devices, dispatch)
+    contenders[f"jax_{dispatch}"] = (timed.run, timed.compile_sec, timed.flops_per_gen_iter)
+  if value["compare"]:
+    import torch
+
+    from wgan_jax.torch_peer import TorchStep
+    shape = timed.experiment.example_shape
+    real = torch.rand((config.n_critic, config.batch_size) + shape) * 2 - 1
+    if len(shape) == 3:
+      real = real.permute(0, 1, 4, 2, 3).contiguous()  # NCHW, PyTorch's native layout
+    for peer in value["compare"]:
+      torch_step = TorchStep(config, shape, compile_models=(peer == "torch_compile"))
+
+      def run_peer(n, torch_step=torch_step):
+        for _ in range(n):
+          torch_step(real)
+      start = benchmark.time_rounds(run_peer, 1)  # warm-up (and compilation for torch.compile)
+      contenders[peer] = (run_peer, 1.0 / start, None)
+    base["torch_version"] = torch.__version__
+    base["torch_threads"] = torch.get_num_threads()
+
+  rates = {name: [] for name in contenders}
+  for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
+    for name, (run_contender, _, _) in contenders.items():
+      rates[name].append(benchmark.time_rounds(run_contender, value["steps"]))
+
+  results = {}
+  for name, (_, compile_sec, flops) in contenders.items():
+    record = {**base, "impl": name, "compile_sec": round(compile_sec, 3),
+              **benchmark.summarize(rates[name])}
+    record["critic_images_per_sec"] = (record["gen_iters_per_sec"] * config.n_critic *
+                                       config.batch_size)
+    if flops:
+      record["flops_per_gen_iter"] = flops
+      peak = benchmark.device_peak_flops(device)
+      if peak:
+        record["peak_fraction_fp32"] = flops * record["gen_iters_per_sec"] / (peak * devices)
+    results[name] = record
+  for name, record in results.items():
+    for peer in value["compare"]:
+      if name.startswith("jax") and peer in results:
+        record[f"speedup_vs_{peer}"] = record["gen_iters_per_sec"] / results[peer][
+            "gen_iters_per_sec"]
+    if name == "jax_fused" and "jax_per_iteration" in results:
+      record["speedup_vs_per_iteration"] = (record["gen_iters_per_sec"] /
+                                            results["jax_per_iteration"]["gen_iters_per_sec"])
+    _emit(record, value["out"])
+  return 0
+
+
+def run() -> None:
+  sys.exit(main())
+
+
+if __name__ == "__main__":
+  run()

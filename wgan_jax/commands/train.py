@@ -1,0 +1,96 @@
+"""Train a GAN: `python -m wgan_jax.train --config NAME[:ARGS] --workdir DIR [--config.KEY=VALUE ...]`.
+
+NAME is a shipped config (`wgan_gp_cifar:clip`, `wgan_jax.configs.wgan_gp_cifar:clip`) or a
+config file (`configs/wgan_gp_cifar.py:clip`). With no --config it runs the embedded default
+(WGAN-GP on 8 Gaussians, a few minutes on 2 CPU cores). Re-running the same command resumes
+from the newest checkpoint in DIR.
+Exit codes: 0 finished, 1 an unexpected error (with its traceback), 2 a bad command line,
+config or data, 3 diverged, 4 DIR in use by another trainer, 5 a checkpoint could not be
+saved, 75 stopped by a signal with a checkpoint saved.
+Several hosts: pass --coordinator_address, --num_processes and --process_id (or set them in the
+environment that `jax.distributed.initialize` reads).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import flags
+
+from wgan_jax import configs
+from wgan_jax.commands import common
+
+
+def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
+  return {
+      "config": common.define_config_file(
+          "config", configs.CONFIG_DIR / "default.py",
+          "Experiment config: a shipped config's name or a config file, optionally with :ARGS.",
+          flag_values, argv),
+      "workdir": flags.DEFINE_string("workdir", "runs/default",
+                                     "Directory for logs, samples and checkpoints.",
+                                     flag_values=flag_values),
+      "coordinator_address": flags.DEFINE_string(
+          "coordinator_address", None, "host:port of process 0 (multi-host).",
+          flag_values=flag_values),
+      "num_processes": flags.DEFINE_integer("num_processes", None,
+                                            "Number of processes (multi-host).",
+                                            flag_values=flag_values),
+      "process_id": flags.DEFINE_integer("process_id", None, "This process's index (multi-host).",
+                                         flag_values=flag_values),
+      "allow_config_change": flags.DEFINE_boolean(
+          "allow_config_change", False,
+          "Resume a run in --workdir under a config that differs from its saved one (the change "
+          "is recorded in the run's history.jsonl); without it such a resume is refused.",
+          flag_values=flag_values),
+  }
+
+
+def main(argv: list[str] | None = None) -> int:
+  argv = list(sys.argv if argv is None else argv)
+  flag_values = flags.FlagValues()
+  given = _define_flags(flag_values, argv)
+  common.parse_flags(argv, flag_values, __doc__)
+  common.quiet_logs()
+  import jax
+
+  from wgan_jax.checkpoint import CheckpointMismatchError, CheckpointSaveError
+  from wgan_jax.config import ConfigError
+  from wgan_jax.data import DataError
+  from wgan_jax.rundir import WorkdirBusyError
+  from wgan_jax.train import NonFiniteLossError, train
+
+  if given["coordinator_address"].value or given["num_processes"].value:
+    # CPU processes need a collectives backend to talk to each other; GPUs and TPUs ignore this.
+    if not os.environ.get("JAX_CPU_COLLECTIVES_IMPLEMENTATION"):
+      jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=given["coordinator_address"].value,
+                               num_processes=given["num_processes"].value,
+                               process_id=given["process_id"].value)
+  exit_codes = ((WorkdirBusyError, common.WORKDIR_BUSY), (NonFiniteLossError, common.DIVERGED),
+                (CheckpointSaveError, common.SAVE_FAILED), (ConfigError, common.USAGE_ERROR),
+                (DataError, common.USAGE_ERROR), (CheckpointMismatchError, common.USAGE_ERROR),
+                (ValueError, common.USAGE_ERROR))
+  workdir = given["workdir"].value
+  try:
+    result = train(given["config"].value, workdir, given["allow_config_change"].value)
+  except tuple(kind for kind, _ in exit_codes) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return next(code for kind, code in exit_codes if isinstance(error, kind))
+  if result["stopped_by"]:
+    if jax.process_index() == 0:
+      print(f"Stopped by {result['stopped_by']} at generator iteration {result['step']} with a "
+            f"checkpoint saved; run the same command again to resume.", file=sys.stderr)
+    return common.INTERRUPTED
+  if jax.process_index() == 0:
+    print(f"Finished at generator iteration {result['step']}; outputs in {workdir}")
+  return 0
+
+
+def run() -> None:
+  sys.exit(main())
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,16 @@
+"""WGAN Fig. 5: WGAN against standard-GAN samples, DCGAN generator and critic."""
+
+from __future__ import annotations
+
+from wgan_jax.paper import wgan_mnist_runs
+
+
+def get_config():
+  c = wgan_mnist_runs.get_config("wgan_fig5", ("dcgan",))
+  c.lock()
+  return c
+
+
+def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
+  """The last samples of WGAN (left) and the standard GAN (right)."""
+  return wgan_mnist_runs.samples_figure(fig, out_dir, workdir, quick)
