@@ -14,8 +14,12 @@ import shutil
 from typing import Any
 
 import jax
-import orbax.checkpoint as ocp
-from etils import epath
+
+from wgan_jax.extras import train_extra
+
+with train_extra(__name__):
+  import orbax.checkpoint as ocp
+  from etils import epath  # orbax's path type
 
 _CAUSES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
            errno.EACCES: "permission denied", errno.EPERM: "permission denied",

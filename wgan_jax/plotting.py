@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-import matplotlib.figure
-import matplotlib.image
 import numpy as np
+
+from wgan_jax.extras import train_extra
+
+with train_extra(__name__):
+  import matplotlib.figure
+  import matplotlib.image
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

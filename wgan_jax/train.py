@@ -26,7 +26,6 @@ from typing import Any
 import jax
 import ml_collections
 import numpy as np
-from tqdm import tqdm
 
 from wgan_jax import builder, parallel, rundir
 from wgan_jax.checkpoint import Checkpointer
@@ -34,11 +33,15 @@ from wgan_jax.config import ConfigError
 from wgan_jax.data import pipeline, resident
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
+from wgan_jax.extras import train_extra
 from wgan_jax.metrics.classifier import CriticClassifier
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, all_finite, critic_variables
 from wgan_jax.sampling import Sampler, sample_settings, write_text_samples
 from wgan_jax.step import split_scores
+
+with train_extra(__name__):
+  from tqdm import tqdm
 
 AXIS = parallel.DEFAULT_AXIS
 

@@ -5,7 +5,10 @@ TensorFlow leaves accelerator memory to JAX. It runs when a source is first buil
 import: a process that uses TensorFlow for its own work before then keeps its devices.
 """
 
-import tensorflow as tf
+from wgan_jax.extras import train_extra
+
+with train_extra(__name__):
+  import tensorflow as tf
 
 _hidden = False
 

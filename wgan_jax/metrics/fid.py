@@ -23,10 +23,13 @@ from typing import Callable, Iterable
 import jax
 import numpy as np
 import scipy.special
-from tqdm import tqdm
 
+from wgan_jax.extras import train_extra
 from wgan_jax.metrics.inception import (FEATURE_DIM, FIDInceptionV3, default_weights_path,
                                         load_params, to_inception_input)
+
+with train_extra(__name__):
+  from tqdm import tqdm
 
 
 @functools.lru_cache(maxsize=None)

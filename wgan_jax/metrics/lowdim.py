@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import ot
+
+from wgan_jax.extras import train_extra
+
+with train_extra(__name__):
+  import ot
 
 
 def wasserstein1(x: np.ndarray, y: np.ndarray) -> float:

@@ -30,10 +30,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm import tqdm
 
+from wgan_jax.extras import train_extra
 from wgan_jax.metrics.classifier import cluster_accuracy, label_accuracy
 from wgan_jax.metrics.fid import frechet_distance, gaussian_stats, inception_score
+
+with train_extra(__name__):
+  from tqdm import tqdm
 
 SHIPPED = pathlib.Path(__file__).parent / "data" / "mnist_classifier.npz"
 IMAGE_SIZE = 28

@@ -8,9 +8,13 @@ import platform
 import time
 
 import jax
-import matplotlib.figure
-import matplotlib.image
 import ml_collections
+
+from wgan_jax.extras import train_extra
+
+with train_extra(__name__):
+  import matplotlib.figure
+  import matplotlib.image
 
 
 def new_figure(**kwargs) -> matplotlib.figure.Figure:

@@ -13,13 +13,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm import tqdm
 
 from wgan_jax.data import toy
+from wgan_jax.extras import train_extra
 from wgan_jax.lipschitz import Constraint
 from wgan_jax.models.mlp import toy_generator
 from wgan_jax.state import GANState, critic_variables, init_state
 from wgan_jax.step import make_train_step
+
+with train_extra(__name__):
+  from tqdm import tqdm
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
 

@@ -13,17 +13,20 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm import tqdm
 
 from wgan_jax import builder
 from wgan_jax.configs import wgan_gp_mnist
 from wgan_jax.data import pipeline, resident
+from wgan_jax.extras import train_extra
 from wgan_jax.objectives import wasserstein_critic_loss
 from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, save_figure, subplots
 from wgan_jax.paper.runs import prepared_run, present_runs
 from wgan_jax.state import critic_variables
 from wgan_jax.step import generate, split_scores
+
+with train_extra(__name__):
+  from tqdm import tqdm
 
 
 def get_config():
