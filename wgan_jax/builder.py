@@ -101,6 +101,7 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
   critic = _with_q_head(critic, latent, num_classes)
   generator_tx, critic_tx = optimizers_from_config(config)
   constraint = constraint_from_config(config)
+  schedule = CriticSchedule.from_config(config)
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, objective=config.objective,
       constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
@@ -108,10 +109,9 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
       feature_matching=config.feature_matching, latent=latent, info_scale=config.info_scale,
       info_continuous_weight=config.info_continuous_weight,
       axis_name=axis_name, compute_dtype=config.model.compute_dtype,
-      matmul_precision=config.model.matmul_precision)
+      matmul_precision=config.model.matmul_precision, critic_iterations=schedule.counts)
   return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
-                    generator_tx, critic_tx, constraint, train_step,
-                    CriticSchedule.from_config(config), latent)
+                    generator_tx, critic_tx, constraint, train_step, schedule, latent)
 
 
 def _with_q_head(critic: nn.Module, latent: LatentPrior, num_classes: int) -> nn.Module:

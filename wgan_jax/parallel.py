@@ -17,6 +17,7 @@ of time too, for a single- or multi-host slice; it is kept for CPU and GPU.)
 
 from __future__ import annotations
 
+import collections
 from typing import Any, Callable
 
 import jax
@@ -43,6 +44,18 @@ def replicate(tree: Any, devices=None, axis_name: str = DEFAULT_AXIS) -> Any:
     x = x if isinstance(x, jax.Array) else np.asarray(x)
     shards = [jax.device_put(x[None], device) for device in devices]
     return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding, shards)
+
+  return jax.tree_util.tree_map(put, tree)
+
+
+def replicate_on_mesh(tree: Any, mesh: Mesh) -> Any:
+  """`tree` as global arrays replicated over `mesh` (the state `shard_map_step` takes): each
+  process provides its own, identical, copy."""
+  sharding = NamedSharding(mesh, P())
+
+  def put(x):
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
 
   return jax.tree_util.tree_map(put, tree)
 
@@ -80,14 +93,58 @@ def split_for_devices(batches: Any, num_devices: int) -> Any:
   return jax.tree_util.tree_map(split, batches)
 
 
-def pmap_step(train_step: Callable, axis_name: str = DEFAULT_AXIS, donate: bool = False) -> Callable:
+# How many calls of a mapped step may run ahead of their results (`StepsInFlight`). XLA:CPU
+# deadlocks its in-process collectives with about 64 (docs/upstream/xla_cpu_collectives.md);
+# a few are all an accelerator needs to stay busy.
+MAX_STEPS_IN_FLIGHT = 8
+
+
+class StepsInFlight:
+  """A mapped `step(state, data) -> (state, metrics)` that runs at most `limit` calls ahead of
+  their results: before a new call it waits for the metrics of the call `limit` calls back.
+
+  A plain Python loop over a JAX step dispatches calls without waiting for them. On XLA:CPU
+  (simulated or real multi-device CPU runs) the device programs' all-reduces then deadlock once
+  some 64 calls are in flight and abort the process; bounding the calls in flight here keeps
+  a user's plain loop safe, and costs nothing that a few queued steps would not already hide.
+  Attributes of the wrapped function (`lower`, ...) are passed through.
+  """
+
+  def __init__(self, step: Callable, limit: int = MAX_STEPS_IN_FLIGHT):
+    if limit < 1:
+      raise ValueError(f"limit must be at least 1; got {limit}.")
+    self._step = step
+    self.limit = limit
+    self._pending: collections.deque = collections.deque()
+
+  def __call__(self, *args, **kwargs):
+    while len(self._pending) >= self.limit:
+      jax.block_until_ready(self._pending.popleft())
+    state, metrics = self._step(*args, **kwargs)
+    self._pending.append(metrics)  # not the state: the next call may donate its buffers
+    return state, metrics
+
+  @property
+  def in_flight(self) -> int:
+    """Calls whose results were not yet waited for (some may have finished)."""
+    return len(self._pending)
+
+  def __getattr__(self, name: str):
+    return getattr(self._step, name)
+
+
+def pmap_step(train_step: Callable, axis_name: str = DEFAULT_AXIS, donate: bool = False,
+              max_in_flight: int | None = MAX_STEPS_IN_FLIGHT) -> Callable:
   """`pmap`s `train_step(state, real_batches)` (or `(state, dataset)`) over the local devices.
 
-  The step must have been built with the same `axis_name`. State is
-  replicated (`replicate`), batches carry a leading device axis.
+  The step must have been built with the same `axis_name`. State is replicated (`replicate`),
+  batches carry a leading device axis: `[devices, n_critic, per_device_batch, ...]`
+  (`split_for_devices`). At most `max_in_flight` calls run ahead of their results
+  (`StepsInFlight`; None: no bound).
   """
-  return jax.pmap(lambda state, batches: train_step(state, batches), axis_name=axis_name,
-                  donate_argnums=(0,) if donate else ())
+  mapped = jax.pmap(lambda state, batches: train_step(state, batches), axis_name=axis_name,
+                    donate_argnums=(0,) if donate else ())
+  return mapped if max_in_flight is None else StepsInFlight(mapped, max_in_flight)
 
 
 def data_mesh(devices=None, axis_name: str = DEFAULT_AXIS) -> Mesh:
@@ -102,20 +159,25 @@ def batch_spec(axis_name: str = DEFAULT_AXIS) -> P:
 
 
 def shard_map_step(train_step: Callable, mesh: Mesh, axis_name: str = DEFAULT_AXIS,
-                   donate: bool = False, data_spec: P | None = None) -> Callable:
+                   donate: bool = False, data_spec: P | None = None,
+                   max_in_flight: int | None = MAX_STEPS_IN_FLIGHT) -> Callable:
   """Runs `train_step(state, data)` under `jax.shard_map` on `mesh`.
 
-  The state is replicated and `data` is laid out as `data_spec` says: by
+  The state is replicated (`replicate_on_mesh`; arrays not yet placed are placed by the first
+  call, but an array committed to one device must be replicated first) and `data` is laid out
+  as `data_spec` says: by
   default real batches `[n_critic, global_batch, ...]` split along the batch
   axis (`batch_spec`); `P()` for a data set every device holds whole (the
   device-resident step). `check_vma=False` keeps pmap's semantics: the step
   averages gradients itself with `pmean`, so shard_map must not also insert
-  its implicit sum for replicated parameters.
+  its implicit sum for replicated parameters. At most `max_in_flight` calls run ahead of
+  their results (`StepsInFlight`; None: no bound).
   """
   data_spec = batch_spec(axis_name) if data_spec is None else data_spec
   mapped = jax.shard_map(lambda state, data: train_step(state, data), mesh=mesh,
                          in_specs=(P(), data_spec), out_specs=(P(), P()), check_vma=False)
-  return jax.jit(mapped, donate_argnums=(0,) if donate else ())
+  compiled = jax.jit(mapped, donate_argnums=(0,) if donate else ())
+  return compiled if max_in_flight is None else StepsInFlight(compiled, max_in_flight)
 
 
 # ----------------------------------------------------------------------------- placements
@@ -176,15 +238,10 @@ class MeshPlacement:
   def __init__(self, mesh: Mesh | None = None, axis_name: str = DEFAULT_AXIS):
     self.axis_name = axis_name
     self.mesh = data_mesh(axis_name=axis_name) if mesh is None else mesh
-    self._replicated = NamedSharding(self.mesh, P())
     self._split = NamedSharding(self.mesh, batch_spec(axis_name))
 
   def place_state(self, state: Any) -> Any:
-    def put(x):
-      x = np.asarray(x)  # the same value on every process
-      return jax.make_array_from_callback(x.shape, self._replicated, lambda index: x[index])
-
-    return jax.tree_util.tree_map(put, state)
+    return replicate_on_mesh(state, self.mesh)
 
   def host_state(self, placed: Any) -> Any:
     """This process's copy, on one of its devices: what sampling, evaluation and saving use

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import flax.linen as nn
 import jax
@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from wgan_jax import parallel
+from wgan_jax import contract, parallel
 from wgan_jax.lipschitz import Constraint, GradientPenalty, check_critic_compatible
 from wgan_jax.latent import LatentPrior
 from wgan_jax.models.layers import check_classifier_head, check_info_head
@@ -129,6 +129,7 @@ class Networks:
                                      cast_floating(x, dtype), labels, train=True,
                                      mutable=collections)
     scores, logits = split_scores(out)
+    contract.check_scores(scores, x.shape[0])
     logits = logits.astype(jnp.float32) if logits is not None else None
     features = None
     if with_features:
@@ -252,16 +253,23 @@ class TrainStep:
   does one generator update and advances `state.step` (`real_batch` is read only under
   feature matching). Calling the object runs `n_critic` critic updates in a `fori_loop`, then
   the generator update with the last critic iteration's real batch.
-  `axis_name` is the device axis the step averages over (None on one device).
+  `axis_name` is the device axis the step averages over (None on one device);
+  `critic_iterations` the leading-axis lengths `real_batches` may have (None: any).
+
+  The metrics are the last critic iteration's (the critic's loss, its scores, the penalty and
+  the Wasserstein estimate, as both papers' official codes log them) and the generator
+  update's, each averaged over the device axis.
   """
 
   critic_update: Callable[[GANState, Any, Array], tuple[GANState, Metrics]]
   generator_update: Callable[..., tuple[GANState, Metrics]]
   generator_batch_multiple: int = 1
   axis_name: str | None = None
+  critic_iterations: tuple[int, ...] | None = None
 
   def __call__(self, state: GANState, real_batches: Any,
                key: Array | None = None) -> tuple[GANState, Metrics]:
+    contract.check_real_batches(*split_batch(real_batches), self.critic_iterations)
     key = step_key(state) if key is None else key
     critic_key, generator_key = jax.random.split(key)
     n_critic = jax.tree_util.tree_leaves(real_batches)[0].shape[0]
@@ -296,8 +304,9 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                     info_continuous_weight: float = 1.0,
                     axis_name: str | None = None,
                     compute_dtype: Any = jnp.float32,
-                    matmul_precision: str = "default") -> TrainStep:
-  """Builds the train step for a generator/critic pair.
+                    matmul_precision: str = "default",
+                    critic_iterations: int | Sequence[int] | None = None) -> TrainStep:
+  """Builds the train step for a generator/critic pair (the contract: `wgan_jax.contract`).
 
   Args:
     generator: called as `generator(z, labels, train)`; has `latent_dim`, and
@@ -326,7 +335,13 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       (`MATMUL_PRECISIONS`), where the backend has several: on TPU 'default' is one bfloat16
       pass, 'high' three and 'highest' full float32; on NVIDIA GPUs 'default' allows TF32.
       The penalty's input gradients go through the same products.
+    critic_iterations: the critic updates per call the step is built for (`n_critic`, and 100
+      under the WGAN schedule): `real_batches` with another leading axis, such as
+      `[batch, n_critic, ...]` swapped axes, are refused. None: any count.
   """
+  contract.check_models(generator, critic)
+  if isinstance(critic_iterations, int):
+    critic_iterations = (critic_iterations,)
   if matmul_precision not in MATMUL_PRECISIONS:
     raise ValueError(f"matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}; "
                      f"got {matmul_precision!r}.")
@@ -351,6 +366,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
 
   def critic_update(state: GANState, real_batch: Any, key: Array) -> tuple[GANState, Metrics]:
     check_critic_compatible(constraint, {"batch_stats": state.critic_batch_stats})
+    contract.check_optimizer_state(critic_tx, state.critic_params, state.critic_opt_state,
+                                   "critic")
     real, labels = split_batch(real_batch)
     if num_classes and labels is None:
       raise ValueError("A conditional generator needs real batches with labels: pass "
@@ -366,6 +383,7 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
       fake_z = draw(latent.sample, noise_key, batch_size)
       fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, fake_z,
                                   labels)
+    contract.check_examples(real, fake)
     alpha = draw(lambda k, n: jax.random.uniform(k, (n,), jnp.float32), alpha_key, batch_size)
     # Projected before the pass too, as the official WGAN code clamps before each critic pass:
     # the first gradient is then taken at clipped weights, not at the initialisation.
@@ -385,6 +403,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     if feature_matching and real_batch is None:
       raise ValueError("Feature matching compares the fakes with real data: pass generator_update "
                        "a real batch.")
+    contract.check_optimizer_state(generator_tx, state.generator_params,
+                                   state.generator_opt_state, "generator")
     noise_key, label_key = jax.random.split(key)
     z = draw(latent.sample, noise_key, batch_size)
     labels = (draw(lambda k, n: jax.random.randint(k, (n,), 0, num_classes), label_key,
@@ -402,7 +422,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
 
   return TrainStep(at_precision(critic_update, matmul_precision),
                    at_precision(generator_update, matmul_precision),
-                   generator_batch_multiple, axis_name)
+                   generator_batch_multiple, axis_name,
+                   tuple(critic_iterations) if critic_iterations else None)
 
 
 MATMUL_PRECISIONS = ("default", "high", "highest")
