@@ -27,7 +27,7 @@ def _images(folder, num, seed):
   subset = sources.Source(source.dataset.filter(
       lambda e: sources.tf.reduce_any(sources.tf.equal(e["index"], order))), source.decode,
       len(order), source.num_classes, True, source.description)
-  arrays, _ = pipeline.load_resident(subset, {"use_labels": False})
+  arrays = pipeline.load_resident(subset, {"use_labels": False})
   return arrays["x"]
 
 

@@ -202,7 +202,7 @@ def test_a_labelled_subset_hides_all_but_a_few_labels_per_class_and_fills_half_t
   x = np.arange(60, dtype=np.uint8).reshape(60, 1, 1, 1)
   y = np.arange(60) % 5
   source = sources.labelled_subset(sources.array_source(x, y, 5), 2, seed=0)
-  arrays, _ = pipeline.load_resident(source, _data_config(use_labels=True))
+  arrays = pipeline.load_resident(source, _data_config(use_labels=True))
   ids, labels = arrays["x"][:, 0, 0, 0], arrays["label"]
   assert len(ids) == source.num_examples == 60 + 60  # 10 labelled examples, repeated 6 times
   assert (labels[:60] == -1).all() and (ids[:60] == np.arange(60)).all()
@@ -210,7 +210,7 @@ def test_a_labelled_subset_hides_all_but_a_few_labels_per_class_and_fills_half_t
   chosen = np.unique(ids[60:])
   assert len(chosen) == 10 and sorted(np.bincount(y[chosen])) == [2] * 5
   again = sources.labelled_subset(sources.array_source(x, y, 5), 2, seed=0)
-  again_arrays, _ = pipeline.load_resident(again, _data_config(use_labels=True))
+  again_arrays = pipeline.load_resident(again, _data_config(use_labels=True))
   np.testing.assert_array_equal(again_arrays["x"], arrays["x"])  # the same seed, the same picks
   group, _ = _first_group(source, _data_config(use_labels=True), n_critic=4, batch=30)
   share = np.mean(group["label"] >= 0)

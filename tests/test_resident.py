@@ -7,7 +7,8 @@ import numpy as np
 
 from tests.helpers import PENALTY, assert_trees_close, image_batches, tiny_image_setup
 from wgan_jax import parallel
-from wgan_jax.data.resident import pixel_preprocess, resident_step
+from wgan_jax.data.resident import holds_pixels, pixel_preprocess
+from wgan_jax.program import resident_step
 
 N_CRITIC = 3
 
@@ -52,3 +53,14 @@ def test_pixel_preprocess_matches_the_pipeline_scaling():
   noise = jnp.asarray([0.0, 0.5, 0.999])
   np.testing.assert_allclose(pixel_preprocess(True)(pixels, noise),
                              np.array([0, 127, 255]) / 128 - 1 + noise / 128, rtol=1e-6)
+
+
+def test_pixels_are_integer_or_resized_images():
+  images = {"x": np.zeros((4, 8, 8, 1), np.uint8)}
+  assert holds_pixels(images, {})
+  assert holds_pixels({"x": np.zeros((4, 8, 8, 1), np.int64)}, {})  # any integer dtype
+  assert holds_pixels({"x": np.zeros((4, 8, 8, 1), np.float32)}, {"resize": True,
+                                                                     "image_size": 8})
+  assert not holds_pixels({"x": np.zeros((4, 8, 8, 1), np.float32)}, {})  # already in [-1, 1]
+  assert not holds_pixels({"x": np.zeros((4, 2), np.float32)}, {})  # points
+  assert not holds_pixels(jax.ShapeDtypeStruct((4, 32), np.int32), {})  # token ids

@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 
 from wgan_jax.configs import wgan_gp_language
 from wgan_jax.config import base_config
-from wgan_jax.data import DataError, pipeline, sources
+from wgan_jax.data import DataError, pipeline, resident, sources
 from wgan_jax.data.text import PAD, UNK, Vocabulary, fit_length, read_entries, split_entries
 
 
@@ -84,8 +84,8 @@ def test_text_source_batches_character_ids(tmp_path):
   group = next(pipeline.make_pipeline(source, _text_config(), per_device_batch=4,
                                       local_devices=2, n_critic=3, seed=0))
   assert group["x"].shape == (2, 3, 4, 8) and group["x"].dtype == np.int32
-  arrays, pixels = pipeline.load_resident(source, _text_config())
-  assert not pixels and arrays["x"].dtype == np.int32
+  arrays = pipeline.load_resident(source, _text_config())
+  assert not resident.holds_pixels(arrays, _text_config()) and arrays["x"].dtype == np.int32
   assert source.vocabulary.decode(arrays["x"][:1]) == ["sentence"]
   with pytest.raises(DataError, match="data.path"):
     sources.make_source(_text_config(path=""), seed=0)

@@ -36,11 +36,11 @@ from typing import Any, Callable
 import jax
 import ml_collections
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh
 
-from wgan_jax import builder, parallel
+from wgan_jax import builder, parallel, program
 from wgan_jax.config import ConfigError
-from wgan_jax.data import resident, shapes
+from wgan_jax.data import shapes
 
 AXIS = parallel.DEFAULT_AXIS
 GIB = 2**30
@@ -225,7 +225,7 @@ def _compile_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
 
 @dataclasses.dataclass
 class _Program:
-  """What is compiled for one batch: the train step over the mesh, and its inputs."""
+  """What is compiled for one batch: the trainer's step over the mesh, and its inputs."""
 
   step: Callable
   critic_update: Callable
@@ -233,40 +233,34 @@ class _Program:
   critic_args: tuple
 
 
-def _programs(experiment: builder.Experiment, abstract_state: Any, mesh: Mesh,
-              per_chip_batch: int, n_critic: int) -> _Program:
+def _programs(experiment: builder.Experiment, abstract_state: Any,
+              placement: parallel.MeshPlacement, per_chip_batch: int, n_critic: int) -> _Program:
+  """The trainer's program on the slice (`program.compile_step`), with abstract inputs laid out
+  as the trainer places them, and the critic update alone for the FLOP count."""
   config = experiment.config
-  replicated = NamedSharding(mesh, P())
-  split = NamedSharding(mesh, parallel.batch_spec(AXIS))
 
   def on(tree, sharding):
     return jax.tree_util.tree_map(
         lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sharding), tree)
 
-  state = on(abstract_state, replicated)
-  global_batch = per_chip_batch * mesh.size
+  state = on(abstract_state, placement.replicated)
+  global_batch = per_chip_batch * placement.mesh.size
   if config.data.device_resident:
-    dataset = on(shapes.resident_dataset_shapes(config.data, experiment.example_shape,
-                                                experiment.num_classes), replicated)
-    pixels = config.data.source != "toy" and not config.data.get("seq_len")
-    preprocess = resident.pixel_preprocess(config.data.dequantize) if pixels else None
-    step_fn = resident.resident_step(experiment.train_step, n_critic, per_chip_batch, preprocess)
-    step = parallel.shard_map_step(step_fn, mesh, AXIS, config.donate_state, data_spec=P())
-    args = (state, dataset)
+    dataset = shapes.resident_dataset_shapes(config.data, experiment.example_shape,
+                                             experiment.num_classes)
+    step = program.compile_step(experiment, placement, n_critic, per_chip_batch,
+                                resident=dataset)
+    args = (state, on(dataset, placement.replicated))
   else:
-    batches = on(shapes.real_batch_shapes(config.data, experiment.example_shape,
-                                          experiment.num_classes, n_critic, global_batch), split)
-    step = parallel.shard_map_step(experiment.train_step, mesh, AXIS, config.donate_state)
-    args = (state, batches)
-
-  one_batch = on(jax.tree_util.tree_map(
-      lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
-      shapes.real_batch_shapes(config.data, experiment.example_shape, experiment.num_classes,
-                               1, global_batch)), NamedSharding(mesh, P(AXIS)))
-  key = on(jax.eval_shape(lambda: jax.random.PRNGKey(0)), replicated)
-  critic_update = jax.jit(jax.shard_map(
-      experiment.train_step.critic_update, mesh=mesh, in_specs=(P(), P(AXIS), P()),
-      out_specs=(P(), P()), check_vma=False))
+    batches = shapes.real_batch_shapes(config.data, experiment.example_shape,
+                                       experiment.num_classes, n_critic, global_batch)
+    step = program.compile_step(experiment, placement, n_critic, per_chip_batch)
+    args = (state, on(batches, placement.split))
+  one_batch = on(shapes.real_batch_shapes(config.data, experiment.example_shape,
+                                          experiment.num_classes, 1, global_batch),
+                 placement.split)
+  key = on(jax.eval_shape(lambda: jax.random.PRNGKey(0)), placement.replicated)
+  critic_update = placement.compile_critic_update(experiment.train_step.critic_update)
   return _Program(step, critic_update, args, (state, one_batch, key))
 
 
@@ -299,13 +293,6 @@ def all_reduce_bytes(hlo_text: str) -> tuple[int, int]:
   return count, total
 
 
-def _flops(compiled) -> float:
-  analysis = compiled.cost_analysis()
-  if isinstance(analysis, (list, tuple)):
-    analysis = analysis[0] if analysis else {}
-  return float((analysis or {}).get("flops", 0.0))
-
-
 def _memory(compiled) -> dict[str, int]:
   stats = compiled.memory_analysis()
   memory = {"arguments": int(stats.argument_size_in_bytes),
@@ -325,7 +312,7 @@ class _Compiler:
     self.config = _compile_config(config)
     self.devices = devices
     self.capacity = capacity
-    self.mesh = Mesh(np.asarray(devices), (AXIS,))
+    self.placement = parallel.MeshPlacement(Mesh(np.asarray(devices), (AXIS,)), AXIS)
     self.experiment = builder.build(self.config, axis_name=AXIS, open_data=False)
     self.abstract_state = self.experiment.abstract_state()  # traced once, for every batch
     # Every critic-iteration count the run compiles (the WGAN schedule's 100 too).
@@ -337,11 +324,11 @@ class _Compiler:
     """(compiled step, compile seconds), or the compiler's out-of-memory reason (a str)."""
     key = (per_chip_batch, n_critic)
     if key not in self.results:
-      program = _programs(self.experiment, self.abstract_state, self.mesh, per_chip_batch,
-                          n_critic)
+      compiled_program = _programs(self.experiment, self.abstract_state, self.placement,
+                                   per_chip_batch, n_critic)
       start = time.perf_counter()
       try:
-        compiled = _compile(program.step, program.args)
+        compiled = _compile(compiled_program.step, compiled_program.args)
         self.results[key] = (compiled, time.perf_counter() - start)
         needed = _memory(compiled)["total"]
         # XLA:TPU refuses a program whose temporaries alone exceed HBM, XLA:GPU none; the
@@ -377,9 +364,9 @@ class _Compiler:
     return sorted({batch for batch, _ in self.results})
 
   def critic_update(self, per_chip_batch: int):
-    program = _programs(self.experiment, self.abstract_state, self.mesh, per_chip_batch,
-                        self.config.n_critic)
-    return _compile(program.critic_update, program.critic_args)
+    compiled_program = _programs(self.experiment, self.abstract_state, self.placement,
+                                 per_chip_batch, self.config.n_critic)
+    return _compile(compiled_program.critic_update, compiled_program.critic_args)
 
 
 def largest_batch(fits: Callable[[int], bool], known_fit: int, guess: int,
@@ -446,12 +433,12 @@ def preflight(config: ml_collections.ConfigDict, where: Target,
                          f"Use a smaller batch per chip or more chips.")
   compiled, compile_sec = compiler.step(per_chip_batch, n_critic)
   critic = compiler.critic_update(per_chip_batch)
-  step_flops, critic_flops = _flops(compiled), _flops(critic)
+  step_flops, critic_flops = program.cost_flops(compiled), program.cost_flops(critic)
   _, step_bytes = all_reduce_bytes(compiled.as_text())
   critic_ops, critic_bytes = all_reduce_bytes(critic.as_text())
   # The loop body is in the step's count once; the other n_critic - 1 iterations are added.
   # (GPU compilers give no count: None.)
-  flops = step_flops + (n_critic - 1) * critic_flops if step_flops else None
+  flops = program.flops_per_generator_iteration(step_flops, critic_flops, n_critic)
   reduced = step_bytes + (n_critic - 1) * critic_bytes
   memory = compiler.peak_memory(per_chip_batch)
   report: dict[str, Any] = {

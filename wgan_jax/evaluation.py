@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from wgan_jax.data import pipeline
+from wgan_jax.data import pipeline, resident
 from wgan_jax.data.sources import Source
 from wgan_jax.data.toy import TOY_MODES, toy_dataset
 from wgan_jax.metrics import lowdim
@@ -99,15 +99,15 @@ class Evaluator:
     self.ngram = None
     if "ngram" in self.metrics:
       from wgan_jax.metrics.text import NgramReference
-      ids = pipeline.load_resident(source, data_config)[0]["x"]
+      ids = pipeline.load_resident(source, data_config)["x"]
       ids = ids[np.random.default_rng(REFERENCE_SHUFFLE_SEED).permutation(len(ids))]
       self.ngram = NgramReference(ids, held_out=num)
 
   def _real_images(self, start: int, count: int) -> np.ndarray:
     """Real images `start` to `start + count` of a fixed shuffle of the data, in data order."""
-    arrays, pixels = pipeline.load_resident(self._source, self.data_config)
+    arrays = pipeline.load_resident(self._source, self.data_config)
     x = arrays["x"]
-    x = x if pixels else to_uint8(x)
+    x = x if resident.holds_pixels(arrays, self.data_config) else to_uint8(x)
     order = np.random.default_rng(REFERENCE_SHUFFLE_SEED).permutation(len(x))[start:start + count]
     return x[np.sort(order)]
 

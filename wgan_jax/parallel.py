@@ -37,13 +37,25 @@ def replicate(tree: Any, devices=None, axis_name: str = DEFAULT_AXIS) -> Any:
   these devices named `axis_name`), so the state a step returns matches the state it was
   given and the step compiles once, not again on its second call.
   """
+  return _on_each_device(tree, devices, axis_name, lambda x, i: x[None])
+
+
+def shard_leading_axis(tree: Any, devices=None, axis_name: str = DEFAULT_AXIS) -> Any:
+  """`tree`'s leaves `[devices, ...]` with slice i on device i (default: the local devices),
+  laid out as `pmap` over `axis_name` takes and returns them."""
+  return _on_each_device(tree, devices, axis_name, lambda x, i: x[i:i + 1])
+
+
+def _on_each_device(tree: Any, devices, axis_name: str, part: Callable[[Any, int], Any]) -> Any:
+  """Each leaf as one array with a leading device axis, device i holding `part(leaf, i)`."""
   devices = list(jax.local_devices() if devices is None else devices)
   sharding = NamedSharding(Mesh(np.asarray(devices), (axis_name,)), P(axis_name))
 
   def put(x):
     x = x if isinstance(x, jax.Array) else np.asarray(x)
-    shards = [jax.device_put(x[None], device) for device in devices]
-    return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding, shards)
+    shards = [jax.device_put(part(x, i), device) for i, device in enumerate(devices)]
+    shape = (len(devices),) + shards[0].shape[1:]
+    return jax.make_array_from_single_device_arrays(shape, sharding, shards)
 
   return jax.tree_util.tree_map(put, tree)
 
@@ -134,16 +146,16 @@ class StepsInFlight:
 
 
 def pmap_step(train_step: Callable, axis_name: str = DEFAULT_AXIS, donate: bool = False,
-              max_in_flight: int | None = MAX_STEPS_IN_FLIGHT) -> Callable:
+              max_in_flight: int | None = MAX_STEPS_IN_FLIGHT, devices=None) -> Callable:
   """`pmap`s `train_step(state, real_batches)` (or `(state, dataset)`) over the local devices.
 
   The step must have been built with the same `axis_name`. State is replicated (`replicate`),
   batches carry a leading device axis: `[devices, n_critic, per_device_batch, ...]`
   (`split_for_devices`). At most `max_in_flight` calls run ahead of their results
-  (`StepsInFlight`; None: no bound).
+  (`StepsInFlight`; None: no bound). `devices`: the local devices to map over (default: all).
   """
   mapped = jax.pmap(lambda state, batches: train_step(state, batches), axis_name=axis_name,
-                    donate_argnums=(0,) if donate else ())
+                    donate_argnums=(0,) if donate else (), devices=devices)
   return mapped if max_in_flight is None else StepsInFlight(mapped, max_in_flight)
 
 
@@ -200,31 +212,39 @@ class PmapPlacement:
   """One copy of the state per local device (leading device axis); `pmap` over them.
 
   Batches arrive split per local device, `[local_devices, n_critic, per_device_batch, ...]`.
+  `devices`: the local devices to use (default: all).
   """
 
-  def __init__(self, axis_name: str = DEFAULT_AXIS):
+  def __init__(self, axis_name: str = DEFAULT_AXIS, devices=None):
     self.axis_name = axis_name
+    self.devices = list(jax.local_devices() if devices is None else devices)
 
   def place_state(self, state: Any) -> Any:
-    return replicate(state, axis_name=self.axis_name)
+    return replicate(state, self.devices, self.axis_name)
 
   def host_state(self, placed: Any) -> Any:
     """The state (or metrics) as one unreplicated pytree."""
     return unreplicate(placed)
 
   def place_dataset(self, arrays: Any) -> Any:
-    return replicate(arrays, axis_name=self.axis_name)
+    return replicate(arrays, self.devices, self.axis_name)
 
   def place_batches(self, local_batches: Any) -> Any:
-    return local_batches  # pmap moves each device's share
+    return shard_leading_axis(local_batches, self.devices, self.axis_name)
 
   def compile(self, step: Callable, donate: bool, resident: bool = False) -> Callable:
     del resident  # the same per-device program either way
-    return pmap_step(step, self.axis_name, donate)
+    return pmap_step(step, self.axis_name, donate, devices=self.devices)
+
+  def compile_critic_update(self, critic_update: Callable) -> Callable:
+    """`fn(state, batches, key)`: one critic update alone, mapped as the step is (for FLOP
+    counts), on batches placed by `place_batches` with one critic iteration."""
+    return jax.pmap(_first_critic_iteration(critic_update), self.axis_name, in_axes=(0, 0, None),
+                    devices=self.devices)
 
   def map_state(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`fn(state)` on the placed state (one result per device)."""
-    return jax.pmap(fn)
+    return jax.pmap(fn, devices=self.devices)
 
 
 class MeshPlacement:
@@ -235,10 +255,11 @@ class MeshPlacement:
   and become one global `[n_critic, global_batch, ...]` array.
   """
 
-  def __init__(self, mesh: Mesh | None = None, axis_name: str = DEFAULT_AXIS):
+  def __init__(self, mesh: Mesh | None = None, axis_name: str = DEFAULT_AXIS, devices=None):
     self.axis_name = axis_name
-    self.mesh = data_mesh(axis_name=axis_name) if mesh is None else mesh
-    self._split = NamedSharding(self.mesh, batch_spec(axis_name))
+    self.mesh = data_mesh(devices, axis_name) if mesh is None else mesh
+    self.replicated = NamedSharding(self.mesh, P())
+    self.split = NamedSharding(self.mesh, batch_spec(axis_name))
 
   def place_state(self, state: Any) -> Any:
     return replicate_on_mesh(state, self.mesh)
@@ -257,7 +278,7 @@ class MeshPlacement:
       local, n_critic, per_device = a.shape[:3]
       local_batch = np.swapaxes(a, 0, 1).reshape((n_critic, local * per_device) + a.shape[3:])
       global_shape = (n_critic, per_device * self.mesh.size) + a.shape[3:]
-      return jax.make_array_from_process_local_data(self._split, local_batch, global_shape)
+      return jax.make_array_from_process_local_data(self.split, local_batch, global_shape)
 
     return jax.tree_util.tree_map(put, local_batches)
 
@@ -265,12 +286,26 @@ class MeshPlacement:
     return shard_map_step(step, self.mesh, self.axis_name, donate,
                           data_spec=P() if resident else None)
 
+  def compile_critic_update(self, critic_update: Callable) -> Callable:
+    """`fn(state, batches, key)`: one critic update alone, mapped as the step is (for FLOP
+    counts), on batches placed by `place_batches` with one critic iteration."""
+    return jax.jit(jax.shard_map(_first_critic_iteration(critic_update), mesh=self.mesh,
+                                 in_specs=(P(), batch_spec(self.axis_name), P()),
+                                 out_specs=(P(), P()), check_vma=False))
+
   def map_state(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return jax.jit(fn)
 
 
-def make_placement(parallelism: str = "auto", axis_name: str = DEFAULT_AXIS):
-  """The trainer's `Placement` for `parallelism` ('auto' | 'pmap' | 'shard_map')."""
+def _first_critic_iteration(critic_update: Callable) -> Callable:
+  """`critic_update` on the first critic iteration of `[n_critic, batch, ...]` batches."""
+  return lambda state, batches, key: critic_update(
+      state, jax.tree_util.tree_map(lambda a: a[0], batches), key)
+
+
+def make_placement(parallelism: str = "auto", axis_name: str = DEFAULT_AXIS, devices=None):
+  """The trainer's `Placement` for `parallelism` ('auto' | 'pmap' | 'shard_map') over `devices`
+  (default: every device; pmap uses the local ones)."""
   if resolve_parallelism(parallelism) == "shard_map":
-    return MeshPlacement(axis_name=axis_name)
-  return PmapPlacement(axis_name)
+    return MeshPlacement(axis_name=axis_name, devices=devices)
+  return PmapPlacement(axis_name, devices)

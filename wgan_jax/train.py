@@ -27,10 +27,10 @@ import jax
 import ml_collections
 import numpy as np
 
-from wgan_jax import builder, parallel, rundir
+from wgan_jax import builder, parallel, program, rundir
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.config import ConfigError
-from wgan_jax.data import pipeline, resident
+from wgan_jax.data import pipeline
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
 from wgan_jax.extras import train_extra
@@ -351,7 +351,7 @@ def _kept(last_saved: int | None, checkpointer: Checkpointer) -> str:
 def _pipeline_stepper(config, experiment, placement, per_device_batch, start_step, num_devices,
                       local_devices):
   """One generator iteration fed by the tf.data pipeline, resumed where `start_step` left off."""
-  step = placement.compile(experiment.train_step, donate=config.donate_state)
+  step = program.compile_step(experiment, placement, config.n_critic, per_device_batch)
   data = pipeline.make_pipeline(
       experiment.source, config.data, per_device_batch=per_device_batch,
       local_devices=local_devices, n_critic=config.n_critic, seed=config.seed,
@@ -367,16 +367,14 @@ def _pipeline_stepper(config, experiment, placement, per_device_batch, start_ste
 
 def _resident_stepper(config, experiment, placement, per_device_batch):
   """One generator iteration drawing its batches in-graph from the data set held on each device."""
-  arrays, pixels = pipeline.load_resident(experiment.source, config.data)
-  preprocess = resident.pixel_preprocess(config.data.dequantize) if pixels else None
+  arrays = pipeline.load_resident(experiment.source, config.data)
   dataset = placement.place_dataset(arrays)
   compiled = {}  # n_critic -> compiled step (two under the WGAN schedule)
 
   def advance(placed, n_critic):
     if n_critic not in compiled:
-      compiled[n_critic] = placement.compile(
-          resident.resident_step(experiment.train_step, n_critic, per_device_batch, preprocess),
-          donate=config.donate_state, resident=True)
+      compiled[n_critic] = program.compile_step(experiment, placement, n_critic,
+                                                per_device_batch, resident=arrays)
     return compiled[n_critic](placed, dataset)
 
   return advance

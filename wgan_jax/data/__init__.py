@@ -4,3 +4,6 @@ and toy sets (JAX / NumPy only), and what a config declares about its examples (
 
 class DataError(ValueError):
   """A data source is missing, empty, corrupt or of the wrong shape; the message says which."""
+
+
+MNIST_CLASSES = 10  # the digits

@@ -143,13 +143,12 @@ def make_pipeline(source: Source, data_config: Mapping[str, Any], *, per_device_
   return dataset.as_numpy_iterator()
 
 
-def load_resident(source: Source, data_config: Mapping[str, Any]
-                  ) -> tuple[dict[str, np.ndarray], bool]:
+def load_resident(source: Source, data_config: Mapping[str, Any]) -> dict[str, np.ndarray]:
   """The whole data set in source order, decoded (and resized), for the device.
 
-  Returns `(arrays, pixels)`. With `pixels`, `x` holds pixel values (uint8,
-  or float32 when resized) that `resident.pixel_preprocess` scales in-graph, so
-  CIFAR-10 takes 150 MB of device memory; otherwise `x` is used as it is.
+  Images keep their pixel values (uint8, or float32 when resized), which
+  `resident.pixel_preprocess` scales in-graph (`resident.holds_pixels`), so CIFAR-10 takes
+  150 MB of device memory; other data is float32 (token ids int32), used as it is.
   """
   if source.num_examples <= 0:
     raise DataError(f"{source.description}: the size of the data set is unknown, so it cannot "
@@ -167,10 +166,9 @@ def load_resident(source: Source, data_config: Mapping[str, Any]
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
   if not data_config.get("use_labels", False):
     arrays = {"x": arrays["x"]}
-  pixels = source.is_image and (arrays["x"].dtype == np.uint8 or resized)
-  if not pixels:
+  if not resident.holds_pixels(arrays, data_config):
     arrays["x"] = arrays["x"].astype(np.int32 if source.vocabulary is not None else np.float32)
-  return arrays, pixels
+  return arrays
 
 
 def load_split(data_config: Mapping[str, Any], split: str, seed: int = 0,
@@ -182,8 +180,8 @@ def load_split(data_config: Mapping[str, Any], split: str, seed: int = 0,
   data_config = {**dict(data_config), "split": split}
   if with_labels is not None:
     data_config["use_labels"] = with_labels
-  arrays, pixels = load_resident(make_source(data_config, seed), data_config)
-  if pixels:
+  arrays = load_resident(make_source(data_config, seed), data_config)
+  if resident.holds_pixels(arrays, data_config):
     scale = resident.pixel_preprocess(bool(data_config.get("dequantize")))
     arrays["x"] = np.asarray(scale(arrays["x"], 0.0))
   return arrays

@@ -1,13 +1,10 @@
-"""Training on a data set held on every device: real batches drawn in-graph, no host pipeline.
-
-    advance = jax.pmap(resident_step(train_step, n_critic, per_device_batch, preprocess),
-                       axis_name=AXIS)
-    state, metrics = advance(state, dataset)
+"""A data set held on every device: real batches drawn in-graph, no host pipeline.
 
 `dataset` is an array `[N, ...]` (or a `{'x', 'label'}` dict of them) on every
-device. Examples are drawn uniformly with replacement from a key derived from
-the step's key, for the global batch and sliced per device, so data
-parallelism changes nothing. This module needs JAX only (no TensorFlow).
+device. Examples are drawn uniformly with replacement from a key, for the
+global batch and sliced per device, so data parallelism changes nothing; pixels
+are scaled in-graph as the host pipeline scales them. The step that draws its
+batches so is `program.resident_step`. This module needs JAX only (no TensorFlow).
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ import jax
 import jax.numpy as jnp
 
 from wgan_jax.parallel import draw_global
-from wgan_jax.state import GANState, step_key
 
 Array = jax.Array
 Preprocess = Callable[[Array, Array], Array]
@@ -48,23 +44,6 @@ def draw_batches(key: Array, dataset: Any, n_critic: int, batch_size: int,
   return {**batches, "x": x} if isinstance(batches, Mapping) else x
 
 
-def resident_step(train_step: Callable, n_critic: int, batch_size: int,
-                  preprocess: Preprocess | None = None) -> Callable:
-  """`fn(state, dataset, key=None) -> (state, metrics)`: `train_step` on batches drawn in-graph.
-
-  `batch_size` is the per-device batch; `train_step` is a `TrainStep` (its
-  `axis_name` says which device axis the draws are sliced over).
-  """
-  axis_name = getattr(train_step, "axis_name", None)
-
-  def step(state: GANState, dataset: Any, key: Array | None = None):
-    key = step_key(state) if key is None else key
-    batches = draw_batches(key, dataset, n_critic, batch_size, axis_name, preprocess)
-    return train_step(state, batches, key)
-
-  return step
-
-
 def pixel_preprocess(dequantize: bool) -> Preprocess:
   """`preprocess(x, noise)` that scales pixels to [-1, 1] like the tf.data pipeline does.
 
@@ -78,3 +57,14 @@ def pixel_preprocess(dequantize: bool) -> Preprocess:
     return x / 127.5 - 1.0
 
   return preprocess
+
+
+def holds_pixels(dataset: Any, data_config: Mapping[str, Any]) -> bool:
+  """Whether a data set held on the devices (arrays or their shapes) is images of pixel values
+  that `pixel_preprocess` scales: integer pixels, or pixels resized on the host (float32 in
+  [0, 255]). Points, token ids and images already in [-1, 1] are used as they are."""
+  x = dataset["x"] if isinstance(dataset, Mapping) else dataset
+  if len(x.shape) != 4:  # images are [N, H, W, C]; points and text have fewer axes
+    return False
+  resized = bool(data_config.get("resize") and data_config.get("image_size"))
+  return bool(jnp.issubdtype(x.dtype, jnp.integer)) or resized

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from wgan_jax.data import DataError
-from wgan_jax.data.toy import toy_dataset
+import jax
+import numpy as np
 
-MNIST_CLASSES = 10
+from wgan_jax.data import MNIST_CLASSES, DataError
+from wgan_jax.data.toy import toy_dataset
 
 
 def declared_example_shape(data_config: Mapping[str, Any]) -> tuple[int, ...]:
@@ -48,7 +49,7 @@ def declared_num_classes(data_config: Mapping[str, Any]) -> int:
     return int(features["label"].num_classes) if "label" in features else 0
   if kind == "mnist_idx":
     return MNIST_CLASSES
-  from wgan_jax.data import sources  # TensorFlow
+  from wgan_jax.data import sources  # reads the data, with TensorFlow (the `train` extra)
   if kind == "image_folder":
     return len(sources.list_images(data_config["path"])[2])
   return sources.make_source(data_config, seed=0).num_classes
@@ -67,9 +68,6 @@ def real_batch_shapes(data_config: Mapping[str, Any], example_shape: tuple[int, 
   labelled data as a `{'x', 'label'}` dict. Benchmarks fill these with random values, the
   ahead-of-time compiler uses them as they are.
   """
-  import jax
-  import numpy as np
-
   if data_config.get("seq_len"):
     x = jax.ShapeDtypeStruct((n_critic, batch, example_shape[0]), np.int32)
   else:
@@ -82,10 +80,9 @@ def real_batch_shapes(data_config: Mapping[str, Any], example_shape: tuple[int, 
 def resident_dataset_shapes(data_config: Mapping[str, Any], example_shape: tuple[int, ...],
                             num_classes: int) -> Any:
   """The shapes of the data set a device-resident run holds on every device
-  (`pipeline.load_resident`): toy points as float32, images as uint8 pixels."""
-  import jax
-  import numpy as np
-
+  (`pipeline.load_resident`): toy points as float32, token ids as int32, images as uint8 pixels
+  (float32 when resized)."""
+  example_shape = tuple(example_shape)
   if data_config["source"] == "toy":
     count, dtype = data_config["toy_pool_size"], np.float32
   else:
@@ -96,7 +93,9 @@ def resident_dataset_shapes(data_config: Mapping[str, Any], example_shape: tuple
       raise DataError(f"The size of {data_config.get('name') or data_config.get('path')!r} is "
                       f"not known without reading it; set --config.data.max_examples.")
     dtype = np.float32 if data_config.get("resize") else np.uint8
-  arrays = {"x": jax.ShapeDtypeStruct((count,) + tuple(example_shape), dtype)}
+  if data_config.get("seq_len"):  # character ids, one-hot in the step
+    example_shape, dtype = example_shape[:1], np.int32
+  arrays = {"x": jax.ShapeDtypeStruct((count,) + example_shape, dtype)}
   if num_classes:
     arrays["label"] = jax.ShapeDtypeStruct((count,), np.int32)
   return arrays

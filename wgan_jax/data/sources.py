@@ -19,8 +19,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from wgan_jax.data._tf import input_only, tf
 
-from wgan_jax.data import DataError, toy
-from wgan_jax.data.shapes import MNIST_CLASSES
+from wgan_jax.data import MNIST_CLASSES, DataError, toy
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import builder
+from wgan_jax import builder, program
 from wgan_jax.configs import wgan_gp_mnist
-from wgan_jax.data import pipeline, resident
+from wgan_jax.data import pipeline
 from wgan_jax.extras import train_extra
 from wgan_jax.objectives import wasserstein_critic_loss
 from wgan_jax.paper import settings
@@ -59,8 +59,8 @@ def overfitting_curves(fig, label: str, quick: bool) -> dict:
   dataset = jax.tree_util.tree_map(
       jnp.asarray, _real_subset(config, "train", fig.train_examples, config.seed))
   validation = _real_subset(config, "test", fig.validation_examples, config.seed + 1)
-  advance = jax.jit(resident.resident_step(experiment.train_step, config.n_critic,
-                                           config.batch_size), donate_argnums=0)
+  advance = jax.jit(program.resident_step(experiment.train_step, config.n_critic,
+                                          config.batch_size), donate_argnums=0)
 
   @jax.jit
   def negative_critic_loss(state, real, key):
