@@ -1,8 +1,8 @@
 """Experiment configs: `get_config()` of each module is a complete, locked trainer config.
 
 The repository's `configs/` folder installs as `wgan_jax.configs`. A command names one by file
-(`--config configs/wgan_gp_cifar.py:clip`) or, from anywhere, by name (`--config
-wgan_gp_cifar:clip` or `--config wgan_jax.configs.wgan_gp_cifar:clip`): `resolve`.
+(`--config configs/wgan_gp_cifar.py:wgan`) or, from anywhere, by name (`--config
+wgan_gp_cifar:wgan` or `--config wgan_jax.configs.wgan_gp_cifar:wgan`): `resolve`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The WGAN-GP paper's architecture studies (Section 5): one set of hyperparameters per method,
 many architectures.
 
-`configs/architecture_studies.py:ARCH,METHOD[,DATASET]`
+`architecture_studies:ARCH,METHOD,DATASET` (`configs/arguments.py`)
   ARCH     one of Fig. 2's seven (`FIG2_ARCHS`), or `random-N`: draw N (0, 1, ...) from Section
            5.1's distribution of random architectures (`random_architecture(N)`);
   METHOD   dcgan | lsgan | wgan | wgan-gp | wgan-gp-one-sided (`METHODS`);
@@ -30,8 +30,10 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from wgan_jax.config import adam, base_config, finalize, tf1_rmsprop, use_standard_gan, \
-    use_weight_clipping
+from wgan_jax.config import (adam, base_config, finalize, tf1_rmsprop, use_standard_gan,
+                             use_weight_clipping)
+from wgan_jax.configs import arguments
+from wgan_jax.errors import ConfigError
 
 METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "wgan-gp-one-sided")
 
@@ -122,7 +124,7 @@ def fig2_models(arch: str, width: int = 64) -> dict:
   if arch == "resnet101":
     return dict(generator=dict(kind="deep_resnet", latent_dim=128, width=width, depth=101),
                 critic=dict(kind="deep_resnet", width=width, depth=101, normalization="batch"))
-  raise ValueError(f"Unknown Fig. 2 architecture {arch!r}; choose one of {FIG2_ARCHS}.")
+  raise ConfigError(f"arch {arch!r}: choose one of {', '.join(FIG2_ARCHS)} or random-N.")
 
 
 def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
@@ -147,7 +149,7 @@ def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
     if c.model.critic.get("normalization") == "batch":
       c.model.critic.normalization = "layer"
   else:
-    raise ValueError(f"Unknown method {method!r}; choose one of {METHODS}.")
+    arguments.check_method(method, METHODS)
 
 
 # Appendix B: "if we use batch normalization (or layer normalization) we also apply a small
@@ -163,14 +165,10 @@ def use_random_architecture_recipe(c, method: str) -> None:
     c.optimizer.critic.weight_decay = NORMALIZED_CRITIC_WEIGHT_DECAY
 
 
-def get_config(arg: str = "dcgan,wgan-gp,lsun"):
-  parts = arg.split(",")
-  if len(parts) < 2:
-    raise ValueError("Name an architecture and a method: ARCH,METHOD[,DATASET].")
-  arch, method = parts[0], parts[1]
-  dataset = parts[2] if len(parts) > 2 else "lsun"
-  if dataset not in DATASETS:
-    raise ValueError(f"Unknown data set {dataset!r}; choose one of {sorted(DATASETS)}.")
+def get_config(arg: str = ""):
+  args = arguments.parse(arg, arch="dcgan", method="wgan-gp", dataset="lsun")
+  arch, method = args.arch, arguments.check_method(args.method, METHODS)
+  dataset = arguments.check_choice("dataset", args.dataset, DATASETS)
   c = base_config()
   c.data.update(DATASETS[dataset])
   random_draw = arch.startswith("random-")

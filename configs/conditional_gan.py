@@ -1,8 +1,8 @@
 """Class-conditional GANs on MNIST: the label enters both networks.
 
-`configs/conditional_gan.py:OBJECTIVE[,ARCH[,CONDITIONING]]`
+`conditional_gan:METHOD,ARCH,CONDITIONING` (`configs/arguments.py`)
 
-OBJECTIVE  gan (default; the conditional GAN of Mirza and Osindero 2014, trained as a DCGAN:
+METHOD     dcgan (default; the conditional GAN of Mirza and Osindero 2014, trained as a DCGAN:
            non-saturating loss, one D update, Adam(2e-4, 0.5)) | wgan-gp (a conditional
            WGAN-GP: lambda = 10, 5 critic updates, Adam(1e-4, 0.5, 0.9)) | wgan (weight clipping,
            TensorFlow 1's RMSProp(5e-5), BatchNorm in both networks, as `gan_mnist.py`'s wgan
@@ -22,25 +22,21 @@ dropout and uniform noise, and reports a Parzen-window log-likelihood (132 +- 1.
 settings are not reproduced here.
 """
 
-from wgan_jax.configs import wgan_gp_mnist
 from wgan_jax.config import finalize, tf1_rmsprop
+from wgan_jax.configs import arguments, wgan_gp_mnist
 
-OBJECTIVES = {"gan": "dcgan", "wgan-gp": "wgan-gp", "wgan": "wgan", "lsgan": "dcgan"}
+# Each method, and the `wgan_gp_mnist` recipe it starts from.
+RECIPES = {"dcgan": "dcgan", "wgan-gp": "wgan-gp", "wgan": "wgan", "lsgan": "dcgan"}
 ARCHS = ("mlp", "dcgan")
 
 
-def get_config(arg: str = "gan,mlp,input"):
-  parts = arg.split(",")
-  objective = parts[0]
-  arch = parts[1] if len(parts) > 1 else "mlp"
-  conditioning = parts[2] if len(parts) > 2 else "input"
-  if objective not in OBJECTIVES:
-    raise ValueError(f"OBJECTIVE must be one of {sorted(OBJECTIVES)}, got {objective!r}.")
-  if arch not in ARCHS:
-    raise ValueError(f"ARCH must be one of {ARCHS}, got {arch!r}.")
-  c = wgan_gp_mnist.get_config(OBJECTIVES[objective])
+def get_config(arg: str = ""):
+  args = arguments.parse(arg, method="dcgan", arch="mlp", conditioning="input")
+  method = arguments.check_method(args.method, tuple(RECIPES))
+  arch, conditioning = arguments.check_choice("arch", args.arch, ARCHS), args.conditioning
+  c = wgan_gp_mnist.get_config(RECIPES[method])
   c.unlock()
-  if objective == "lsgan":
+  if method == "lsgan":
     c.objective = "lsgan"
     c.optimizer.generator = tf1_rmsprop(1e-4)
     c.optimizer.critic = tf1_rmsprop(1e-4)

@@ -1,12 +1,12 @@
 """The semi-supervised GAN on MNIST: a K+1-way discriminator that learns from a few labels,
 the unlabelled rest and the generator's fakes (Odena 2016; Salimans et al. 2016).
 
-`configs/semi_supervised_gan.py:MODE[,LABELS_PER_CLASS]`
+`semi_supervised_gan:METHOD,LABELS_PER_CLASS` (`configs/arguments.py`)
 
-MODE  feature_matching (default; Salimans et al.'s MNIST setting: the standard GAN's
+METHOD  feature_matching (default; Salimans et al.'s MNIST setting: the standard GAN's
       discriminator loss on the real-vs-fake score, and a generator that matches the mean of
       the discriminator's last hidden features on real data) | gan (the non-saturating generator
-      loss instead) | wgan-gp (a semi-supervised WGAN-GP: the same head under the Wasserstein
+      loss instead, the rest unchanged) | wgan-gp (a semi-supervised WGAN-GP: the same head under the Wasserstein
       loss and lambda = 10) | supervised (the baseline: the same discriminator, data and
       optimizer with only its class loss on the labelled examples; no game).
 LABELS_PER_CLASS  10 by default: 100 labels in all, Salimans et al.'s main MNIST setting.
@@ -25,18 +25,16 @@ BatchNorm, Adam(3e-3, 0.5) and 300 epochs; here both networks are the WGAN paper
 for 10,000 iterations (about 17 passes over the unlabelled digits).
 """
 
-from wgan_jax.configs import gan_family, wgan_gp_mnist
 from wgan_jax.config import adam, finalize
+from wgan_jax.configs import arguments, gan_family, wgan_gp_mnist
 
-MODES = ("feature_matching", "gan", "wgan-gp", "supervised")
+METHODS = ("feature_matching", "gan", "wgan-gp", "supervised")
 
 
-def get_config(arg: str = "feature_matching,10"):
-  parts = arg.split(",")
-  mode = parts[0]
-  labels_per_class = int(parts[1]) if len(parts) > 1 else 10
-  if mode not in MODES:
-    raise ValueError(f"MODE must be one of {MODES}, got {mode!r}.")
+def get_config(arg: str = ""):
+  args = arguments.parse(arg, method="feature_matching", labels_per_class=10)
+  mode = arguments.check_method(args.method, METHODS)
+  labels_per_class = args.labels_per_class
   c = wgan_gp_mnist.get_config("wgan-gp" if mode == "wgan-gp" else "dcgan")
   c.unlock()
   gan_family.mlp_networks(c, conditioning="semi_supervised")

@@ -3,13 +3,14 @@
 The networks are this library's 4x4-kernel DCGAN (the WGAN paper's), standing in for the
 official file's 5x5-kernel DCGAN variant; the objective, penalty and optimizer are the official ones.
 
-`configs/wgan_gp_64x64.py[:DATASET]`, DATASET in lsun (TFDS lsun/bedroom, default) | celeb_a |
+`wgan_gp_64x64[:DATASET]` (`configs/arguments.py`), DATASET in lsun (TFDS lsun/bedroom, default) | celeb_a |
 imagenet64 (TFDS downsampled_imagenet/64x64). DIM = 64, batch 64, 5 critic iterations,
 lambda = 10, Adam(1e-4, 0.5, 0.9), 200,000 generator iterations. The generator keeps BatchNorm;
 the critic uses LayerNorm, the official replacement for BatchNorm under the penalty.
 """
 
 from wgan_jax.config import base_config, finalize
+from wgan_jax.configs import arguments
 
 DATASETS = {
     "lsun": dict(source="tfds", name="lsun/bedroom"),
@@ -18,7 +19,9 @@ DATASETS = {
 }
 
 
-def get_config(dataset: str = "lsun"):
+def get_config(arg: str = ""):
+  dataset = arguments.check_choice("dataset", arguments.parse(arg, dataset="lsun").dataset,
+                                   DATASETS)
   c = base_config()
   c.data.update(dict(DATASETS[dataset], image_size=64, channels=3, resize=True))
   c.model.generator = dict(kind="dcgan", latent_dim=128, width=64, n_extra_layers=0,

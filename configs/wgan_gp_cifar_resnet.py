@@ -1,6 +1,7 @@
 """WGAN-GP Table 3: the CIFAR-10 ResNet (`gan_cifar_resnet.py`), unsupervised or AC-GAN conditional.
 
-`configs/wgan_gp_cifar_resnet.py[:acgan]`. Official settings: DIM_G = DIM_D = 128, BatchNorm in
+`wgan_gp_cifar_resnet[:acgan]` (`configs/arguments.py`: CONDITIONING none | acgan). Official
+settings: DIM_G = DIM_D = 128, BatchNorm in
 the generator (class-conditional for AC-GAN), no normalization in the critic, batch 64 for the
 critic and 128 for the generator, 5 critic iterations, lambda = 10, Adam(2e-4, b1 0, b2 0.9) with
 both learning rates decayed linearly to 0 over 100,000 generator iterations, pixels scaled as
@@ -10,10 +11,12 @@ Published: Inception score 7.86 (unsupervised) and 8.42 (supervised).
 """
 
 from wgan_jax.config import adam, base_config, finalize
+from wgan_jax.configs import arguments
 
 
 def get_config(arg: str = ""):
-  conditional = arg == "acgan"
+  conditioning = arguments.parse(arg, conditioning="none").conditioning
+  conditional = arguments.check_choice("conditioning", conditioning, ("none", "acgan")) == "acgan"
   c = base_config()
   c.data.update(dict(source="tfds", name="cifar10", image_size=32, channels=3, dequantize=True,
                      use_labels=conditional))

@@ -1,6 +1,6 @@
 """WGAN-GP `gan_language.py` (paper Section 5.5, Table 4): a character-level language model.
 
-`configs/wgan_gp_language.py[:MODE]`. Sentences of the Google Billion Word benchmark (TFDS
+`wgan_gp_language:METHOD` (`configs/arguments.py`). Sentences of the Google Billion Word benchmark (TFDS
 `lm1b`, up to 10,000,000 of them as in the official code) cut or padded to 32 characters, a
 vocabulary of at most 2,048 characters built from them; a generator with a softmax over the
 vocabulary at every position and a critic on one-hot sentences, both five 1-D residual blocks of
@@ -9,7 +9,7 @@ generator iterations. Every 1,000 iterations the Jensen-Shannon divergences of c
 n-grams (n = 1..4) between 640 samples and the training text are logged beside their held-out
 floors (`eval.metrics=('ngram',)`), and samples are written to `samples/samples_STEP.txt`.
 
-MODE: wgan-gp (default); gan: the standard GAN loss with everything else unchanged (the
+METHOD: wgan-gp (default); gan: the standard GAN loss with everything else unchanged (the
 paper's comparison: the same continuous generator); dcgan: the standard GAN with the DCGAN
 recipe (one discriminator update, Adam(2e-4, 0.5)). Local text instead of TFDS:
 `--config.data.source=text --config.data.path=FILE_OR_FOLDER` (one entry per line, or
@@ -17,9 +17,12 @@ recipe (one discriminator update, Adam(2e-4, 0.5)). Local text instead of TFDS:
 """
 
 from wgan_jax.config import base_config, finalize, use_standard_gan
+from wgan_jax.configs import arguments
 
 
-def get_config(mode: str = "wgan-gp"):
+def get_config(arg: str = ""):
+  mode = arguments.check_method(arguments.parse(arg, method="wgan-gp").method,
+                                ("wgan-gp", "gan", "dcgan"))
   c = base_config()
   c.data.update(dict(source="tfds", name="lm1b", split="train", seq_len=32, max_vocab_size=2048,
                      max_examples=10_000_000, separator="line"))
@@ -35,8 +38,6 @@ def get_config(mode: str = "wgan-gp"):
     c.constraint.kind = "none"
   elif mode == "dcgan":
     use_standard_gan(c)
-  elif mode != "wgan-gp":
-    raise ValueError(f"MODE must be wgan-gp, gan or dcgan; got {mode!r}.")
   c.log_every = 100
   c.sample_every = 1000
   c.num_sample_images = 640  # text samples written per sample_every

@@ -1,6 +1,6 @@
 """WGAN paper, Figures 3-7: LSUN bedrooms 64x64 with weight clipping (official WGAN code settings).
 
-`configs/wgan_lsun_bedrooms.py:ARCH[,DATASET]`
+`wgan_lsun_bedrooms:ARCH,DATASET` (`configs/arguments.py`)
   ARCH: dcgan (DCGAN G + D), dcgan_nobn (G without BatchNorm and with ngf filters at every
         layer, Fig. 6), mlp_g (4x512 MLP G + DCGAN D, Figs. 3 and 7), mlp (MLP G + MLP D,
         Fig. 4).
@@ -13,6 +13,7 @@ with 100 for the first 25 generator iterations and every 500th; the official cod
 """
 
 from wgan_jax.config import base_config, finalize, use_weight_clipping
+from wgan_jax.configs import arguments
 
 DATASETS = {
     "lsun": dict(source="tfds", name="lsun/bedroom", image_size=64, channels=3, resize=True),
@@ -37,11 +38,12 @@ def wgan_models(arch: str) -> dict:
     return dict(generator=mlp_g, critic=dcgan_d)
   if arch == "mlp":
     return dict(generator=mlp_g, critic=mlp_d)
-  raise ValueError(f"ARCH must be dcgan, dcgan_nobn, mlp_g or mlp; got {arch!r}.")
+  raise arguments.ConfigError(f"arch {arch!r}: choose one of dcgan, dcgan_nobn, mlp_g, mlp.")
 
 
-def get_config(arg: str = "dcgan,lsun"):
-  arch, dataset = (arg.split(",") + ["lsun"])[:2]
+def get_config(arg: str = ""):
+  args = arguments.parse(arg, arch="dcgan", dataset="lsun")
+  arch, dataset = args.arch, arguments.check_choice("dataset", args.dataset, DATASETS)
   c = base_config()
   c.data.update(DATASETS[dataset])
   c.model.generator = wgan_models(arch)["generator"]

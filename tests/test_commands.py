@@ -45,8 +45,8 @@ def test_good_flags_parse():
   assert holder.config.n_critic == 3
 
 
-@pytest.mark.parametrize("spec", ["wgan_gp_cifar:clip", "wgan_jax.configs.wgan_gp_cifar:clip",
-                                  "configs/wgan_gp_cifar.py:clip", "wgan_gp_cifar.py:clip"])
+@pytest.mark.parametrize("spec", ["wgan_gp_cifar:wgan", "wgan_jax.configs.wgan_gp_cifar:wgan",
+                                  "configs/wgan_gp_cifar.py:wgan", "wgan_gp_cifar.py:wgan"])
 def test_a_shipped_config_is_named_from_any_directory(spec, tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)  # outside the checkout: no configs/ folder here
   argv = ["train", f"--config={spec}", "--config.batch_size=32"]
@@ -110,3 +110,36 @@ def test_stray_arguments_are_refused(capsys):
     common.parse_flags(["train", "runs/x"], flags.FlagValues())
   assert stop.value.code == common.USAGE_ERROR
   assert "runs/x" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("raised, code", [
+    (lambda: __import__("wgan_jax.errors").errors.ConfigError("batch_size=0: ..."), 2),
+    (lambda: __import__("wgan_jax.errors").errors.DataError("The .npz file x does not exist."), 2),
+    (lambda: __import__("wgan_jax.errors").errors.RunDirError("runs/x has no config.json"), 2),
+])
+def test_only_a_users_mistake_is_exit_code_2(raised, code, monkeypatch, capsys, tmp_path):
+  import wgan_jax.train
+  from wgan_jax.commands import train as command
+
+  def failing(*args, **kwargs):
+    raise raised()
+
+  monkeypatch.setattr(wgan_jax.train, "train", failing)
+  assert command.main(["train", f"--workdir={tmp_path}"]) == code
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0]
+
+
+@pytest.mark.parametrize("bug", [ValueError("shapes (3,) and (4,) not aligned"),
+                                 TypeError("unsupported operand"), KeyError("params")])
+def test_a_bug_is_not_answered_as_a_usage_error(bug, monkeypatch, tmp_path):
+  """Any other exception leaves the command with its traceback (Python's exit code 1)."""
+  import wgan_jax.train
+  from wgan_jax.commands import train as command
+
+  def failing(*args, **kwargs):
+    raise bug
+
+  monkeypatch.setattr(wgan_jax.train, "train", failing)
+  with pytest.raises(type(bug)):
+    command.main(["train", f"--workdir={tmp_path}"])

@@ -12,17 +12,17 @@ from ml_collections import config_flags
 from wgan_jax import builder
 
 CONFIGS = [
-    ("default", None), ("wgan_gp_toy", "25gaussians,clip"), ("wgan_gp_toy", "swissroll,penalty"),
+    ("default", None), ("wgan_gp_toy", "25gaussians,wgan"), ("wgan_gp_toy", "swissroll,wgan-gp"),
     ("wgan_lsun_bedrooms", "dcgan,lsun"), ("wgan_lsun_bedrooms", "dcgan_nobn,cifar10"),
     ("wgan_lsun_bedrooms", "mlp_g,mnist"), ("wgan_lsun_bedrooms", "mlp,lsun"),
-    ("gan_baseline", "gan,dcgan,cifar10"), ("gan_baseline", "lsgan,mlp_g,lsun"),
-    ("gan_baseline", "minimax,mlp,mnist"), ("conditional_gan", "gan,mlp,input"),
+    ("gan_baseline", "dcgan,dcgan,cifar10"), ("gan_baseline", "lsgan,mlp_g,lsun"),
+    ("gan_baseline", "minimax,mlp,mnist"), ("conditional_gan", "dcgan,mlp,input"),
     ("conditional_gan", "wgan-gp,dcgan,projection"), ("conditional_gan", "wgan,dcgan,acgan"),
     ("conditional_gan", "lsgan,mlp,projection"), ("semi_supervised_gan", "feature_matching,10"),
     ("semi_supervised_gan", "wgan-gp,4"), ("semi_supervised_gan", "supervised,10"),
-    ("catgan", None), ("infogan", "gan"), ("infogan", "wgan-gp"),
+    ("catgan", None), ("infogan", "dcgan"), ("infogan", "wgan-gp"),
     ("wgan_gp_mnist", "wgan-gp"), ("wgan_gp_mnist", "wgan"), ("wgan_gp_mnist", "dcgan"),
-    ("wgan_gp_cifar", "penalty_adam"), ("wgan_gp_cifar", "clip"), ("wgan_gp_cifar", "dcgan"),
+    ("wgan_gp_cifar", "wgan-gp"), ("wgan_gp_cifar", "wgan"), ("wgan_gp_cifar", "dcgan"),
     ("wgan_gp_cifar_resnet", ""), ("wgan_gp_cifar_resnet", "acgan"), ("wgan_gp_64x64", "lsun"),
     ("wgan_gp_language", "wgan-gp"), ("wgan_gp_language", "gan"), ("wgan_gp_language", "dcgan"),
     ("architecture_studies", "dcgan,wgan-gp,lsun"), ("architecture_studies", "gated,lsgan,lsun"),
@@ -122,9 +122,9 @@ def test_command_line_overrides_change_one_key_and_name_bad_ones():
 TF1_RMSPROP = dict(name="rmsprop", decay=0.9, eps=1e-10, eps_in_sqrt=True, initial_scale=1.0)
 
 
-@pytest.mark.parametrize("name,arg", [("wgan_gp_cifar", "clip"), ("wgan_gp_cifar", "penalty_rmsprop"),
+@pytest.mark.parametrize("name,arg", [("wgan_gp_cifar", "wgan"), ("wgan_gp_cifar", "wgan-gp-rmsprop"),
                                       ("wgan_gp_mnist", "wgan"), ("gan_baseline", "lsgan,dcgan,lsun"),
-                                      ("wgan_gp_toy", "8gaussians,clip")])
+                                      ("wgan_gp_toy", "8gaussians,wgan")])
 def test_wgan_gp_code_configs_use_tensorflow_1_rmsprop(name, arg):
   config = _load(name, arg)
   for role in ("generator", "critic"):
@@ -138,8 +138,8 @@ def test_wgan_paper_configs_keep_pytorch_rmsprop():
 
 
 @pytest.mark.parametrize("name,arg,normalization", [
-    ("wgan_gp_cifar", "dcgan", "batch"), ("wgan_gp_cifar", "clip", "batch"),
-    ("wgan_gp_cifar", "penalty_adam", "none"), ("wgan_gp_mnist", "dcgan", "none"),
+    ("wgan_gp_cifar", "dcgan", "batch"), ("wgan_gp_cifar", "wgan", "batch"),
+    ("wgan_gp_cifar", "wgan-gp", "none"), ("wgan_gp_mnist", "dcgan", "none"),
     ("wgan_gp_mnist", "wgan", "batch"), ("wgan_gp_mnist", "wgan-gp", "none")])
 def test_critic_batchnorm_where_the_official_code_has_it(name, arg, normalization):
   # gan_cifar.py: BatchNorm in the critic for every MODE but 'wgan-gp'; gan_mnist.py: 'wgan' only.
@@ -212,3 +212,21 @@ def test_a_saved_config_gets_only_the_options_it_lacks():
   assert restored.data.name == "25gaussians"
   # A network spec is kept whole: no option of the default MLP is merged into the DCGAN's.
   assert restored.model.generator.to_dict() == saved["model"]["generator"]
+
+
+def test_config_arguments_are_positional_or_named_and_a_method_has_one_name():
+  from wgan_jax.configs import architecture_studies, wgan_gp_cifar, wgan_gp_toy
+  from wgan_jax.errors import ConfigError
+  positional = architecture_studies.get_config("tanh,wgan,mnist32")
+  named = architecture_studies.get_config("dataset=mnist32,arch=tanh,method=wgan")
+  mixed = architecture_studies.get_config("tanh,dataset=mnist32,method=wgan")
+  assert positional.to_json() == named.to_json() == mixed.to_json()
+  assert wgan_gp_toy.get_config("method=wgan").constraint.kind == "clip"
+  with pytest.raises(ConfigError, match="'penalty_adam' is now 'wgan-gp'"):
+    wgan_gp_cifar.get_config("penalty_adam")
+  with pytest.raises(ConfigError, match="unknown 'lr'; the arguments are method"):
+    wgan_gp_cifar.get_config("lr=3")
+  with pytest.raises(ConfigError, match="one value too many"):
+    wgan_gp_toy.get_config("8gaussians,wgan,extra")
+  with pytest.raises(ConfigError, match="dataset 'lsun2': choose one of"):
+    architecture_studies.get_config("dcgan,wgan,lsun2")

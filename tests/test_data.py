@@ -7,7 +7,7 @@ from PIL import Image
 
 from wgan_jax.config import base_config
 from wgan_jax.data import pipeline, sources, toy
-from wgan_jax.metrics import mode_statistics
+from wgan_jax.metrics.lowdim import mode_statistics
 
 
 def _data_config(**overrides):

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from wgan_jax.evaluation import Evaluator, check_metrics
+from wgan_jax.evaluation import Evaluator
+from wgan_jax.metrics import check_metrics
 from wgan_jax.metrics.mnist import SHIPPED, MNISTScorer
 
 REPO = pathlib.Path(__file__).resolve().parents[1]

@@ -3,12 +3,14 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from wgan_jax.models import (DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator,
                              LanguageCritic, LanguageGenerator, MLPCritic, MLPGenerator,
                              ResNetCritic, ResNetGenerator, create_models)
-from wgan_jax.state import count_params
+from wgan_jax import lipschitz
+from wgan_jax.state import count_params, init_state
 
 
 def _init(module, *args):
@@ -351,15 +353,17 @@ def test_the_deep_resnet_has_101_layers_in_each_network(size):
 
 
 def test_a_batchnorm_deep_resnet_critic_is_refused_under_the_penalty():
-  from wgan_jax import builder
-  from wgan_jax.config import base_config
   from wgan_jax.lipschitz import BatchNormWithPenaltyError
-  c = base_config()
-  c.data.update(dict(source="tfds", name="cifar10", image_size=32, channels=3))
-  c.model.generator = dict(kind="deep_resnet", width=8, depth=23)
-  c.model.critic = dict(kind="deep_resnet", width=8, depth=23, normalization="batch")
-  with pytest.raises(BatchNormWithPenaltyError):
-    builder.build(c, open_data=False).init_state()
+  from wgan_jax.step import make_train_step
+  model = {"generator": dict(kind="deep_resnet", width=8, depth=23),
+           "critic": dict(kind="deep_resnet", width=8, depth=23, normalization="batch")}
+  generator, critic = create_models(model, (32, 32, 3))
+  tx = optax.adam(1e-4)
+  state = jax.eval_shape(lambda: init_state(generator, critic, tx, tx, jax.random.PRNGKey(0),
+                                            jnp.zeros((1, 32, 32, 3))))
+  step = make_train_step(generator, critic, tx, tx, constraint=lipschitz.GradientPenalty())
+  with pytest.raises(BatchNormWithPenaltyError):  # found in the critic's variables, not its config
+    jax.eval_shape(step, state, jnp.zeros((1, 2, 32, 32, 3)))
 
 
 def test_the_gan_64x64_dcgan_pair_has_four_stages_of_5x5_filters():

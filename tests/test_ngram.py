@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from wgan_jax.config import base_config
-from wgan_jax.evaluation import Evaluator, check_metrics
+from wgan_jax.evaluation import Evaluator
+from wgan_jax.metrics import check_metrics
 from wgan_jax.metrics.text import NgramReference, js_divergence, ngram_counts
 
 

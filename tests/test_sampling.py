@@ -12,18 +12,18 @@ import pytest
 from wgan_jax.configs import default as default_config
 from tests.helpers import PENALTY, tiny_image_setup
 from wgan_jax import sampling
-from wgan_jax.config import ConfigError
+from wgan_jax.errors import ConfigError, RunDirError
 from wgan_jax.state import generator_variables
 from wgan_jax.step import generate
 
 
 def test_sampling_needs_a_saved_checkpoint_and_creates_nothing(tmp_path):
   workdir = tmp_path / "run"
-  with pytest.raises(FileNotFoundError, match="config.json"):
+  with pytest.raises(RunDirError, match="config.json"):
     sampling.load_run(str(workdir))
   workdir.mkdir()
   (workdir / "config.json").write_text(json.dumps({"seed": 0}))
-  with pytest.raises(FileNotFoundError, match="No checkpoint"):
+  with pytest.raises(RunDirError, match="No checkpoint"):
     sampling.load_run(str(workdir))
   assert os.listdir(workdir) == ["config.json"]  # no empty checkpoints/ left behind
 

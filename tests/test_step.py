@@ -10,7 +10,7 @@ from tests.helpers import CLIPPING, PENALTY, assert_trees_close, image_batches, 
 from wgan_jax import lipschitz, parallel
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.lipschitz import BatchNormWithPenaltyError, GradientPenalty
-from wgan_jax.metrics import wasserstein1
+from wgan_jax.metrics.lowdim import wasserstein1
 from wgan_jax.models import create_models, toy_critic, toy_generator
 from wgan_jax.state import init_state
 from wgan_jax.step import Networks, encode_real, generate, make_train_step

@@ -1,35 +1,42 @@
-"""From a config to everything a run needs, built in one place.
+"""From a config to everything a run needs, checked and built in one place.
 
-    experiment = build(config)                    # opens the data and checks it
+    experiment = build(config)                    # checks the config, opens the data
     experiment = build(config, open_data=False)   # shapes from the config alone
     state = experiment.init_state()
     state, metrics = jax.jit(experiment.train_step)(state, real_batches)
 
-The sequence config -> data source and example shape -> models -> optimizers ->
-constraint -> train step -> initial state is written here only: the trainer,
-sampling and evaluation, the benchmark, the paper figures and the tests all
-build their runs with `build`, so they cannot drift apart.
+The sequence config -> checks -> data source and example shape -> models -> optimizers ->
+constraint -> train step -> initial state is written here only: the trainer, sampling and
+evaluation, the benchmark, the pre-flight, the paper figures and the tests all build their
+runs with `build`, so they cannot drift apart. `check_config` is the one place a config's
+values are checked: before any data is read or anything compiled, the first mistake raises
+`ConfigError` naming its key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
-import flax.linen as nn
 
-from wgan_jax.config import ConfigError, constraint_from_config, optimizers_from_config
-from wgan_jax.data import shapes
+from wgan_jax import lipschitz, metrics, parallel
+from wgan_jax.data import DataError, shapes
+from wgan_jax.data.toy import TOY_SAMPLERS
+from wgan_jax.errors import ConfigError
 from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import Constraint, check_critic_compatible
-from wgan_jax.models import create_models
+from wgan_jax.models import conv, create_models, network_class
+from wgan_jax.objectives import get_objective
+from wgan_jax.optim import optimizer_from_config
 from wgan_jax.schedule import CriticSchedule
 from wgan_jax.state import GANState, critic_variables, init_state
-from wgan_jax.step import TrainStep, make_train_step
+from wgan_jax.step import MATMUL_PRECISIONS, TrainStep, make_train_step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +82,7 @@ class Experiment:
 
 def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
           open_data: bool = True) -> Experiment:
-  """Builds the run `config` describes.
+  """Builds the run `config` describes, after `check_config`.
 
   With `open_data`, the data source is opened and its first example checked
   against the config (every data error surfaces here, before anything
@@ -83,6 +90,7 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
   (`data.shapes`), for machines without the data. `axis_name` is the device
   axis the step averages over and BatchNorm synchronises on (None: one device).
   """
+  check_config(config)
   if open_data:
     from wgan_jax.data import pipeline, sources  # TensorFlow
 
@@ -96,8 +104,10 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
     source = None
     example_shape = shapes.declared_example_shape(config.data)
     num_classes = shapes.declared_num_classes(config.data)
-  generator, critic = create_models(config.model, example_shape, num_classes, axis_name=axis_name)
-  latent = LatentPrior(generator.latent_dim, **config.model.latent)
+  with _setting("model"):
+    generator, critic = create_models(config.model, example_shape, num_classes,
+                                      axis_name=axis_name)
+    latent = LatentPrior(generator.latent_dim, **config.model.latent)
   critic = _with_q_head(critic, latent, num_classes)
   generator_tx, critic_tx = optimizers_from_config(config)
   constraint = constraint_from_config(config)
@@ -118,11 +128,155 @@ def _with_q_head(critic: nn.Module, latent: LatentPrior, num_classes: int) -> nn
   """An InfoGAN critic with its Q head sized from the latent codes; other critics unchanged."""
   if not latent.code_dim:
     return critic
-  if getattr(critic, "conditioning", None) != "info":
-    raise ConfigError(f"model.latent has codes ({latent.categorical}-way categorical, "
-                      f"{latent.continuous} continuous): set --config.model.critic.conditioning="
-                      f"info so the critic reads them back (InfoGAN).")
-  if num_classes:
-    raise ConfigError("InfoGAN's codes are learned without labels: set "
-                      "--config.data.use_labels=False.")
   return critic.clone(num_classes=latent.code_dim)
+
+
+# ----------------------------------------------------------------------------- translation
+
+
+def constraint_from_config(config: ml_collections.ConfigDict) -> Constraint:
+  """The Lipschitz constraint `config.constraint` names."""
+  kind = config.constraint.kind
+  if kind == "penalty":
+    return lipschitz.GradientPenalty(weight=config.constraint.weight,
+                                     one_sided=config.constraint.one_sided)
+  if kind == "clip":
+    return lipschitz.WeightClipping(clip_value=config.constraint.clip_value)
+  return lipschitz.get_constraint(kind)
+
+
+def optimizers_from_config(config: ml_collections.ConfigDict):
+  """(generator_tx, critic_tx), with the linear decay counted in generator iterations."""
+  decay = config.optimizer.linear_decay_steps
+  generator = dict(config.optimizer.generator, linear_decay_steps=decay)
+  critic = dict(config.optimizer.critic, linear_decay_steps=decay)
+  return (optimizer_from_config(generator),
+          optimizer_from_config(critic, updates_per_step=config.n_critic))
+
+
+# ----------------------------------------------------------------------------- checks
+
+# Settings that count something and must be at least 1, or at least 0.
+_AT_LEAST_ONE = ("batch_size", "n_critic", "generator_batch_multiple", "log_every",
+                 "sample_every", "checkpoint_every", "keep_checkpoints", "num_sample_images",
+                 "eval.num_samples", "eval.num_reference", "eval.batch_size", "data.toy_pool_size")
+_AT_LEAST_ZERO = ("num_steps", "eval.every", "eval.sample_batch", "data.image_size",
+                  "data.channels", "data.seq_len", "data.max_examples", "data.labelled_per_class",
+                  "optimizer.linear_decay_steps", "acgan_scale", "acgan_scale_generator",
+                  "info_scale", "info_continuous_weight", "constraint.weight")
+_COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+_SAMPLE_STATISTICS = ("batch", "running")
+
+
+@contextlib.contextmanager
+def _setting(key: str):
+  """A ValueError or TypeError raised while checking `key` becomes a ConfigError naming it."""
+  try:
+    yield
+  except ConfigError:
+    raise
+  except (ValueError, TypeError) as error:
+    raise ConfigError(f"{key}: {error}") from None
+
+
+def _get(config: ml_collections.ConfigDict, key: str) -> Any:
+  value = config
+  for part in key.split("."):
+    value = value[part]
+  return value
+
+
+def _choose(config: ml_collections.ConfigDict, key: str, choices) -> None:
+  if _get(config, key) not in choices:
+    raise ConfigError(f"{key}={_get(config, key)!r}: choose one of {', '.join(map(str, choices))}.")
+
+
+def check_config(config: ml_collections.ConfigDict, devices: int | None = None) -> None:
+  """Checks every setting a run is built from, before any data is read or anything compiled.
+
+  The first mistake raises `ConfigError` naming its key and what it may be. `devices`: the
+  number of devices the global batch is split over (the trainer's), when known.
+  """
+  for key in _AT_LEAST_ONE + _AT_LEAST_ZERO:
+    value, least = _get(config, key), 1 if key in _AT_LEAST_ONE else 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+      raise ConfigError(f"{key}={value!r}: it must be a number of at least {least}.")
+  if devices and config.batch_size % devices:
+    raise ConfigError(f"batch_size={config.batch_size} does not split over the {devices} "
+                      f"devices; choose a multiple of {devices}.")
+  with _setting("objective"):
+    get_objective(config.objective)
+  _check_constraint(config)
+  _check_optimizers(config)
+  for role in ("generator", "critic"):
+    with _setting(f"model.{role}"):
+      network_class(role, config.model[role])
+    for option in ("width", "depth", "latent_dim"):
+      value = config.model[role].get(option)
+      if value is not None and (not isinstance(value, int) or value < 1):
+        raise ConfigError(f"model.{role}.{option}={value!r}: it must be a whole number of at "
+                          f"least 1.")
+  _check_model(config)
+  _check_data_and_eval(config)
+  with _setting("parallelism"):
+    parallel.resolve_parallelism(config.parallelism)
+
+
+def _check_optimizers(config: ml_collections.ConfigDict) -> None:
+  for role in ("generator", "critic"):
+    settings = config.optimizer[role]
+    if not settings.get("learning_rate", 0) > 0:
+      raise ConfigError(f"optimizer.{role}.learning_rate={settings.get('learning_rate')!r}: "
+                        f"it must be positive.")
+    for beta in ("b1", "b2"):
+      if beta in settings and not 0 <= settings[beta] < 1:
+        raise ConfigError(f"optimizer.{role}.{beta}={settings[beta]!r}: it must be in [0, 1).")
+  with _setting("optimizer"):
+    optimizers_from_config(config)
+
+
+def _check_constraint(config: ml_collections.ConfigDict) -> None:
+  _choose(config, "constraint.kind", ("penalty", "clip", "none"))
+  if config.constraint.kind == "clip" and not config.constraint.clip_value > 0:
+    raise ConfigError(f"constraint.clip_value={config.constraint.clip_value!r}: weights are "
+                      f"clipped to [-c, c], so c must be positive (the WGAN paper: 0.01).")
+  if (config.constraint.kind == "penalty" and
+      config.model.critic.get("normalization") == "batch"):
+    raise ConfigError(
+        "model.critic.normalization='batch' under constraint.kind='penalty': the penalty is "
+        "taken per example, which BatchNorm's batch statistics break; set "
+        "--config.model.critic.normalization=layer (or none), as the WGAN-GP paper does.")
+
+
+def _check_model(config: ml_collections.ConfigDict) -> None:
+  with _setting("model.conv_lowering"):
+    conv.resolve_lowering(config.model.conv_lowering)
+  _choose(config, "model.compute_dtype", _COMPUTE_DTYPES)
+  _choose(config, "model.matmul_precision", MATMUL_PRECISIONS)
+  latent_dim = config.model.generator.get("latent_dim", 1)
+  with _setting("model.latent"):
+    latent = LatentPrior(latent_dim, **config.model.latent)
+  if latent.code_dim:
+    if config.model.critic.get("conditioning") != "info":
+      raise ConfigError(f"model.latent has codes ({latent.categorical}-way categorical, "
+                        f"{latent.continuous} continuous): set --config.model.critic."
+                        f"conditioning=info so the critic reads them back (InfoGAN).")
+    if config.data.use_labels:
+      raise ConfigError("InfoGAN's codes are learned without labels: set "
+                        "--config.data.use_labels=False.")
+
+
+def _check_data_and_eval(config: ml_collections.ConfigDict) -> None:
+  _choose(config, "data.source", ("toy", "tfds", "mnist_idx", "image_folder", "npz", "text"))
+  if config.data.source == "toy":
+    _choose(config, "data.name", tuple(TOY_SAMPLERS))
+  if config.data.labelled_per_class and not config.data.use_labels:
+    raise ConfigError("data.labelled_per_class keeps some labels of a labelled data set; set "
+                      "--config.data.use_labels=True too.")
+  _choose(config, "eval.sample_statistics", _SAMPLE_STATISTICS)
+  try:
+    example_shape = shapes.declared_example_shape(config.data)
+  except DataError:  # the shape comes from the data itself: checked when it is read
+    example_shape = None
+  with _setting("eval.metrics"):
+    metrics.check_metrics(config.eval.metrics, config.data, example_shape)

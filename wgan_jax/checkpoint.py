@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 
+from wgan_jax.errors import RunDirError
 from wgan_jax.extras import train_extra
 
 with train_extra(__name__):
@@ -30,7 +31,7 @@ class CheckpointSaveError(RuntimeError):
   """A checkpoint could not be written; the previous complete checkpoints are kept."""
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(RunDirError):
   """A checkpoint does not fit the state the config builds (other shapes or structure)."""
 
 

@@ -1,8 +1,9 @@
-"""Shared config defaults and the translation from a config to library objects.
+"""The defaults every experiment config starts from, and the recipes the papers share.
 
-Every experiment in `configs/` starts from `base_config()` and changes what
-its paper changes. The returned `ConfigDict` is locked, so a misspelt
-`--config.KEY=VALUE` fails at once with the name of the bad key.
+Every experiment in `wgan_jax.configs` starts from `base_config()` and changes what its paper
+changes. The returned `ConfigDict` is locked, so a misspelt `--config.KEY=VALUE` fails at once
+with the name of the bad key. What a config means (its parts, and which values are valid) is
+the builder's: `builder.check_config`, `builder.build`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,7 @@ from typing import Any
 
 import ml_collections
 
-from wgan_jax import lipschitz
-from wgan_jax.optim import optimizer_from_config
-
-
-class ConfigError(ValueError):
-  """The config asks for something impossible; the message says what to change."""
+from wgan_jax.errors import ConfigError  # noqa: F401 -- where configs have always found it
 
 
 def adam(learning_rate: float = 1e-4, b1: float = 0.5, b2: float = 0.9) -> dict[str, Any]:
@@ -189,22 +185,3 @@ def finalize(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Locks the config so unknown keys are rejected."""
   config.lock()
   return config
-
-
-def constraint_from_config(config: ml_collections.ConfigDict) -> lipschitz.Constraint:
-  kind = config.constraint.kind
-  if kind == "penalty":
-    return lipschitz.GradientPenalty(weight=config.constraint.weight,
-                                     one_sided=config.constraint.one_sided)
-  if kind == "clip":
-    return lipschitz.WeightClipping(clip_value=config.constraint.clip_value)
-  return lipschitz.get_constraint(kind)
-
-
-def optimizers_from_config(config: ml_collections.ConfigDict):
-  """(generator_tx, critic_tx), with the linear decay counted in generator iterations."""
-  decay = config.optimizer.linear_decay_steps
-  generator = dict(config.optimizer.generator, linear_decay_steps=decay)
-  critic = dict(config.optimizer.critic, linear_decay_steps=decay)
-  return (optimizer_from_config(generator),
-          optimizer_from_config(critic, updates_per_step=config.n_critic))

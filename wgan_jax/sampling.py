@@ -14,7 +14,8 @@ import numpy as np
 
 from wgan_jax import builder, rundir
 from wgan_jax.checkpoint import Checkpointer
-from wgan_jax.config import ConfigError, with_new_defaults
+from wgan_jax.config import with_new_defaults
+from wgan_jax.errors import ConfigError, RunDirError, UserError
 from wgan_jax.latent import LatentPrior, latent_paths
 from wgan_jax.plotting import save_image_grid, to_uint8
 from wgan_jax.state import all_finite
@@ -26,15 +27,15 @@ def load_run(workdir: str):
   and its newest checkpoint."""
   saved = rundir.saved_config(workdir)
   if saved is None:
-    raise FileNotFoundError(f"{workdir} has no {rundir.CONFIG_FILE}: is it a training directory?")
+    raise RunDirError(f"{workdir} has no {rundir.CONFIG_FILE}: is it a training directory?")
   config = with_new_defaults(saved)
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
-    raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
+    raise RunDirError(f"No checkpoint in {directory}: has the run saved one yet?")
   checkpointer = Checkpointer(directory, read_only=True)
   if checkpointer.latest_step() is None:
     checkpointer.close()
-    raise FileNotFoundError(f"No checkpoint in {directory}: has the run saved one yet?")
+    raise RunDirError(f"No checkpoint in {directory}: has the run saved one yet?")
   experiment = builder.build(config)
   rundir.check_vocabulary(workdir, experiment.vocabulary)  # text: decode as training encoded
   step = checkpointer.latest_step()
@@ -43,7 +44,7 @@ def load_run(workdir: str):
   finally:
     checkpointer.close()
   if not bool(all_finite(state)):
-    raise ValueError(f"The checkpoint of step {step} in {directory} holds NaN or "
+    raise RunDirError(f"The checkpoint of step {step} in {directory} holds NaN or "
                      f"infinite values (the run diverged before it was saved); nothing to "
                      f"sample from.")
   return config, experiment, state
@@ -125,7 +126,7 @@ def generate_samples(generator, state, num: int, settings: SampleSettings, num_c
   """`(samples, labels, codes)`: `num` samples (float, in the data's range), the label of each
   (None unless conditional) and its InfoGAN categorical code (None without one)."""
   if num < 1:
-    raise ValueError(f"Asked for {num} samples: ask for at least one.")
+    raise UserError(f"Asked for {num} samples: ask for at least one.")
   sampler = Sampler(generator, num_classes, settings, latent)
   z, labels = sampler.noise(jax.random.PRNGKey(seed), num)
   return (sampler(state, z, labels, num), np.asarray(labels[:num]) if num_classes else None,
@@ -154,7 +155,7 @@ def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None
   config, experiment, state = load_run(workdir)
   classes = experiment.generated_classes
   if not classes:
-    raise ValueError(f"{workdir} is not a conditional run (its generator takes no labels), so "
+    raise UserError(f"{workdir} is not a conditional run (its generator takes no labels), so "
                      f"its samples have no class to sort them by.")
   sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch),
                     experiment.latent)
@@ -218,7 +219,7 @@ def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: 
   config, experiment, state = load_run(workdir)
   latent = experiment.latent
   if not latent.categorical or not latent.continuous:
-    raise ValueError(f"{workdir} has no categorical and continuous latent codes to traverse "
+    raise UserError(f"{workdir} has no categorical and continuous latent codes to traverse "
                      f"(model.latent: {latent.categorical}-way categorical, {latent.continuous} "
                      f"continuous).")
   sampler = Sampler(experiment.generator, experiment.generated_classes,
@@ -259,7 +260,7 @@ def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None,
       ids = np.argmax(samples, axis=-1).astype(np.int32)
       np.savez(out, samples=ids, text=np.array(vocabulary.decode(ids)))
     else:
-      raise ValueError(f"A text run's samples go to a .txt or .npz file, got {out!r}.")
+      raise UserError(f"A text run's samples go to a .txt or .npz file, got {out!r}.")
   elif out.endswith(".npz"):
     arrays = {"samples": to_uint8(samples) if samples.ndim == 4 else samples.astype(np.float32)}
     if labels is not None:
@@ -272,4 +273,4 @@ def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None,
     else:
       save_image_grid(samples, out, columns)
   else:
-    raise ValueError(f"--out must end in .npz, .png (images, points) or .txt (text), got {out!r}.")
+    raise UserError(f"--out must end in .npz, .png (images, points) or .txt (text), got {out!r}.")

@@ -29,7 +29,6 @@ import numpy as np
 
 from wgan_jax import builder, parallel, program, rundir
 from wgan_jax.checkpoint import Checkpointer
-from wgan_jax.config import ConfigError
 from wgan_jax.data import pipeline
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
@@ -74,23 +73,6 @@ class _StopRequested:
   def __exit__(self, *exc):
     for sig, handler in self._previous.items():
       signal.signal(sig, handler)
-
-
-def validate_config(config: ml_collections.ConfigDict, num_devices: int) -> None:
-  """Checks the config before any data is read or anything compiled."""
-  if config.batch_size % num_devices:
-    raise ConfigError(f"batch_size={config.batch_size} is not divisible by the {num_devices} "
-                      f"devices; choose a multiple of {num_devices}.")
-  if config.n_critic < 1 or config.num_steps < 0:
-    raise ConfigError("n_critic must be at least 1 and num_steps non-negative.")
-  if config.data.labelled_per_class and not config.data.use_labels:
-    raise ConfigError("data.labelled_per_class keeps some labels of a labelled data set; set "
-                      "--config.data.use_labels=True too.")
-  sample_settings(config)  # a bad eval.sample_statistics or eval.sample_batch
-  try:
-    parallel.resolve_parallelism(config.parallelism)
-  except ValueError as error:
-    raise ConfigError(str(error)) from None
 
 
 def _first_local_device_index() -> int:
@@ -204,7 +186,7 @@ def train(config: ml_collections.ConfigDict, workdir: str,
   # ---- devices and config
   num_devices, local_devices = jax.device_count(), jax.local_device_count()
   is_writer = jax.process_index() == 0
-  validate_config(config, num_devices)
+  builder.check_config(config, num_devices)
   placement = parallel.make_placement(config.parallelism, AXIS)
   per_device_batch = config.batch_size // num_devices
   os.makedirs(workdir, exist_ok=True)
@@ -226,12 +208,9 @@ def train(config: ml_collections.ConfigDict, workdir: str,
     if resuming:
       rundir.check_vocabulary(workdir, experiment.vocabulary)
     state = experiment.init_state()
-    try:
-      evaluator = Evaluator(config.eval, config.data, experiment.source,
-                            experiment.example_shape, config.seed)
-      sampler = _Sampler(config, experiment, evaluator)
-    except (ValueError, FileNotFoundError) as error:
-      raise ConfigError(f"Evaluation: {error}") from None
+    evaluator = Evaluator(config.eval, config.data, experiment.source, experiment.example_shape,
+                          config.seed)
+    sampler = _Sampler(config, experiment, evaluator)
 
     # ---- restore, then record the (re)start: config.json is rewritten only once the
     #      checkpoint has been read under the new config

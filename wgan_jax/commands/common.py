@@ -136,7 +136,7 @@ def parse_flags(argv: list[str], flag_values: flags.FlagValues, doc: str = "",
 
 
 def config_name(flag_values: flags.FlagValues, name: str = "config") -> str:
-  """The config flag's text as given (e.g. 'wgan_gp_cifar:clip'), for records; '' if none."""
+  """The config flag's text as given (e.g. 'wgan_gp_cifar:wgan'), for records; '' if none."""
   if flag_values[name].value is None:
     return ""
   return flag_values[name].serialize().split("=", 1)[-1]

@@ -18,6 +18,7 @@ import time
 from absl import flags
 
 from wgan_jax.commands import common
+from wgan_jax.errors import UserError
 
 
 def _define_flags(flag_values: flags.FlagValues) -> dict:
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     samples, labels, codes = generate_samples(experiment.generator, state, value["num"], settings,
                                               experiment.generated_classes, value["seed"],
                                               experiment.latent)
-  except (FileNotFoundError, ValueError) as error:
+  except UserError as error:
     print(f"error: {error}", file=sys.stderr)
     return common.USAGE_ERROR
   result = {"workdir": os.path.abspath(value["workdir"]), "step": int(state.step),

@@ -19,6 +19,7 @@ import sys
 from absl import flags
 
 from wgan_jax.commands import common
+from wgan_jax.errors import UserError
 
 
 def _define_flags(flag_values: flags.FlagValues) -> dict:
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
   try:
     columns = value["interpolate"] or None
     if sum([value["by_class"], value["interpolate"] > 0, value["traverse"] >= 0]) > 1:
-      raise ValueError("--by_class, --interpolate and --traverse each lay out the grid: give one "
-                       "of them.")
+      raise UserError("--by_class, --interpolate and --traverse each lay out the grid: give one "
+                      "of them.")
     if value["traverse"] >= 0:
       samples, labels = traverse(workdir, value["traverse"], num, 2.0, seed, statistics,
                                  sample_batch)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
       samples, labels, vocabulary = sample(workdir, num, seed, statistics, sample_batch)
     write_samples(samples, labels, value["out"], vocabulary, columns=columns)
-  except (FileNotFoundError, ValueError) as error:
+  except UserError as error:
     print(f"error: {error}", file=sys.stderr)
     return common.USAGE_ERROR
   print(f"Wrote {len(samples)} samples to {value['out']}")

@@ -1,7 +1,7 @@
 """Train a GAN: `python -m wgan_jax.train --config NAME[:ARGS] --workdir DIR [--config.KEY=VALUE ...]`.
 
-NAME is a shipped config (`wgan_gp_cifar:clip`, `wgan_jax.configs.wgan_gp_cifar:clip`) or a
-config file (`configs/wgan_gp_cifar.py:clip`). With no --config it runs the embedded default
+NAME is a shipped config (`wgan_gp_cifar:wgan`, `wgan_jax.configs.wgan_gp_cifar:wgan`) or a
+config file (`configs/wgan_gp_cifar.py:wgan`). With no --config it runs the embedded default
 (WGAN-GP on 8 Gaussians, a few minutes on 2 CPU cores). Re-running the same command resumes
 from the newest checkpoint in DIR.
 Exit codes: 0 finished, 1 an unexpected error (with its traceback), 2 a bad command line,
@@ -55,9 +55,8 @@ def main(argv: list[str] | None = None) -> int:
   common.quiet_logs()
   import jax
 
-  from wgan_jax.checkpoint import CheckpointMismatchError, CheckpointSaveError
-  from wgan_jax.config import ConfigError
-  from wgan_jax.data import DataError
+  from wgan_jax.checkpoint import CheckpointSaveError
+  from wgan_jax.errors import UserError
   from wgan_jax.rundir import WorkdirBusyError
   from wgan_jax.train import NonFiniteLossError, train
 
@@ -68,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     jax.distributed.initialize(coordinator_address=given["coordinator_address"].value,
                                num_processes=given["num_processes"].value,
                                process_id=given["process_id"].value)
+  # A mistake the user can fix (config, data, run directory) is one line and exit code 2; any
+  # other exception is a bug or an environment failure: its traceback, exit code 1.
   exit_codes = ((WorkdirBusyError, common.WORKDIR_BUSY), (NonFiniteLossError, common.DIVERGED),
-                (CheckpointSaveError, common.SAVE_FAILED), (ConfigError, common.USAGE_ERROR),
-                (DataError, common.USAGE_ERROR), (CheckpointMismatchError, common.USAGE_ERROR),
-                (ValueError, common.USAGE_ERROR))
+                (CheckpointSaveError, common.SAVE_FAILED), (UserError, common.USAGE_ERROR))
   workdir = given["workdir"].value
   try:
     result = train(given["config"].value, workdir, given["allow_config_change"].value)

@@ -2,8 +2,7 @@
 and toy sets (JAX / NumPy only), and what a config declares about its examples (`shapes`)."""
 
 
-class DataError(ValueError):
-  """A data source is missing, empty, corrupt or of the wrong shape; the message says which."""
+from wgan_jax.errors import DataError  # noqa: F401 -- where the data modules raise it from
 
 
 MNIST_CLASSES = 10  # the digits

@@ -56,18 +56,26 @@ def _field_names(module_cls: type[nn.Module]) -> set[str]:
   return {f.name for f in dataclasses.fields(module_cls) if f.name not in ("parent", "name")}
 
 
-def _build(registry: Mapping[str, type[nn.Module]], role: str, spec: Mapping[str, Any],
-           data_fields: Mapping[str, Any]) -> nn.Module:
-  spec = dict(spec)
-  kind = spec.pop("kind", None)
+def network_class(role: str, spec: Mapping[str, Any]) -> type[nn.Module]:
+  """The module class a network spec (`{'kind': ..., **options}`) names, its options checked:
+  a ValueError names an unknown kind or option and the valid ones."""
+  registry = GENERATORS if role == "generator" else CRITICS
+  kind = spec.get("kind")
   if kind not in registry:
     raise ValueError(f"Unknown {role} kind {kind!r}; choose one of {sorted(registry)}.")
   module_cls = registry[kind]
   allowed = _field_names(module_cls)
-  unknown = sorted(set(spec) - allowed)
+  unknown = sorted(set(spec) - allowed - {"kind"})
   if unknown:
     raise ValueError(f"Unknown {role} option(s) {unknown} for kind {kind!r}; valid options are "
                      f"{sorted(allowed - set(_DATA_FIELDS))}.")
+  return module_cls
+
+
+def _build(role: str, spec: Mapping[str, Any], data_fields: Mapping[str, Any]) -> nn.Module:
+  module_cls = network_class(role, spec)
+  spec = {k: v for k, v in spec.items() if k != "kind"}
+  allowed = _field_names(module_cls)
   kwargs = {k: v for k, v in data_fields.items() if k in allowed and k not in spec}
   kwargs.update(spec)
   return module_cls(**kwargs)
@@ -90,13 +98,13 @@ def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], nu
     data_fields.update(image_size=data_shape[0], channels=data_shape[2])
   if axis_name is not None:
     data_fields["axis_name"] = axis_name
-  generator = _build(GENERATORS, "generator", model_config["generator"], data_fields)
-  critic = _build(CRITICS, "critic", model_config["critic"], data_fields)
+  generator = _build("generator", model_config["generator"], data_fields)
+  critic = _build("critic", model_config["critic"], data_fields)
   return generator, critic
 
 
 __all__ = [
     "CRITICS", "GENERATORS", "DCGANCritic", "DCGANGenerator", "GPDCGANCritic", "GPDCGANGenerator",
     "LanguageCritic", "LanguageGenerator", "MLPCritic", "MLPGenerator", "ResNetCritic",
-    "ResNetGenerator", "create_models", "toy_critic", "toy_generator",
+    "ResNetGenerator", "create_models", "network_class", "toy_critic", "toy_generator",
 ]

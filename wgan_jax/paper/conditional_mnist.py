@@ -18,7 +18,7 @@ from wgan_jax.plotting import image_grid, to_uint8
 from wgan_jax.sampling import by_class
 
 # Both losses with both ways into the critic, on the same MLPs: run label -> config argument.
-RUNS = {"gan_mlp_input": "gan,mlp,input", "gan_mlp_projection": "gan,mlp,projection",
+RUNS = {"gan_mlp_input": "dcgan,mlp,input", "gan_mlp_projection": "dcgan,mlp,projection",
         "wgangp_mlp_input": "wgan-gp,mlp,input",
         "wgangp_mlp_projection": "wgan-gp,mlp,projection"}
 TITLES = {"gan_mlp_input": "GAN, MLPs, label at D's input (Mirza & Osindero)",

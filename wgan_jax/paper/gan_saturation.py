@@ -27,8 +27,8 @@ def get_config():
   c.sample_stages = (250, 1000)
   c.early_steps = 100  # the window of "early in learning" summarised in the JSON
   c.quick.update(dict(num_steps=20, sample_every=10))
-  for label, objective in (("non_saturating", "gan"), ("minimax", "minimax")):
-    c.runs[label] = settings.scaled(gan_baseline.get_config(f"{objective},mlp,mnist"), {
+  for label, method in (("non_saturating", "dcgan"), ("minimax", "minimax")):
+    c.runs[label] = settings.scaled(gan_baseline.get_config(f"{method},mlp,mnist"), {
         "num_steps": settings.follows(c, "num_steps"),
         "log_every": settings.follows(c, "log_every"),
         "sample_every": settings.follows(c, "sample_every"),

@@ -30,7 +30,7 @@ def get_config():
   c.traversal_steps = 10  # columns of each traversal
   c.traversal_span = 2.0  # each continuous code swept over [-span, span] (trained on [-1, 1])
   c.quick.update(dict(eval_samples=40))
-  c.runs["infogan"] = settings.scaled(infogan.get_config("gan"), {
+  c.runs["infogan"] = settings.scaled(infogan.get_config("dcgan"), {
       "num_steps": settings.follows(c, "num_steps"), "log_every": 50,
       "sample_every": settings.follows(c, "eval_every"),
       "checkpoint_every": settings.follows(c, "eval_every"),

@@ -43,7 +43,7 @@ def get_config(name: str, archs: tuple[str, ...]) -> ml_collections.ConfigDict:
     if arch != "mlp":
       overrides["model.critic.width"] = settings.follows(c, "conv_width")
     wgan = settings.scaled(wgan_lsun_bedrooms.get_config(f"{arch},mnist"), overrides)
-    gan = settings.scaled(gan_baseline.get_config(f"gan,{arch},mnist"), overrides)
+    gan = settings.scaled(gan_baseline.get_config(f"dcgan,{arch},mnist"), overrides)
     if arch == "mlp":  # Fig. 3 bottom: "substantially high learning rates (so training failed)"
       wgan.optimizer.generator.learning_rate = settings.follows(c, "mlp_learning_rate")
       wgan.optimizer.critic.learning_rate = settings.follows(c, "mlp_learning_rate")

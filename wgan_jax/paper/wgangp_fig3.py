@@ -15,13 +15,16 @@ from wgan_jax.paper.runs import present_runs, real_fid, run_summary, train_or_lo
 
 TITLES = {"clip": "weight clipping (RMSProp)", "penalty_rmsprop": "gradient penalty (RMSProp)",
           "penalty_adam": "gradient penalty (Adam)", "dcgan": "DCGAN"}
+# Each run's label (the name of its directory) and the `wgan_gp_cifar` method it trains.
+METHODS = {"clip": "wgan", "penalty_rmsprop": "wgan-gp-rmsprop", "penalty_adam": "wgan-gp",
+           "dcgan": "dcgan"}
 
 
 def get_config():
   c = settings.training_figure("wgangp_fig3")
   settings.use_fid_scoring(c, num_steps=3000, eval_every=500)
-  for mode in TITLES:
-    c.runs[mode] = settings.scaled(wgan_gp_cifar.get_config(mode), {
+  for label, method in METHODS.items():
+    c.runs[label] = settings.scaled(wgan_gp_cifar.get_config(method), {
         "model.generator.width": 32, "model.critic.width": 32, **settings.fid_scored(c)})
   c.lock()
   return c
