@@ -274,6 +274,12 @@ def _check_data_and_eval(config: ml_collections.ConfigDict) -> None:
     raise ConfigError("data.labelled_per_class keeps some labels of a labelled data set; set "
                       "--config.data.use_labels=True too.")
   _choose(config, "eval.sample_statistics", _SAMPLE_STATISTICS)
+  if (config.eval.classifier_split and
+      config.model.critic.get("conditioning") not in ("acgan", "semi_supervised")):
+    raise ConfigError(f"eval.classifier_split={config.eval.classifier_split!r} scores the "
+                      f"critic as a classifier, which needs a classifier head: "
+                      f"--config.model.critic.conditioning=acgan or semi_supervised (with "
+                      f"labelled data, --config.data.use_labels=True).")
   try:
     example_shape = shapes.declared_example_shape(config.data)
   except DataError:  # the shape comes from the data itself: checked when it is read

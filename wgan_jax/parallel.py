@@ -217,6 +217,8 @@ class PmapPlacement:
 
   def __init__(self, axis_name: str = DEFAULT_AXIS, devices=None):
     self.axis_name = axis_name
+    # None: pmap's default, every device of every process (the axis spans all hosts).
+    self._pmap_devices = devices
     self.devices = list(jax.local_devices() if devices is None else devices)
 
   def place_state(self, state: Any) -> Any:
@@ -234,17 +236,17 @@ class PmapPlacement:
 
   def compile(self, step: Callable, donate: bool, resident: bool = False) -> Callable:
     del resident  # the same per-device program either way
-    return pmap_step(step, self.axis_name, donate, devices=self.devices)
+    return pmap_step(step, self.axis_name, donate, devices=self._pmap_devices)
 
   def compile_critic_update(self, critic_update: Callable) -> Callable:
     """`fn(state, batches, key)`: one critic update alone, mapped as the step is (for FLOP
     counts), on batches placed by `place_batches` with one critic iteration."""
     return jax.pmap(_first_critic_iteration(critic_update), self.axis_name, in_axes=(0, 0, None),
-                    devices=self.devices)
+                    devices=self._pmap_devices)
 
   def map_state(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`fn(state)` on the placed state (one result per device)."""
-    return jax.pmap(fn, devices=self.devices)
+    return jax.pmap(fn, devices=self._pmap_devices)
 
 
 class MeshPlacement:
