@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from wgan_jax.lipschitz import GradientPenalty
+from wgan_jax.losses import Losses
 from wgan_jax.models import conv
 from wgan_jax.state import init_state
 from wgan_jax.step import make_train_step
@@ -53,7 +54,7 @@ def timed_step(critic_conv, batch: int, n_critic: int = 5):
   adam = optax.adam(1e-4, b1=0.5, b2=0.9)
   state = init_state(generator, critic, adam, adam, jax.random.PRNGKey(0),
                      jnp.zeros((1,) + SHAPE))
-  step = jax.jit(make_train_step(generator, critic, adam, adam, constraint=GradientPenalty(10.0),
+  step = jax.jit(make_train_step(generator, critic, adam, adam, Losses(constraint=GradientPenalty(10.0)),
                                  critic_iterations=n_critic), donate_argnums=0)
   real = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (n_critic, batch) + SHAPE),
                      jnp.float32)

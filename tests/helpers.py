@@ -8,6 +8,7 @@ import optax
 from wgan_jax import lipschitz
 from wgan_jax.models import create_models
 from wgan_jax.state import init_state
+from wgan_jax.losses import Losses
 from wgan_jax.step import make_train_step
 
 
@@ -21,7 +22,7 @@ def tiny_image_setup(constraint, generator_norm="batch", critic_norm="layer", ax
   tx = optimizer or optax.adam(1e-3, 0.5, 0.9)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0),
                      jnp.zeros((1,) + image_shape))
-  step = make_train_step(generator, critic, tx, tx, objective=objective, constraint=constraint,
+  step = make_train_step(generator, critic, tx, tx, Losses(objective, constraint),
                          axis_name=axis_name)
   return generator, critic, state, step
 

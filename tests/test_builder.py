@@ -122,7 +122,8 @@ def test_latent_codes_size_the_q_head_and_need_one():
   from wgan_jax.config import ConfigError
   config = infogan.get_config()
   experiment = builder.build(config, open_data=False)
-  assert experiment.latent.code_dim == 12 and experiment.critic.num_classes == 12
+  assert experiment.latent.code_dim == 12 and experiment.critic.code_dim == 12
+  assert experiment.critic.num_classes == 0  # the Q head has its own width, not a class count
   assert experiment.latent.noise_dim == 62 and experiment.latent.noise == "uniform"
   config.model.critic.conditioning = "projection"
   with pytest.raises(ConfigError, match="conditioning=info"):

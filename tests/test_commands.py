@@ -3,7 +3,6 @@ describes each; a shipped config is named without a path."""
 
 import importlib
 import os
-import sys
 
 import pytest
 from absl import flags

@@ -11,6 +11,7 @@ from tests.helpers import image_batches, tiny_image_setup, CLIPPING, PENALTY
 from wgan_jax.contract import StepContractError
 from wgan_jax.models import toy_critic, toy_generator
 from wgan_jax.state import init_state
+from wgan_jax.losses import Losses
 from wgan_jax.step import make_train_step
 
 ADAM = optax.adam(1e-4, b1=0.5, b2=0.9)
@@ -20,7 +21,7 @@ def _toy(critic=None, generator=None, critic_iterations=5, tx=ADAM, state_tx=ADA
   generator, critic = generator or toy_generator(width=16), critic or toy_critic(width=16)
   state = init_state(generator, critic, state_tx, state_tx, jax.random.PRNGKey(0),
                      jnp.zeros((1, 2)))
-  step = make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+  step = make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY),
                          critic_iterations=critic_iterations)
   return state, step
 

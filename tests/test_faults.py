@@ -4,6 +4,7 @@ signal, a failed save or a crash leaves in the run directory, and what the next 
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.test_train import REPO, TINY_FLAGS, tiny_config
-from wgan_jax import rundir, sampling, train as train_module
+from wgan_jax import builder, rundir, sampling, train as train_module
 from wgan_jax.checkpoint import CheckpointMismatchError, Checkpointer, CheckpointSaveError
 from wgan_jax.train import NonFiniteLossError, train
 
@@ -186,3 +187,68 @@ def test_script_exit_codes_for_a_signal_and_a_busy_workdir(tmp_path):
   assert process.returncode == 75, err
   assert "Stopped by SIGINT" in err and "Finished" not in out
   assert _saved_steps(workdir) == [max(_steps_logged(workdir))]
+
+
+def test_a_deleted_config_json_is_read_back_from_the_newest_checkpoint(tmp_path):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=2, log_every=1), str(workdir))
+  saved = (workdir / rundir.CONFIG_FILE).read_text()
+  (workdir / rundir.CONFIG_FILE).unlink()
+  reseeded = quiet_config(num_steps=4, seed=7)
+  reseeded.optimizer.critic.learning_rate = 1e-3
+  with pytest.raises(rundir.ConfigChangedError, match=r"(?s)optimizer\.critic\.learning_rate.*"
+                     r"seed: 0 -> 7"):
+    train(reseeded, str(workdir))
+  assert not (workdir / rundir.CONFIG_FILE).exists() and _saved_steps(workdir) == [2]
+  assert train(quiet_config(num_steps=4), str(workdir))["step"] == 4  # the same config resumes
+  assert json.loads((workdir / rundir.CONFIG_FILE).read_text()) == rundir.config_json(
+      quiet_config(num_steps=4))
+  assert json.loads(saved)["seed"] == 0
+
+
+def test_checkpoints_without_any_saved_config_are_not_resumed_blindly(tmp_path):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=2, log_every=1), str(workdir))
+  (workdir / rundir.CONFIG_FILE).unlink()
+  reader = Checkpointer(str(workdir / "checkpoints"), read_only=True)
+  state = reader.restore(builder.build(quiet_config(), open_data=False).init_state())
+  reader.close()
+  shutil.rmtree(workdir / "checkpoints" / "2")
+  checkpointer = Checkpointer(str(workdir / "checkpoints"), async_save=False)
+  checkpointer.save(2, jax.device_get(state))  # as a trainer before configs were saved with them
+  checkpointer.close()
+  with pytest.raises(rundir.RunDirError, match=r"no config\.json.*step 2.*--allow_config_change"):
+    train(quiet_config(num_steps=4), str(workdir))
+  assert train(quiet_config(num_steps=4), str(workdir), allow_config_change=True)["step"] == 4
+
+
+def test_logs_without_checkpoints_are_refused_unless_started_over(tmp_path):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=2, log_every=1), str(workdir))
+  shutil.rmtree(workdir / "checkpoints")
+  before = (workdir / rundir.METRICS_FILE).read_text()
+  with pytest.raises(rundir.RunDirError, match=r"earlier run's logs .*--start_over"):
+    train(quiet_config(num_steps=2, seed=3), str(workdir))
+  assert (workdir / rundir.METRICS_FILE).read_text() == before
+  train(quiet_config(num_steps=2, seed=3, checkpoint_every=2, log_every=1), str(workdir),
+        start_over=True)
+  moved = [name for name in os.listdir(workdir) if name.startswith("replaced-")]
+  assert len(moved) == 1
+  assert (workdir / moved[0] / rundir.METRICS_FILE).read_text() == before
+  assert json.loads((workdir / moved[0] / rundir.CONFIG_FILE).read_text())["seed"] == 0
+  assert json.loads((workdir / rundir.CONFIG_FILE).read_text())["seed"] == 3
+  history = [json.loads(line) for line in (workdir / rundir.HISTORY_FILE).read_text().splitlines()]
+  assert [h["event"] for h in history] == ["start"]
+  assert history[0]["previous_run_moved_to"].endswith(moved[0])
+
+
+@pytest.mark.parametrize("name, content, message", [
+    (rundir.CONFIG_FILE, b"{not json", r"config\.json is not the JSON config"),
+    (rundir.METRICS_FILE, b'{"step": 1}\n\xff\xfe garbage\n', r"metrics\.jsonl is not UTF-8"),
+])
+def test_damaged_run_files_are_named(tmp_path, name, content, message):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=2, log_every=1), str(workdir))
+  (workdir / name).write_bytes(content)
+  with pytest.raises(rundir.RunDirError, match=message):
+    train(quiet_config(num_steps=4), str(workdir))

@@ -194,6 +194,8 @@ def _conditional_critic(kind, conditioning):
             "gp_dcgan": dict(width=8), "resnet": dict(width=8)}[kind]
   critic = {"mlp": MLPCritic, "dcgan": DCGANCritic, "gp_dcgan": GPDCGANCritic,
             "resnet": ResNetCritic}[kind]
+  if conditioning == "info":  # InfoGAN's Q head: its own width, no classes
+    return critic(code_dim=10, conditioning=conditioning, **fields)
   return critic(num_classes=10, conditioning=conditioning, **fields)
 
 
@@ -354,6 +356,7 @@ def test_the_deep_resnet_has_101_layers_in_each_network(size):
 
 def test_a_batchnorm_deep_resnet_critic_is_refused_under_the_penalty():
   from wgan_jax.lipschitz import BatchNormWithPenaltyError
+  from wgan_jax.losses import Losses
   from wgan_jax.step import make_train_step
   model = {"generator": dict(kind="deep_resnet", width=8, depth=23),
            "critic": dict(kind="deep_resnet", width=8, depth=23, normalization="batch")}
@@ -361,7 +364,7 @@ def test_a_batchnorm_deep_resnet_critic_is_refused_under_the_penalty():
   tx = optax.adam(1e-4)
   state = jax.eval_shape(lambda: init_state(generator, critic, tx, tx, jax.random.PRNGKey(0),
                                             jnp.zeros((1, 32, 32, 3))))
-  step = make_train_step(generator, critic, tx, tx, constraint=lipschitz.GradientPenalty())
+  step = make_train_step(generator, critic, tx, tx, Losses(constraint=lipschitz.GradientPenalty()))
   with pytest.raises(BatchNormWithPenaltyError):  # found in the critic's variables, not its config
     jax.eval_shape(step, state, jnp.zeros((1, 2, 32, 32, 3)))
 

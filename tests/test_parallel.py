@@ -23,6 +23,7 @@ _UNSYNCED_LOOP = textwrap.dedent("""
     from wgan_jax.lipschitz import GradientPenalty, WeightClipping
     from wgan_jax.models import toy_critic, toy_generator
     from wgan_jax.state import init_state
+    from wgan_jax.losses import Losses
     from wgan_jax.step import make_train_step
 
     devices, steps = jax.device_count(), int(sys.argv[1])
@@ -33,7 +34,7 @@ _UNSYNCED_LOOP = textwrap.dedent("""
     for setting in sys.argv[2:]:
       mode, kind = setting.split(":")
       constraint = GradientPenalty(0.1) if kind == "penalty" else WeightClipping(0.01)
-      step = make_train_step(generator, critic, adam, adam, constraint=constraint,
+      step = make_train_step(generator, critic, adam, adam, Losses(constraint=constraint),
                              axis_name="batch")
       if mode == "pmap":
         mapped, placed = parallel.pmap_step(step), parallel.replicate(state)

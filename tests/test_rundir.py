@@ -26,6 +26,26 @@ def test_lock_left_by_a_dead_trainer_is_taken_over_and_reported(tmp_path):
   assert (tmp_path / rundir.LOCK_FILE).read_text() == ""
 
 
+def test_a_deleted_lock_file_lets_no_second_trainer_in(tmp_path):
+  with rundir.WorkdirLock(str(tmp_path)) as lock:
+    os.remove(lock.path)  # users delete *.lock files they think stale
+    with pytest.raises(rundir.WorkdirBusyError, match="in use by another trainer"):
+      rundir.WorkdirLock(str(tmp_path)).__enter__()
+    lock.check()  # still the owner; the holder's name is put back
+    assert json.loads((tmp_path / rundir.LOCK_FILE).read_text())["pid"] == os.getpid()
+
+
+def test_a_trainer_whose_directory_was_moved_is_no_longer_its_owner(tmp_path):
+  run = tmp_path / "run"
+  run.mkdir()
+  with rundir.WorkdirLock(str(run)) as lock:
+    run.rename(tmp_path / "moved")
+    run.mkdir()  # a new directory at the old path
+    with pytest.raises(rundir.LockLostError, match="no longer the directory this trainer locked"):
+      lock.check()
+  assert isinstance(rundir.LockLostError("x"), rundir.WorkdirBusyError)  # exit code 4
+
+
 def test_config_changes_ignore_run_length_logging_and_newer_keys():
   config = default_config.get_config()
   saved = json.loads(config.to_json_best_effort())

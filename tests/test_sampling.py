@@ -31,7 +31,7 @@ def test_sampling_needs_a_saved_checkpoint_and_creates_nothing(tmp_path):
 @pytest.mark.parametrize("num", [0, -5])
 def test_a_sample_count_below_one_is_refused(num):
   with pytest.raises(ValueError, match="at least one"):
-    sampling.generate_samples(None, None, num, sampling.SampleSettings(True, 8))
+    sampling.draw_samples(None, None, num, sampling.SampleSettings(True, 8))
 
 
 def _batchnorm_generator(axis_name=None):
@@ -88,10 +88,10 @@ def test_the_sampler_normalises_over_whole_batches_on_one_device():
                              rtol=1e-6, atol=1e-6)
 
 
-def test_generate_samples_gives_the_number_asked_for():
+def test_draw_samples_gives_the_number_asked_for():
   generator, _, state, _ = tiny_image_setup(PENALTY)
-  samples, labels, codes = sampling.generate_samples(generator, state, 5,
-                                                     sampling.SampleSettings(True, 4), seed=3)
+  samples, labels, codes = sampling.draw_samples(generator, state, 5,
+                                                 sampling.SampleSettings(True, 4), seed=3)
   assert samples.shape == (5, 16, 16, 1) and labels is None and codes is None
 
 
@@ -100,10 +100,10 @@ def test_each_point_is_generated_apart_from_its_neighbours():
   sampler = sampling.Sampler(generator, 0, sampling.SampleSettings(True, 4))
   key = jax.random.PRNGKey(2)
   z = jax.random.normal(jax.random.PRNGKey(5), (3, generator.latent_dim))
-  three = sampling.generate_each(sampler, state, z, None, key)
+  three = sampling.sample_each(sampler, state, z, None, key)
   # The same point beside other points, or alone, gives the same image: one batch of it and the
   # same three companions of ordinary noise.
-  alone = sampling.generate_each(sampler, state, z[1:2], None, key)
+  alone = sampling.sample_each(sampler, state, z[1:2], None, key)
   np.testing.assert_allclose(three[1:2], alone, rtol=1e-6, atol=1e-6)
   companions, _ = sampler.noise(key, 3)
   batch = jnp.concatenate([z[1:2], companions[:3]])
@@ -111,5 +111,5 @@ def test_each_point_is_generated_apart_from_its_neighbours():
                              rtol=1e-6, atol=1e-6)
   # With running averages every point is simply the generator's output for it.
   running = sampling.Sampler(generator, 0, sampling.SampleSettings(False, 4))
-  np.testing.assert_allclose(sampling.generate_each(running, state, z, None, key),
+  np.testing.assert_allclose(sampling.sample_each(running, state, z, None, key),
                              generate(generator, state, z), rtol=1e-6, atol=1e-6)

@@ -13,7 +13,9 @@ from wgan_jax.lipschitz import BatchNormWithPenaltyError, GradientPenalty
 from wgan_jax.metrics.lowdim import wasserstein1
 from wgan_jax.models import create_models, toy_critic, toy_generator
 from wgan_jax.state import init_state
-from wgan_jax.step import Networks, encode_real, generate, make_train_step
+from wgan_jax.losses import Losses
+from wgan_jax.networks import Networks
+from wgan_jax.step import generate, make_train_step
 
 N_CRITIC = 3
 
@@ -112,7 +114,7 @@ def test_data_parallel_steps_match_one_device(constraint, critic_norm):
 def test_bfloat16_compute_keeps_float32_state_and_tracks_the_float32_step():
   generator, critic, state, step = tiny_image_setup(PENALTY, critic_norm="layer")
   tx = optax.adam(1e-3, 0.5, 0.9)
-  mixed = make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+  mixed = make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY),
                           compute_dtype=jnp.bfloat16)
   batches = image_batches(N_CRITIC, 6)
   full_state, full_metrics = jax.jit(step)(state, batches)
@@ -139,7 +141,7 @@ def test_matmul_precision_reaches_every_product_of_the_penalised_step(conv_lower
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 1)))
 
   def precisions(matmul_precision):
-    step = make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+    step = make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY),
                            matmul_precision=matmul_precision)
     text = jax.jit(step).lower(state, image_batches(2, 4)).as_text()
     products = re.findall(r"stablehlo\.(?:dot_general|convolution).*", text)
@@ -162,7 +164,7 @@ def test_conditional_acgan_step():
   generator, critic = create_models(model, (8, 8, 3), num_classes=10)
   tx = optax.adam(2e-4, 0.0, 0.9)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+  step = jax.jit(make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY),
                                  generator_batch_multiple=2))
   batches = {"x": image_batches(2, 4, (8, 8, 3)),
              "label": jnp.asarray(np.random.default_rng(0).integers(0, 10, (2, 4)))}
@@ -177,39 +179,13 @@ def test_conditional_acgan_step():
     step(state, batches["x"])
 
 
-@pytest.mark.parametrize("conditioning", ["projection", "input"])
-def test_a_conditional_critic_is_penalised_under_each_example_s_own_label(conditioning):
-  from wgan_jax.objectives import get_objective
-  from wgan_jax.step import critic_loss
-  model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 4},
-           "critic": {"kind": "mlp", "width": 16, "conditioning": conditioning}}
-  generator, critic = create_models(model, (3, 3, 1), num_classes=4)
-  tx = optax.adam(1e-3)
-  state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
-  params = jax.tree_util.tree_map(lambda v: v + 0.2, state.critic_params)
-  rng = np.random.default_rng(0)
-  real, fake = (jnp.asarray(rng.normal(size=(5, 3, 3, 1)), jnp.float32) for _ in range(2))
-  labels, alpha = jnp.array([0, 1, 2, 3, 1]), jnp.linspace(0.1, 0.9, 5)
-  loss = lambda y: critic_loss(  # noqa: E731
-      params, {}, real, fake, y, alpha, networks=Networks(generator, critic),
-      objective=get_objective("wasserstein"), constraint=PENALTY, acgan_scale=1.0)[1][1]
-  norms = []
-  for i in range(5):  # each interpolate's gradient alone, under its own label
-    x_hat = alpha[i] * real[i] + (1 - alpha[i]) * fake[i]
-    grad = jax.grad(lambda v: critic.apply({"params": params}, v[None], labels[i:i + 1])[0])(x_hat)
-    norms.append(jnp.linalg.norm(grad))
-  expected = 10.0 * np.mean((np.array(norms) - 1.0) ** 2)
-  np.testing.assert_allclose(float(loss(labels)["gradient_penalty"]), expected, rtol=1e-4)
-  assert abs(float(loss(labels[::-1])["gradient_penalty"]) - expected) > 1e-4
-
-
 def test_a_conditional_step_generates_and_scores_each_real_label():
   model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 4},
            "critic": {"kind": "mlp", "width": 16, "conditioning": "projection"}}
   generator, critic = create_models(model, (3, 3, 1), num_classes=4)
   tx = optax.adam(1e-2)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY)))
   batches = {"x": image_batches(2, 4, (3, 3, 1)), "label": jnp.array([[0, 1, 2, 3]] * 2)}
   new, metrics = step(state, batches)
   assert all(np.isfinite(float(v)) for v in metrics.values())
@@ -235,7 +211,7 @@ def test_wgan_gp_moves_toy_samples_towards_eight_gaussians():
   generator, critic = toy_generator(width=128), toy_critic(width=128)
   tx = optax.adam(1e-3, 0.5, 0.9)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 2)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=GradientPenalty(0.1)))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, Losses(constraint=GradientPenalty(0.1))))
   data = toy_dataset("8gaussians", 400 * 5 * 128 + 1024, seed=0)
   reference = data[-1024:]
   z = jax.random.normal(jax.random.PRNGKey(9), (1024, 2))
@@ -272,7 +248,7 @@ def test_wgan_step_follows_the_official_order_of_operations():
   # Each pass by hand, jitted once (the order of operations is in the Python loop below).
   @jax.jit
   def critic_pass(params, batch_stats, generator_params, generator_stats, real, z):
-    fake, _ = networks.generate(generator_params, generator_stats, z, None)
+    fake, _ = networks.fakes(generator_params, generator_stats, z, None)
 
     def critic_objective(p):
       real_scores, _, stats = networks.score(p, batch_stats, real)
@@ -284,7 +260,7 @@ def test_wgan_step_follows_the_official_order_of_operations():
   @jax.jit
   def generator_pass(params, batch_stats, critic_params, critic_stats, z):
     def generator_objective(p):
-      fake, stats = networks.generate(p, batch_stats, z, None)
+      fake, stats = networks.fakes(p, batch_stats, z, None)
       scores, _, _ = networks.score(critic_params, critic_stats, fake)
       return -jnp.mean(scores), stats
 
@@ -313,27 +289,13 @@ def test_wgan_step_follows_the_official_order_of_operations():
   assert_trees_close(got, want, rtol=1e-5, atol=1e-7)
 
 
-def test_text_is_one_hot_in_the_step_and_penalised_over_positions_and_characters():
-  ids = jnp.array([[0, 2, 1], [3, 3, 0]])
-  fake = jnp.full((2, 3, 4), 0.25)
-  np.testing.assert_array_equal(encode_real(ids, fake), jax.nn.one_hot(ids, 4))
-  assert encode_real(jnp.ones((2, 5), jnp.bfloat16), fake).dtype == jnp.float32  # not text
-  # A linear critic has the same input gradient w at every point: the penalty's norm runs
-  # over both non-batch axes (positions and vocabulary), as in the official code.
-  w = jax.random.normal(jax.random.PRNGKey(0), (3, 4))
-  score = lambda x: jnp.sum(x * w, axis=(1, 2))  # noqa: E731
-  penalty, metrics = GradientPenalty(10.0).penalty(score, encode_real(ids, fake), fake,
-                                                   jnp.array([0.3, 0.8]))
-  norm = float(jnp.sqrt(jnp.sum(w ** 2)))
-  assert float(metrics["interpolate_grad_norm"]) == pytest.approx(norm, rel=1e-5)
-  assert float(penalty) == pytest.approx(10.0 * (norm - 1.0) ** 2, rel=1e-5)
-
+def test_a_text_step_trains_on_character_ids():
   model = {"generator": {"kind": "language", "latent_dim": 8, "width": 8, "num_blocks": 1},
            "critic": {"kind": "language", "width": 8, "num_blocks": 1}}
   generator, critic = create_models(model, (6, 5))
   tx = optax.adam(1e-3, 0.5, 0.9)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 6, 5)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY)))
   batches = jnp.asarray(np.random.default_rng(0).integers(0, 5, (2, 4, 6)), jnp.int32)
   new_state, metrics = step(state, batches)
   assert np.isfinite(float(metrics["critic_loss"])) and float(metrics["gradient_penalty"]) > 0
@@ -349,36 +311,11 @@ def _semi_supervised_pair(width=16):
   return generator, critic, tx, state
 
 
-def test_feature_matching_matches_the_critic_s_mean_last_hidden_features():
-  from wgan_jax.objectives import get_objective
-  from wgan_jax.step import generator_loss
-  generator, critic, _, state = _semi_supervised_pair()
-  z = jax.random.normal(jax.random.PRNGKey(1), (6, 4))
-  real = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3, 3, 1)), jnp.float32)
-  unlabelled = {"x": real, "label": -jnp.ones(5, jnp.int32)}
-  loss, (_, metrics) = generator_loss(
-      state.generator_params, {}, state.critic_params, {}, z, None, unlabelled,
-      networks=Networks(generator, critic), objective=get_objective("gan"), acgan_scale=0.1,
-      feature_matching=True)
-
-  def hidden(x):  # the critic's last hidden layer, by hand
-    mlp = state.critic_params["mlp"]
-    h = x.reshape((x.shape[0], -1))
-    for i in range(3):
-      h = jax.nn.relu(h @ mlp[f"hidden_{i}"]["kernel"] + mlp[f"hidden_{i}"]["bias"])
-    return h
-
-  fake = generator.apply({"params": state.generator_params}, z)
-  expected = jnp.sum((hidden(real).mean(0) - hidden(fake).mean(0)) ** 2)
-  np.testing.assert_allclose(float(loss), float(expected), rtol=1e-5)
-  assert "generator_objective_loss" in metrics  # the score-based loss, logged beside it
-
-
 def test_a_semi_supervised_step_learns_classes_only_from_labelled_examples():
   from wgan_jax.lipschitz import NoConstraint
   generator, critic, tx, state = _semi_supervised_pair()
-  train_step = make_train_step(generator, critic, tx, tx, objective="gan",
-                               constraint=NoConstraint(), feature_matching=True)
+  train_step = make_train_step(generator, critic, tx, tx,
+                               Losses("gan", NoConstraint(), feature_matching=True))
   step = jax.jit(train_step)
   x = image_batches(1, 6, (3, 3, 1))
   labels = jnp.array([[0, -1, 2, -1, 3, -1]])
@@ -397,8 +334,8 @@ def test_a_semi_supervised_step_learns_classes_only_from_labelled_examples():
 def test_the_supervised_objective_trains_the_classifier_head_and_leaves_the_generator():
   from wgan_jax.lipschitz import NoConstraint
   generator, critic, tx, state = _semi_supervised_pair()
-  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="supervised",
-                                 constraint=NoConstraint()))
+  step = jax.jit(make_train_step(generator, critic, tx, tx,
+                                 Losses("supervised", NoConstraint())))
   batch = {"x": image_batches(1, 6, (3, 3, 1)), "label": jnp.array([[0, -1, 2, -1, 3, 1]])}
   new, metrics = step(state, batch)
   assert float(metrics["critic_loss"]) == pytest.approx(float(metrics["critic_acgan_loss"]))
@@ -416,8 +353,7 @@ def test_a_catgan_step_trains_on_class_logits_and_needs_a_classifier_head():
   generator, critic = create_models(model, (3, 3, 1))  # no labels: an unsupervised K-way head
   tx = optax.adam(1e-2)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="catgan",
-                                 constraint=NoConstraint()))
+  step = jax.jit(make_train_step(generator, critic, tx, tx, Losses("catgan", NoConstraint())))
   new, metrics = step(state, image_batches(2, 6, (3, 3, 1)))
   assert all(np.isfinite(float(v)) for v in metrics.values())
   assert 0 <= float(metrics["critic_real_class_entropy"]) <= np.log(3) + 1e-6
@@ -425,22 +361,22 @@ def test_a_catgan_step_trains_on_class_logits_and_needs_a_classifier_head():
   assert float(jnp.abs(new.critic_params["class_logits"]["kernel"]
                        - state.critic_params["class_logits"]["kernel"]).max()) > 0
   with pytest.raises(ValueError, match="classifier head"):
-    make_train_step(generator, toy_critic(), tx, tx, objective="catgan")
+    make_train_step(generator, toy_critic(), tx, tx, Losses("catgan"))
 
 
 def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
   from wgan_jax.latent import LatentPrior
   from wgan_jax.lipschitz import NoConstraint
   from wgan_jax.objectives import InfoObjective, get_objective, info_loss
-  from wgan_jax.step import generator_loss
+  from wgan_jax.losses import generator_loss
   prior = LatentPrior(7, categorical=3, continuous=2)
   model = {"generator": {"kind": "mlp", "width": 16, "latent_dim": 7},
-           "critic": {"kind": "mlp", "width": 16, "conditioning": "info", "num_classes": 5}}
+           "critic": {"kind": "mlp", "width": 16, "conditioning": "info", "code_dim": 5}}
   generator, critic = create_models(model, (3, 3, 1))
   tx = optax.adam(1e-2)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 1)))
-  step = jax.jit(make_train_step(generator, critic, tx, tx, objective="gan",
-                                 constraint=NoConstraint(), latent=prior, info_scale=0.7))
+  step = jax.jit(make_train_step(generator, critic, tx, tx,
+                                 Losses("gan", NoConstraint(), info_scale=0.7), latent=prior))
   new, metrics = step(state, image_batches(2, 6, (3, 3, 1)))
   for name in ("critic_info_loss", "critic_info_accuracy", "generator_info_loss",
                "generator_info_accuracy"):
@@ -454,9 +390,9 @@ def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
   def by_hand(state, z):
     loss, (_, parts) = generator_loss(state.generator_params, state.generator_batch_stats,
                                       state.critic_params, state.critic_batch_stats, z, None,
-                                      networks=networks, objective=get_objective("gan"),
-                                      acgan_scale=0.1, info=InfoObjective(prior, 0.7))
-    fake, _ = networks.generate(state.generator_params, state.generator_batch_stats, z, None)
+                                      networks=networks, losses=Losses("gan", info_scale=0.7),
+                                      info=InfoObjective(prior, 0.7))
+    fake, _ = networks.fakes(state.generator_params, state.generator_batch_stats, z, None)
     scores, q, _ = networks.score(state.critic_params, state.critic_batch_stats, fake)
     information = info_loss(q, *prior.codes(z))[0]
     return loss, parts, get_objective("gan").generator_loss(scores) + 0.7 * information, information
@@ -465,7 +401,7 @@ def test_an_infogan_step_adds_the_q_heads_term_to_both_losses():
   assert float(loss) == pytest.approx(float(want), rel=1e-5)
   assert float(parts["generator_info_loss"]) == pytest.approx(float(information), rel=1e-5)
   # InfoWGAN-GP: the penalty differentiates the score alone, the Q head's term is added beside.
-  penalised = jax.jit(make_train_step(generator, critic, tx, tx, constraint=PENALTY,
+  penalised = jax.jit(make_train_step(generator, critic, tx, tx, Losses(constraint=PENALTY),
                                       latent=prior))
   _, metrics = penalised(state, image_batches(2, 6, (3, 3, 1)))
   assert float(metrics["gradient_penalty"]) > 0 and np.isfinite(float(metrics["critic_info_loss"]))

@@ -36,6 +36,7 @@ from typing import Any, Callable
 import jax
 import ml_collections
 import numpy as np
+from jax.experimental import topologies
 from jax.sharding import Mesh
 
 from wgan_jax import builder, parallel, program
@@ -148,8 +149,6 @@ class Target:
 
   def devices(self) -> list:
     """The slice's compile-only devices (every chip of every host)."""
-    from jax.experimental import topologies
-
     _require_compiler(self.platform)
     if self.gpu:
       try:

@@ -31,6 +31,7 @@ from wgan_jax.data.toy import TOY_SAMPLERS
 from wgan_jax.errors import ConfigError
 from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import Constraint, check_critic_compatible
+from wgan_jax.losses import Losses
 from wgan_jax.models import conv, create_models, network_class
 from wgan_jax.objectives import get_objective
 from wgan_jax.optim import optimizer_from_config
@@ -41,7 +42,7 @@ from wgan_jax.step import MATMUL_PRECISIONS, TrainStep, make_train_step
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-  """What a config builds: data description, networks, optimizers, constraint and step."""
+  """What a config builds: data description, networks, optimizers, losses and step."""
 
   config: ml_collections.ConfigDict
   source: Any  # a `data.sources.Source` when the data was opened, else None
@@ -51,7 +52,7 @@ class Experiment:
   critic: nn.Module
   generator_tx: optax.GradientTransformation
   critic_tx: optax.GradientTransformation
-  constraint: Constraint
+  losses: Losses  # the objective, the critic's constraint and the extra terms
   train_step: TrainStep
   schedule: CriticSchedule
   latent: LatentPrior  # what the generator's input is drawn from
@@ -61,7 +62,7 @@ class Experiment:
     seed = self.config.seed if seed is None else seed
     state = init_state(self.generator, self.critic, self.generator_tx, self.critic_tx,
                        jax.random.PRNGKey(seed), jnp.zeros((1,) + self.example_shape))
-    check_critic_compatible(self.constraint, critic_variables(state))
+    check_critic_compatible(self.losses.constraint, critic_variables(state))
     return state
 
   @property
@@ -108,30 +109,33 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
     generator, critic = create_models(config.model, example_shape, num_classes,
                                       axis_name=axis_name)
     latent = LatentPrior(generator.latent_dim, **config.model.latent)
-  critic = _with_q_head(critic, latent, num_classes)
+  critic = _with_q_head(critic, latent)
   generator_tx, critic_tx = optimizers_from_config(config)
-  constraint = constraint_from_config(config)
+  losses = losses_from_config(config)
   schedule = CriticSchedule.from_config(config)
   train_step = make_train_step(
-      generator, critic, generator_tx, critic_tx, objective=config.objective,
-      constraint=constraint, generator_batch_multiple=config.generator_batch_multiple,
-      acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
-      feature_matching=config.feature_matching, latent=latent, info_scale=config.info_scale,
-      info_continuous_weight=config.info_continuous_weight,
-      axis_name=axis_name, compute_dtype=config.model.compute_dtype,
-      matmul_precision=config.model.matmul_precision, critic_iterations=schedule.counts)
+      generator, critic, generator_tx, critic_tx, losses, latent=latent,
+      generator_batch_multiple=config.generator_batch_multiple, axis_name=axis_name,
+      compute_dtype=config.model.compute_dtype, matmul_precision=config.model.matmul_precision,
+      critic_iterations=schedule.counts)
   return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
-                    generator_tx, critic_tx, constraint, train_step, schedule, latent)
+                    generator_tx, critic_tx, losses, train_step, schedule, latent)
 
 
-def _with_q_head(critic: nn.Module, latent: LatentPrior, num_classes: int) -> nn.Module:
+def _with_q_head(critic: nn.Module, latent: LatentPrior) -> nn.Module:
   """An InfoGAN critic with its Q head sized from the latent codes; other critics unchanged."""
-  if not latent.code_dim:
-    return critic
-  return critic.clone(num_classes=latent.code_dim)
+  return critic.clone(code_dim=latent.code_dim) if latent.code_dim else critic
 
 
 # ----------------------------------------------------------------------------- translation
+
+
+def losses_from_config(config: ml_collections.ConfigDict) -> Losses:
+  """The objective, the constraint and the extra terms the config names."""
+  return Losses(config.objective, constraint_from_config(config),
+                acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
+                feature_matching=config.feature_matching, info_scale=config.info_scale,
+                info_continuous_weight=config.info_continuous_weight)
 
 
 def constraint_from_config(config: ml_collections.ConfigDict) -> Constraint:

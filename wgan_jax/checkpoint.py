@@ -62,11 +62,13 @@ class Checkpointer:
   def all_steps(self) -> list[int]:
     return list(self._manager.all_steps())
 
-  def save(self, step: int, state: Any) -> None:
-    """Starts saving `state` (an unreplicated pytree) as `step`; returns before it is written."""
+  def save(self, step: int, state: Any, config: dict[str, Any] | None = None) -> None:
+    """Starts saving `state` (an unreplicated pytree) as `step`, with the JSON `config` it was
+    trained with in the step's metadata; returns before it is written."""
     self.wait()
     try:
-      self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+      self._manager.save(step, args=ocp.args.StandardSave(state), force=True,
+                         custom_metadata={"config": config} if config is not None else None)
     except OSError as error:
       self._fail(step, error)
     self._pending = step
@@ -102,6 +104,15 @@ class Checkpointer:
         f"Saving the checkpoint of step {step} in {self.directory} failed: {detail}. Training "
         f"stopped; the complete checkpoints are kept ({_steps(kept)}). Fix the cause, then run "
         f"the same command again to resume from step {max(kept) if kept else 0}.") from error
+
+  def saved_config(self, step: int | None = None) -> dict[str, Any] | None:
+    """The config saved with the newest (or given) step; None for checkpoints saved without."""
+    step = self.latest_step() if step is None else step
+    try:
+      metadata = self._manager.metadata(step).custom_metadata or {}
+    except Exception:  # noqa: BLE001 -- unreadable or absent step metadata: no config
+      return None
+    return metadata.get("config")
 
   def restore(self, target: Any, step: int | None = None) -> Any:
     """Restores the newest (or given) step into the structure and shapes of `target`.

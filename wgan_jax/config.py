@@ -58,8 +58,49 @@ def base_config() -> ml_collections.ConfigDict:
   """Defaults shared by every experiment (WGAN-GP on 8 Gaussians unless overridden)."""
   c = ml_collections.ConfigDict()
   c.seed = 0
+  c.data = data_defaults()
+  c.model = model_defaults()
+  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | catgan | supervised
+  c.constraint = ml_collections.ConfigDict(dict(
+      kind="penalty",  # penalty | clip | none
+      weight=10.0, one_sided=False,  # penalty
+      clip_value=0.01,  # clip
+  ))
+  c.optimizer = ml_collections.ConfigDict(dict(
+      generator=adam(), critic=adam(),
+      linear_decay_steps=0,  # > 0: decay both learning rates linearly to 0 over this many steps
+  ))
 
-  c.data = ml_collections.ConfigDict(dict(
+  c.batch_size = 256  # global critic batch
+  c.n_critic = 5
+  c.wgan_schedule = False  # the WGAN paper's critic schedule (wgan_jax.schedule)
+  c.generator_batch_multiple = 1
+  c.acgan_scale = 1.0  # weight of a critic classifier head's loss on labelled real data
+  c.acgan_scale_generator = 0.1
+  c.feature_matching = False  # the generator matches the critic's mean features on real data
+  # InfoGAN: the weight of the mutual-information term in both losses, and within it the weight
+  # of the continuous codes' Gaussian log-likelihood.
+  c.info_scale = 1.0
+  c.info_continuous_weight = 1.0
+  c.num_steps = 100_000  # generator iterations
+
+  c.log_every = 100
+  c.sample_every = 1000
+  c.checkpoint_every = 1000
+  c.keep_checkpoints = 3
+  c.num_sample_images = 64  # images in a sample grid (toy: 1000 points)
+  c.eval = eval_defaults()
+  c.donate_state = True
+  # How the step runs over several devices: 'pmap' (one state copy per local device),
+  # 'shard_map' (jit over a mesh of every host's devices; the form that compiles ahead of time,
+  # `python -m wgan_jax.preflight`), or 'auto': shard_map on TPU, pmap elsewhere.
+  c.parallelism = "auto"
+  return c
+
+
+def data_defaults() -> ml_collections.ConfigDict:
+  """`config.data`: where the examples come from and how they are read."""
+  return ml_collections.ConfigDict(dict(
       source="toy",  # toy | tfds | mnist_idx | image_folder | npz | text
       name="8gaussians",  # toy set or TFDS name
       path="",  # for mnist_idx, image_folder, npz
@@ -91,7 +132,10 @@ def base_config() -> ml_collections.ConfigDict:
       device_resident=False,
   ))
 
-  c.model = ml_collections.ConfigDict(dict(
+
+def model_defaults() -> ml_collections.ConfigDict:
+  """`config.model`: the two networks, their arithmetic and the generator's input."""
+  return ml_collections.ConfigDict(dict(
       generator=dict(kind="mlp", latent_dim=2, width=512, depth=3),
       critic=dict(kind="mlp", width=512, depth=3),
       # Strided / transposed convolutions: 'auto' picks 'patches' on CPU (same parameters and
@@ -110,36 +154,11 @@ def base_config() -> ml_collections.ConfigDict:
       # conditioning='info' (its Q head is sized from them).
       latent=dict(noise="normal", categorical=0, continuous=0),
   ))
-  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | catgan | supervised
-  c.constraint = ml_collections.ConfigDict(dict(
-      kind="penalty",  # penalty | clip | none
-      weight=10.0, one_sided=False,  # penalty
-      clip_value=0.01,  # clip
-  ))
-  c.optimizer = ml_collections.ConfigDict(dict(
-      generator=adam(), critic=adam(),
-      linear_decay_steps=0,  # > 0: decay both learning rates linearly to 0 over this many steps
-  ))
 
-  c.batch_size = 256  # global critic batch
-  c.n_critic = 5
-  c.wgan_schedule = False  # the WGAN paper's critic schedule (wgan_jax.schedule)
-  c.generator_batch_multiple = 1
-  c.acgan_scale = 1.0  # weight of a critic classifier head's loss on labelled real data
-  c.acgan_scale_generator = 0.1
-  c.feature_matching = False  # the generator matches the critic's mean features on real data
-  # InfoGAN: the weight of the mutual-information term in both losses, and within it the weight
-  # of the continuous codes' Gaussian log-likelihood.
-  c.info_scale = 1.0
-  c.info_continuous_weight = 1.0
-  c.num_steps = 100_000  # generator iterations
 
-  c.log_every = 100
-  c.sample_every = 1000
-  c.checkpoint_every = 1000
-  c.keep_checkpoints = 3
-  c.num_sample_images = 64  # images in a sample grid (toy: 1000 points)
-  c.eval = ml_collections.ConfigDict(dict(
+def eval_defaults() -> ml_collections.ConfigDict:
+  """`config.eval`: the metrics, their samples and how samples are drawn."""
+  return ml_collections.ConfigDict(dict(
       every=0,  # 0: only at the end
       metrics=(),  # toy: 'w1', 'modes'; images: 'fid', 'kid', 'is'; MNIST: 'mnist'
       num_samples=1000,  # generated samples per evaluation
@@ -155,12 +174,6 @@ def base_config() -> ml_collections.ConfigDict:
       # head (AC-GAN, semi-supervised GAN): classifier_error and its worst class; "": none.
       classifier_split="",
   ))
-  c.donate_state = True
-  # How the step runs over several devices: 'pmap' (one state copy per local device),
-  # 'shard_map' (jit over a mesh of every host's devices; the form that compiles ahead of time,
-  # `python -m wgan_jax.preflight`), or 'auto': shard_map on TPU, pmap elsewhere.
-  c.parallelism = "auto"
-  return c
 
 
 # Settings kept whole: a saved network or optimizer spec is complete for its kind, and the

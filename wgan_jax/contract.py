@@ -75,7 +75,7 @@ def check_real_batches(x: jax.Array, labels: jax.Array | None,
         f"step takes [n_critic, batch, ...].")
   if critic_iterations and x.shape[0] not in critic_iterations:
     counts = " or ".join(str(n) for n in critic_iterations)
-    swapped = (f" Were the first two axes swapped ([batch, n_critic, ...])?"
+    swapped = (" Were the first two axes swapped ([batch, n_critic, ...])?"
                if x.shape[1] in critic_iterations else "")
     raise StepContractError(
         f"real_batches of shape {tuple(x.shape)} carry {x.shape[0]} critic iterations on their "

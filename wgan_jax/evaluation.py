@@ -28,6 +28,10 @@ from wgan_jax.data.sources import Source
 from wgan_jax.data.toy import TOY_MODES, toy_dataset
 from wgan_jax.errors import ConfigError
 from wgan_jax.metrics import INCEPTION_METRICS, check_metrics, lowdim
+from wgan_jax.metrics.fid import (InceptionFeatures, frechet_distance, gaussian_stats,
+                                  inception_score, kernel_inception_distance)
+from wgan_jax.metrics.mnist import MNISTScorer
+from wgan_jax.metrics.text import NgramReference
 from wgan_jax.plotting import to_uint8
 
 # The real images FID and KID compare against are a property of the data, not of the run:
@@ -59,7 +63,6 @@ class Evaluator:
       self.toy_reference = toy_dataset(data_config["name"], 2 * num, seed=seed + 2)
     self.inception = self.mnist = None
     if set(INCEPTION_METRICS) & set(self.metrics):
-      from wgan_jax.metrics.fid import InceptionFeatures
       try:
         self.inception = InceptionFeatures(eval_config.get("inception_weights") or None,
                                            batch_size=int(eval_config.get("batch_size", 100)))
@@ -74,11 +77,9 @@ class Evaluator:
     self._num_samples = num
     self._reference_features = self._real_fid = None
     if "mnist" in self.metrics:
-      from wgan_jax.metrics.mnist import MNISTScorer
       self.mnist = MNISTScorer()
     self.ngram = None
     if "ngram" in self.metrics:
-      from wgan_jax.metrics.text import NgramReference
       ids = pipeline.load_resident(source, data_config)["x"]
       ids = ids[np.random.default_rng(REFERENCE_SHUFFLE_SEED).permutation(len(ids))]
       self.ngram = NgramReference(ids, held_out=num)
@@ -104,7 +105,6 @@ class Evaluator:
     generator would get at these sample sizes (FID is biased upwards at small sizes).
     None when the data has too few images to hold that many out."""
     if self._real_fid is None:
-      from wgan_jax.metrics.fid import frechet_distance, gaussian_stats
       name = (f"{_reference_name(self.data_config, self._num_reference)}"
               f"-heldout{self._num_samples}")
       held_out = self.inception.cached_features(
@@ -131,8 +131,6 @@ class Evaluator:
         results["modes_covered"] = float(stats["modes_covered"])
         results["high_quality_share"] = stats["high_quality_share"]
     if self.inception is not None:
-      from wgan_jax.metrics.fid import (frechet_distance, gaussian_stats, inception_score,
-                                        kernel_inception_distance)
       features, logits = self.inception.run(to_uint8(fake))
       if "fid" in self.metrics:
         results["fid"] = frechet_distance(*gaussian_stats(features),

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 import ml_collections
 
+from wgan_jax.data.text import VOCABULARY_FILE, Vocabulary
 from wgan_jax.errors import RunDirError
 
 LOCK_FILE = "train.lock"
@@ -37,6 +38,10 @@ class WorkdirBusyError(RuntimeError):
   """Another live trainer holds the run directory."""
 
 
+class LockLostError(WorkdirBusyError):
+  """The run directory this trainer locked was moved or replaced while it trained."""
+
+
 class ConfigChangedError(RunDirError):
   """A resume asked for a config that differs from the one the checkpoints were trained with."""
 
@@ -48,42 +53,75 @@ def _now() -> str:
 class WorkdirLock:
   """An exclusive lock on a run directory, released when the process ends however it ends.
 
-  The lock is the kernel's `flock` on `train.lock`, so a killed trainer cannot leave a lock
-  that blocks the next one; the file's contents (host, pid, start time) only name the holder.
-  Finding contents while acquiring means the previous holder died without releasing:
-  `stale_holder` then describes it.
+  The lock is the kernel's `flock` on the directory itself, so neither a killed trainer nor a
+  deleted `train.lock` lets a second trainer in; `train.lock` only names the holder (host, pid,
+  start time) and is emptied on release. Finding it filled while acquiring means the previous
+  holder died without releasing: `stale_holder` then describes it. `check()` confirms, before
+  the trainer writes shared files, that the directory it locked is still the one at its path.
   """
 
   def __init__(self, workdir: str):
+    self.workdir = workdir
     self.path = os.path.join(workdir, LOCK_FILE)
     self.stale_holder: str | None = None
     self._fd: int | None = None
+    self._record = b""
 
   def __enter__(self) -> "WorkdirLock":
-    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY)
     try:
       fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-      holder = _describe(os.pread(fd, 4096, 0))
       os.close(fd)
       raise WorkdirBusyError(
-          f"{os.path.dirname(self.path)} is in use by another trainer ({holder}). Wait for it "
-          f"to finish or stop it, or train in another --workdir.") from None
-    previous = os.pread(fd, 4096, 0)
+          f"{self.workdir} is in use by another trainer ({_describe(_read(self.path))}). Wait "
+          f"for it to finish or stop it, or train in another --workdir.") from None
+    previous = _read(self.path)
     if previous.strip():
       self.stale_holder = _describe(previous)
-    record = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "since": _now()})
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, (record + "\n").encode(), 0)
+    self._record = (json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
+                                "since": _now()}) + "\n").encode()
     self._fd = fd
+    self._write_record()
     return self
+
+  def _write_record(self) -> None:
+    with open(self.path, "wb") as f:
+      f.write(self._record)
+
+  def check(self) -> None:
+    """Raises `LockLostError` if the locked directory is no longer at its path (moved, or
+    deleted and made again); puts back a deleted `train.lock`."""
+    try:
+      same = os.path.samestat(os.fstat(self._fd), os.stat(self.workdir))
+    except FileNotFoundError:
+      same = False
+    if not same:
+      raise LockLostError(
+          f"{self.workdir} is no longer the directory this trainer locked (it was moved or "
+          f"deleted while training); stopped without writing there. Its checkpoints are where "
+          f"the directory went.")
+    if not os.path.exists(self.path):
+      self._write_record()
 
   def __exit__(self, *exc) -> None:
     if self._fd is not None:
-      os.ftruncate(self._fd, 0)  # emptied, not removed: a removed file could be locked twice
-      fcntl.flock(self._fd, fcntl.LOCK_UN)
-      os.close(self._fd)
-      self._fd = None
+      try:
+        if os.path.exists(self.path) and _read(self.path) == self._record:
+          with open(self.path, "wb"):
+            pass  # emptied: the next trainer finds no stale holder
+      finally:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+
+def _read(path: str) -> bytes:
+  try:
+    with open(path, "rb") as f:
+      return f.read(4096)
+  except OSError:
+    return b""
 
 
 def _describe(record: bytes) -> str:
@@ -107,14 +145,14 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
   return flat
 
 
-def _as_json(config: ml_collections.ConfigDict) -> dict[str, Any]:
+def config_json(config: ml_collections.ConfigDict) -> dict[str, Any]:
   """The config as `config.json` stores it (tuples become lists, and so on)."""
   return json.loads(config.to_json_best_effort())
 
 
 def flat_settings(config: ml_collections.ConfigDict) -> dict[str, Any]:
   """The config as `config.json` stores it, flattened to dotted keys."""
-  return _flatten(_as_json(config))
+  return _flatten(config_json(config))
 
 
 ABSENT = "<absent>"  # the value a flattened config has for a key it lacks
@@ -130,11 +168,22 @@ def setting_differences(old: Mapping[str, Any],
 
 
 def saved_config(workdir: str) -> dict[str, Any] | None:
+  """The run's `config.json`, None if there is none; an unreadable one is a `RunDirError`."""
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     return None
-  with open(path) as f:
-    return json.load(f)
+  try:
+    with open(path, encoding="utf-8") as f:
+      saved = json.load(f)
+  except (ValueError, UnicodeDecodeError) as error:
+    raise RunDirError(f"{path} is not the JSON config a trainer writes ({error}). Put back the "
+                      f"original, or delete it: a rerun then reads the config saved with the "
+                      f"newest checkpoint.") from None
+  if not isinstance(saved, dict):
+    raise RunDirError(f"{path} holds {type(saved).__name__}, not a config. Put back the "
+                      f"original, or delete it: a rerun then reads the config saved with the "
+                      f"newest checkpoint.")
+  return saved
 
 
 def config_changes(saved: Mapping[str, Any],
@@ -160,6 +209,16 @@ def refuse_changes(workdir: str, changes: Mapping[str, tuple[Any, Any]]) -> None
       f"is recorded in {HISTORY_FILE}).")
 
 
+def refuse_unknown_config(workdir: str, step: int) -> None:
+  """Raises `RunDirError`: checkpoints whose config is neither in config.json nor saved with
+  them (checkpoints written before configs were saved with each one)."""
+  raise RunDirError(
+      f"{workdir} has checkpoints but no {CONFIG_FILE}, and its newest checkpoint (step {step}) "
+      f"was saved without its config, so nothing says what it was trained with. Put back "
+      f"{CONFIG_FILE}, or rerun with --allow_config_change to resume it under this config "
+      f"(recorded in {HISTORY_FILE}).")
+
+
 def write_config(workdir: str, config: ml_collections.ConfigDict) -> None:
   _atomic_write(os.path.join(workdir, CONFIG_FILE), config.to_json_best_effort(indent=2))
 
@@ -167,8 +226,6 @@ def write_config(workdir: str, config: ml_collections.ConfigDict) -> None:
 def check_vocabulary(workdir: str, vocabulary) -> None:
   """Text runs: refuses a resume whose data now gives other character ids than the run's
   `vocabulary.json` (the checkpoint's embeddings would mean other characters)."""
-  from wgan_jax.data.text import VOCABULARY_FILE, Vocabulary
-
   path = os.path.join(workdir, VOCABULARY_FILE)
   if vocabulary is None or not os.path.exists(path):
     return
@@ -183,14 +240,77 @@ def check_vocabulary(workdir: str, vocabulary) -> None:
 
 def write_vocabulary(workdir: str, vocabulary) -> None:
   """Saves a text run's vocabulary, so sampling decodes as training encoded."""
-  from wgan_jax.data.text import VOCABULARY_FILE
-
   if vocabulary is not None:
     path = os.path.join(workdir, VOCABULARY_FILE)
     _atomic_write(path, vocabulary.to_json())
 
 
 # ----------------------------------------------------------------------------- logs
+
+# What a run writes beside its checkpoints: set aside together when a run is begun again.
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, VOCABULARY_FILE, "samples", "tensorboard")
+
+
+def check_logs(workdir: str) -> None:
+  """Refuses a metrics log or history that is not UTF-8 text, naming it, before anything is
+  built (a rerun would otherwise fail on it only after compiling)."""
+  for name in (METRICS_FILE, HISTORY_FILE):
+    path = os.path.join(workdir, name)
+    if not os.path.exists(path):
+      continue
+    try:
+      with open(path, encoding="utf-8") as f:
+        f.read()
+    except UnicodeDecodeError as error:
+      raise RunDirError(
+          f"{path} is not UTF-8 text (byte {error.start} cannot be decoded): it was damaged. "
+          f"Move it aside to continue the run without it, or put back a good copy.") from None
+
+
+def has_history(workdir: str) -> bool:
+  """Whether an earlier run logged here (a start, a resume or a metrics row)."""
+  return any(os.path.exists(path) and os.path.getsize(path) > 0
+             for path in (os.path.join(workdir, HISTORY_FILE),
+                          os.path.join(workdir, METRICS_FILE)))
+
+
+def refuse_history_without_checkpoints(workdir: str) -> None:
+  """Raises `RunDirError`: a directory with an earlier run's logs and no checkpoint to resume
+  (deleted, or the run stopped before its first save)."""
+  history = os.path.join(workdir, HISTORY_FILE)
+  started = ""
+  if os.path.exists(history):
+    lines = [line for line in _read_lines(history) if line.strip()]
+    if lines:
+      try:
+        started = f" (started {json.loads(lines[0]).get('time', '?')}, {len(lines)} starts)"
+      except ValueError:
+        started = ""
+  raise RunDirError(
+      f"{workdir} holds an earlier run's logs{started} but no checkpoint to resume (deleted, or "
+      f"the run stopped before its first save). Rerun with --start_over to begin a new run there "
+      f"(the earlier run's files are moved to {workdir}/replaced-TIME/), or train in a new "
+      f"--workdir.")
+
+
+def set_aside(workdir: str) -> str:
+  """Moves an earlier run's files (`RUN_FILES`) into `replaced-TIME/`; returns that path."""
+  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+  target = os.path.join(workdir, f"replaced-{stamp}")
+  suffix = 1
+  while os.path.exists(target):
+    target, suffix = os.path.join(workdir, f"replaced-{stamp}-{suffix}"), suffix + 1
+  os.makedirs(target)
+  for name in RUN_FILES:
+    if os.path.exists(os.path.join(workdir, name)):
+      os.rename(os.path.join(workdir, name), os.path.join(target, name))
+  return target
+
+
+def _read_lines(path: str) -> list[str]:
+  with open(path, encoding="utf-8", errors="replace") as f:
+    return f.readlines()
+
 
 
 def record(workdir: str, event: str, step: int, **details: Any) -> None:

@@ -17,7 +17,7 @@ from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.config import with_new_defaults
 from wgan_jax.errors import ConfigError, RunDirError, UserError
 from wgan_jax.latent import LatentPrior, latent_paths
-from wgan_jax.plotting import save_image_grid, to_uint8
+from wgan_jax.plotting import save_image_grid, save_toy_plot, to_uint8
 from wgan_jax.state import all_finite
 from wgan_jax.step import generate
 
@@ -94,7 +94,7 @@ class Sampler:
       generator = generator.clone(axis_name=None)  # sampled on one device, outside pmap
     self.generator, self.num_classes, self.settings = generator, num_classes, settings
     self.latent = latent or LatentPrior(generator.latent_dim)
-    self._generate = jax.jit(lambda state, z, y: generate(
+    self._apply = jax.jit(lambda state, z, y: generate(
         generator, state, z, y, batch_statistics=settings.batch_statistics))
 
   def noise(self, key: jax.Array, count: int):
@@ -115,14 +115,14 @@ class Sampler:
   def __call__(self, state, z, labels, count: int | None = None) -> np.ndarray:
     """The first `count` (default all) samples of `noise(...)`, as float arrays on the host."""
     batch = self.settings.batch
-    parts = [np.asarray(self._generate(state, z[i:i + batch],
+    parts = [np.asarray(self._apply(state, z[i:i + batch],
                                        labels[i:i + batch] if labels is not None else None))
              for i in range(0, len(z), batch)]
     return np.concatenate(parts)[:count]
 
 
-def generate_samples(generator, state, num: int, settings: SampleSettings, num_classes: int = 0,
-                     seed: int = 0, latent: LatentPrior | None = None):
+def draw_samples(generator, state, num: int, settings: SampleSettings, num_classes: int = 0,
+                 seed: int = 0, latent: LatentPrior | None = None):
   """`(samples, labels, codes)`: `num` samples (float, in the data's range), the label of each
   (None unless conditional) and its InfoGAN categorical code (None without one)."""
   if num < 1:
@@ -141,9 +141,9 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
   `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`.
   """
   config, experiment, state = load_run(workdir)
-  samples, labels, _ = generate_samples(experiment.generator, state, num,
-                                     sample_settings(config, statistics, batch),
-                                     experiment.generated_classes, seed, experiment.latent)
+  samples, labels, _ = draw_samples(experiment.generator, state, num,
+                                    sample_settings(config, statistics, batch),
+                                    experiment.generated_classes, seed, experiment.latent)
   return samples, labels, experiment.vocabulary
 
 
@@ -165,7 +165,7 @@ def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None
   return sampler(state, z, labels, count), np.asarray(labels[:count]), experiment.vocabulary
 
 
-def generate_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarray:
+def sample_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarray:
   """The generator's output for each row of `z` (and `labels`) on its own, as a plain sample.
 
   With batch statistics each point is generated in a batch with the same `batch - 1`
@@ -195,7 +195,7 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
                 statistics: str | None = None, batch: int | None = None):
   """`(samples, labels or None, vocabulary or None)`: `rows` paths of `steps` samples each
   (row-major) through the newest checkpoint's latent space, from one noise vector to another
-  (`wgan_jax.latent`), each point generated as a plain sample (`generate_each`). A conditional
+  (`wgan_jax.latent`), each point generated as a plain sample (`sample_each`). A conditional
   model keeps one class per row.
   """
   config, experiment, state = load_run(workdir)
@@ -205,7 +205,7 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
   path_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
   z = latent_paths(path_key, rows, steps, experiment.generator.latent_dim, path)
   labels = jnp.repeat(jnp.arange(rows) % classes, steps) if classes else None
-  samples = generate_each(sampler, state, z, labels, fill_key)
+  samples = sample_each(sampler, state, z, labels, fill_key)
   return samples, (np.asarray(labels) if labels is not None else None), experiment.vocabulary
 
 
@@ -232,7 +232,7 @@ def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: 
   for other in range(latent.continuous):
     z = latent.with_continuous(z, other, 0.0)
   z = latent.with_continuous(z, code, jnp.tile(jnp.linspace(-span, span, steps), rows))
-  samples = generate_each(sampler, state, z, None, fill_key)
+  samples = sample_each(sampler, state, z, None, fill_key)
   return samples, np.asarray(categories)
 
 
@@ -268,7 +268,6 @@ def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None,
     np.savez(out, **arrays)
   elif out.endswith(".png"):
     if samples.ndim != 4:
-      from wgan_jax.plotting import save_toy_plot
       save_toy_plot(samples[:0], samples, out, title=f"{len(samples)} samples")
     else:
       save_image_grid(samples, out, columns)

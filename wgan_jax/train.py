@@ -26,10 +26,12 @@ from typing import Any
 import jax
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 
 from wgan_jax import builder, parallel, program, rundir
 from wgan_jax.checkpoint import Checkpointer
 from wgan_jax.data import pipeline
+from wgan_jax.data._tf import tf  # TensorBoard's summaries, beside the input pipeline
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
 from wgan_jax.extras import train_extra
@@ -37,7 +39,7 @@ from wgan_jax.metrics.classifier import CriticClassifier
 from wgan_jax.plotting import save_image_grid, save_toy_plot
 from wgan_jax.state import GANState, all_finite, critic_variables
 from wgan_jax.sampling import Sampler, sample_settings, write_text_samples
-from wgan_jax.step import split_scores
+from wgan_jax.networks import split_scores
 
 with train_extra(__name__):
   from tqdm import tqdm
@@ -85,7 +87,6 @@ def _any_process(flag: bool) -> bool:
   """True on every process if `flag` is true on any (so all processes stop at the same step)."""
   if jax.process_count() == 1:
     return flag
-  from jax.experimental import multihost_utils
   return bool(np.any(multihost_utils.process_allgather(np.array(flag))))
 
 
@@ -102,14 +103,12 @@ class _Writer:
   def __init__(self, workdir: str, enabled: bool):
     self.enabled = enabled
     if enabled:
-      import tensorflow as tf
       self._jsonl = open(os.path.join(workdir, rundir.METRICS_FILE), "a")
       self._tb = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
 
   def write(self, step: int, values: dict[str, float]) -> None:
     if not self.enabled:
       return
-    import tensorflow as tf
     self._jsonl.write(json.dumps({"step": step, **values}) + "\n")
     self._jsonl.flush()
     with self._tb.as_default(step=step):
@@ -121,7 +120,6 @@ class _Writer:
     """Text samples in TensorBoard's text tab (one markdown code block)."""
     if not self.enabled:
       return
-    import tensorflow as tf
     with self._tb.as_default(step=step):
       tf.summary.text(name, "```\n" + "\n".join(lines) + "\n```")
     self._tb.flush()
@@ -175,156 +173,224 @@ class _Timer:
       self._interval_start += spent
 
 
-def train(config: ml_collections.ConfigDict, workdir: str,
-          allow_config_change: bool = False) -> dict[str, Any]:
+def train(config: ml_collections.ConfigDict, workdir: str, allow_config_change: bool = False,
+          start_over: bool = False) -> dict[str, Any]:
   """Trains (or resumes) the run in `workdir`; returns the final state and last metrics.
 
   `allow_config_change` lets a resume continue under a config that differs from the saved
   one in keys that change what is trained (see `rundir.config_changes`); without it such a
-  resume is refused before anything in `workdir` changes.
+  resume is refused before anything in `workdir` changes. `start_over` begins a new run in a
+  directory that has an earlier run's logs but no checkpoints, moving those logs aside;
+  without it such a directory is refused.
   """
-  # ---- devices and config
-  num_devices, local_devices = jax.device_count(), jax.local_device_count()
-  is_writer = jax.process_index() == 0
-  builder.check_config(config, num_devices)
+  builder.check_config(config, jax.device_count())
   placement = parallel.make_placement(config.parallelism, AXIS)
-  per_device_batch = config.batch_size // num_devices
   os.makedirs(workdir, exist_ok=True)
-
   with contextlib.ExitStack() as cleanup:
-    # ---- the run directory: one trainer at a time, resumed only under the config it ran with
-    lock = cleanup.enter_context(rundir.WorkdirLock(workdir)) if is_writer else None
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
-    cleanup.callback(checkpointer.close)  # waits for a pending save, also on an error
-    resuming = checkpointer.latest_step() is not None
-    saved = rundir.saved_config(workdir) if resuming else None
-    changes = rundir.config_changes(saved, config) if saved is not None else {}
-    if changes and not allow_config_change:
-      rundir.refuse_changes(workdir, changes)
-
-    # ---- data, models, step and evaluation (every data or metric error surfaces here, before
-    #      anything is compiled; evaluation weights load here too)
+    run = _RunDirectory.open(config, workdir, allow_config_change, start_over, cleanup)
+    # Data, models, step and evaluation: every data or metric error surfaces here, before
+    # anything is compiled (evaluation weights load here too).
     experiment = builder.build(config, axis_name=AXIS)
-    if resuming:
+    if run.resuming:
       rundir.check_vocabulary(workdir, experiment.vocabulary)
-    state = experiment.init_state()
     evaluator = Evaluator(config.eval, config.data, experiment.source, experiment.example_shape,
                           config.seed)
-    sampler = _Sampler(config, experiment, evaluator)
+    pictures = _EvaluationAndPictures(config, experiment, evaluator)
+    state = run.restore(experiment.init_state())
+    run.record_start(config, experiment.vocabulary, int(state.step))
+    advance = _stepper(config, experiment, placement, int(state.step))
+    loop = _Loop(config, experiment.schedule, placement, run, pictures, cleanup)
+    return loop.run(advance, state)
 
-    # ---- restore, then record the (re)start: config.json is rewritten only once the
-    #      checkpoint has been read under the new config
-    if resuming:
-      state = checkpointer.restore(state)
-      if not bool(all_finite(state)):
-        raise NonFiniteLossError(
-            f"The checkpoint of step {checkpointer.latest_step()} in {checkpointer.directory} "
-            f"holds NaN or "
-            f"infinite values; delete that step's folder to resume from an earlier one "
-            f"(saved: {checkpointer.all_steps()}).")
-    start_step = int(state.step)
-    last_saved = start_step if resuming else None
-    sample_dir = os.path.join(workdir, "samples")
-    if is_writer:
-      os.makedirs(sample_dir, exist_ok=True)
-      rundir.write_config(workdir, config)
-      rundir.write_vocabulary(workdir, experiment.vocabulary)
-      dropped = rundir.trim_metrics(workdir, start_step)
-      rundir.record(workdir, "resume" if resuming else "start", start_step,
-                    config_changes=changes or None, metrics_rows_dropped=dropped or None,
-                    stale_lock=lock.stale_holder)
-      if lock.stale_holder:
-        print(f"note: {workdir} was locked by a trainer that ended without releasing it "
-              f"({lock.stale_holder}); continuing.", file=sys.stderr)
 
-    # ---- input: the whole data set held on the devices, or a host tf.data pipeline
-    if config.data.device_resident:
-      advance = _resident_stepper(config, experiment, placement, per_device_batch)
-    else:
-      advance = _pipeline_stepper(config, experiment, placement, per_device_batch, start_step,
-                                  num_devices, local_devices)
+class _RunDirectory:
+  """The run directory as this trainer holds it: the lock (process 0), the checkpoints, and
+  whether and under which config changes the run resumes."""
 
-    # ---- the loop
-    writer = _Writer(workdir, is_writer)
-    cleanup.callback(writer.close)
-    progress = tqdm(total=config.num_steps, initial=start_step, disable=not is_writer,
+  def __init__(self, workdir: str, is_writer: bool, lock: rundir.WorkdirLock | None,
+               checkpointer: Checkpointer, changes: dict[str, Any], config_json: dict[str, Any],
+               set_aside: str | None = None):
+    self.workdir, self.is_writer, self.lock = workdir, is_writer, lock
+    self.checkpointer, self.changes, self.config_json = checkpointer, changes, config_json
+    self.set_aside = set_aside  # where --start_over moved the previous run's files
+    self.resuming = checkpointer.latest_step() is not None
+    self.sample_dir = os.path.join(workdir, "samples")
+    self.last_saved: int | None = None
+
+  @classmethod
+  def open(cls, config, workdir: str, allow_config_change: bool, start_over: bool,
+           cleanup: contextlib.ExitStack) -> "_RunDirectory":
+    """Takes the run: one trainer at a time, resumed only under the config it ran with, and
+    begun again over an earlier run's logs only when asked to."""
+    is_writer = jax.process_index() == 0
+    lock = cleanup.enter_context(rundir.WorkdirLock(workdir)) if is_writer else None
+    rundir.check_logs(workdir)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.keep_checkpoints)
+    cleanup.callback(checkpointer.close)  # waits for a pending save, also on an error
+    changes, set_aside = {}, None
+    if checkpointer.latest_step() is not None:
+      saved = rundir.saved_config(workdir)
+      if saved is None:  # config.json deleted: the one saved with the newest checkpoint
+        saved = checkpointer.saved_config()
+      if saved is None and not allow_config_change:
+        rundir.refuse_unknown_config(workdir, checkpointer.latest_step())
+      changes = rundir.config_changes(saved, config) if saved is not None else {}
+    elif rundir.has_history(workdir):
+      if not start_over:
+        rundir.refuse_history_without_checkpoints(workdir)
+      set_aside = rundir.set_aside(workdir) if is_writer else None
+    if changes and not allow_config_change:
+      rundir.refuse_changes(workdir, changes)
+    return cls(workdir, is_writer, lock, checkpointer, changes, rundir.config_json(config),
+               set_aside)
+
+  def restore(self, state: GANState) -> GANState:
+    """The newest checkpoint read into `state`'s structure (`state` itself on a fresh run)."""
+    if not self.resuming:
+      return state
+    state = self.checkpointer.restore(state)
+    if not bool(all_finite(state)):
+      raise NonFiniteLossError(
+          f"The checkpoint of step {self.checkpointer.latest_step()} in "
+          f"{self.checkpointer.directory} holds NaN or infinite values; delete that step's "
+          f"folder to resume from an earlier one (saved: {self.checkpointer.all_steps()}).")
+    self.last_saved = int(state.step)
+    return state
+
+  def record_start(self, config, vocabulary, start_step: int) -> None:
+    """Records the (re)start: config.json is rewritten only once the checkpoint has been read
+    under the new config, and metrics logged after the checkpoint are dropped."""
+    if not self.is_writer:
+      return
+    workdir, lock = self.workdir, self.lock
+    os.makedirs(self.sample_dir, exist_ok=True)
+    rundir.write_config(workdir, config)
+    rundir.write_vocabulary(workdir, vocabulary)
+    dropped = rundir.trim_metrics(workdir, start_step)
+    rundir.record(workdir, "resume" if self.resuming else "start", start_step,
+                  config_changes=self.changes or None, metrics_rows_dropped=dropped or None,
+                  stale_lock=lock.stale_holder, previous_run_moved_to=self.set_aside)
+    if lock.stale_holder:
+      print(f"note: {workdir} was locked by a trainer that ended without releasing it "
+            f"({lock.stale_holder}); continuing.", file=sys.stderr)
+
+  def check_owner(self) -> None:
+    """Raises `rundir.LockLostError` if this trainer no longer holds the directory."""
+    if self.lock is not None:
+      self.lock.check()
+
+  def kept(self) -> str:
+    """What a failure leaves behind, for its message."""
+    if self.last_saved is None:
+      return "No checkpoint had been saved yet."
+    return (f"The last good checkpoint (step {self.last_saved}) is intact in "
+            f"{self.checkpointer.directory}; a rerun resumes from it.")
+
+
+class _Loop:
+  """Steps until `num_steps` or a stop signal; logs, evaluates, draws and saves on schedule."""
+
+  def __init__(self, config, schedule, placement, run: _RunDirectory,
+               pictures: "_EvaluationAndPictures", cleanup: contextlib.ExitStack):
+    self.config, self.schedule, self.placement, self.run_dir = config, schedule, placement, run
+    self.pictures = pictures
+    self.writer = _Writer(run.workdir, run.is_writer)
+    cleanup.callback(self.writer.close)
+    self.stop = cleanup.enter_context(_StopRequested())
+    self.timer = _Timer()
+    self.finite = placement.map_state(all_finite)
+    self.cleanup = cleanup
+
+  def run(self, advance, state: GANState) -> dict[str, Any]:
+    config, placement, run = self.config, self.placement, self.run_dir
+    step = int(state.step)
+    progress = tqdm(total=config.num_steps, initial=step, disable=not run.is_writer,
                     unit="it", dynamic_ncols=True, desc="generator iterations")
-    cleanup.callback(progress.close)
-    stop = cleanup.enter_context(_StopRequested())
+    self.cleanup.callback(progress.close)
     placed = placement.place_state(state)
     del state
-    finite = placement.map_state(all_finite)
-
-    def check_finite(step_and_flag):
-      """Raises if the state after that step holds a NaN or infinity (waits for the step)."""
-      at, flag = step_and_flag
-      if not np.all(jax.device_get(flag)):
-        raise NonFiniteLossError(
-            f"The training state became non-finite (NaN or infinity) at generator iteration "
-            f"{at}; training stopped without saving it. {_kept(last_saved, checkpointer)}")
-
     last_metrics: dict[str, float] = {}
-    timer = _Timer()
-    step = start_step
     previous = None  # (step, finite flag) of the step before the newest
     stopped_by = None
     while step < config.num_steps:
-      placed, metrics = advance(placed, experiment.schedule(step))
+      placed, metrics = advance(placed, self.schedule(step))
       step += 1
-      newest = (step, finite(placed))
+      newest = (step, self.finite(placed))
       if previous is not None:
         # Waiting for the previous step keeps the device one step ahead of this loop at most,
         # so a stop signal takes effect at the next step boundary.
-        check_finite(previous)
+        self._check_finite(previous)
       previous = newest
-      timer.step()
+      self.timer.step()
       progress.update(1)
-      checkpointer.poll()  # a save that failed in the background stops the run now
-      stopping = _any_process(stop.signal_name is not None)
-
+      run.checkpointer.poll()  # a save that failed in the background stops the run now
+      stopping = _any_process(self.stop.signal_name is not None)
       log_now = step % config.log_every == 0 or step == config.num_steps
       save_now = step % config.checkpoint_every == 0 or step == config.num_steps
       if log_now or save_now or stopping:
-        check_finite(newest)
-        values = {k: float(v) for k, v in placement.host_state(metrics).items()}
-        finite_metrics, bad = _is_finite(values)
-        if not finite_metrics:
-          raise NonFiniteLossError(
-              f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
-              f"without saving. {_kept(last_saved, checkpointer)}")
-        values.update(timer.lap())
-        every = config.eval.every
-        if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
-          with timer.side_work():
-            values.update(sampler.evaluate(placement.host_state(placed)))
-        writer.write(step, values)
-        last_metrics = values
-        if log_now and is_writer:
-          progress.set_postfix_str(_summary_line(step, values).split(": ", 1)[1], refresh=False)
-          progress.write(_summary_line(step, values))
-
-      with timer.side_work():
-        if is_writer and (step % config.sample_every == 0 or step == config.num_steps):
-          sampler.save(placement.host_state(placed), sample_dir, step, writer)
-        if save_now or stopping:
-          checkpointer.save(step, jax.device_get(placement.host_state(placed)))
-          last_saved = step
+        self._check_finite(newest)
+        last_metrics = self._report(step, metrics, placed)
+        if log_now and run.is_writer:
+          progress.set_postfix_str(_summary_line(step, last_metrics).split(": ", 1)[1],
+                                   refresh=False)
+          progress.write(_summary_line(step, last_metrics))
+      self._draw_and_save(step, placed, save_now or stopping)
       if stopping:
-        checkpointer.wait()
-        stopped_by = stop.signal_name or "a stop signal to another process"
+        run.checkpointer.wait()
+        stopped_by = self.stop.signal_name or "a stop signal to another process"
         progress.write(f"{stopped_by} received: saved a checkpoint at step {step}; "
                        f"resume by running the same command again.")
         break
+    return {"state": placement.host_state(placed), "metrics": last_metrics, "step": step,
+            "stopped_by": stopped_by if step < config.num_steps else None}
 
-  return {"state": placement.host_state(placed), "metrics": last_metrics, "step": step,
-          "stopped_by": stopped_by if step < config.num_steps else None}
+  def _check_finite(self, step_and_flag) -> None:
+    """Raises if the state after that step holds a NaN or infinity (waits for the step)."""
+    at, flag = step_and_flag
+    if not np.all(jax.device_get(flag)):
+      raise NonFiniteLossError(
+          f"The training state became non-finite (NaN or infinity) at generator iteration "
+          f"{at}; training stopped without saving it. {self.run_dir.kept()}")
+
+  def _report(self, step: int, metrics, placed) -> dict[str, float]:
+    """The step's metrics with the rate (and the evaluation when due), written to the log."""
+    config, placement = self.config, self.placement
+    values = {k: float(v) for k, v in placement.host_state(metrics).items()}
+    finite_metrics, bad = _is_finite(values)
+    if not finite_metrics:
+      raise NonFiniteLossError(
+          f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
+          f"without saving. {self.run_dir.kept()}")
+    values.update(self.timer.lap())
+    every = config.eval.every
+    if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
+      with self.timer.side_work():
+        values.update(self.pictures.evaluate(placement.host_state(placed)))
+    self.run_dir.check_owner()
+    self.writer.write(step, values)
+    return values
+
+  def _draw_and_save(self, step: int, placed, save: bool) -> None:
+    """The sample picture and the checkpoint, when due; timed apart from training."""
+    config, run = self.config, self.run_dir
+    with self.timer.side_work():
+      if run.is_writer and (step % config.sample_every == 0 or step == config.num_steps):
+        self.pictures.save(self.placement.host_state(placed), run.sample_dir, step, self.writer)
+      if save:
+        run.check_owner()
+        run.checkpointer.save(step, jax.device_get(self.placement.host_state(placed)),
+                              run.config_json)
+        run.last_saved = step
 
 
-def _kept(last_saved: int | None, checkpointer: Checkpointer) -> str:
-  if last_saved is None:
-    return "No checkpoint had been saved yet."
-  return (f"The last good checkpoint (step {last_saved}) is intact in {checkpointer.directory}; "
-          f"a rerun resumes from it.")
+def _stepper(config, experiment, placement, start_step: int):
+  """One generator iteration: from the whole data set held on the devices, or from a host
+  tf.data pipeline resumed where `start_step` left off."""
+  per_device_batch = config.batch_size // jax.device_count()
+  if config.data.device_resident:
+    return _resident_stepper(config, experiment, placement, per_device_batch)
+  return _pipeline_stepper(config, experiment, placement, per_device_batch, start_step,
+                           jax.device_count(), jax.local_device_count())
 
 
 def _pipeline_stepper(config, experiment, placement, per_device_batch, start_step, num_devices,
@@ -359,26 +425,26 @@ def _resident_stepper(config, experiment, placement, per_device_batch):
   return advance
 
 
-class _Sampler:
-  """Fixed noise (and labels) for sample pictures and for evaluation."""
+class _EvaluationAndPictures:
+  """The trainer's evaluation and sample pictures, each from fixed noise (and labels)."""
 
   def __init__(self, config, experiment, evaluator):
     self.evaluator = evaluator
     self.critic = experiment.critic
-    self.generate = Sampler(experiment.generator, experiment.generated_classes,
+    self.sampler = Sampler(experiment.generator, experiment.generated_classes,
                             sample_settings(config), experiment.latent)
     self.low_dim = len(experiment.example_shape) == 1
     self.vocabulary = experiment.vocabulary
     self.count = config.eval.num_samples if self.low_dim else config.num_sample_images
-    self.z, self.labels = self.generate.noise(jax.random.PRNGKey(config.seed + 1), self.count)
+    self.z, self.labels = self.sampler.noise(jax.random.PRNGKey(config.seed + 1), self.count)
     self.eval_count = config.eval.num_samples
-    self.eval_z, self.eval_labels = self.generate.noise(jax.random.PRNGKey(config.seed + 3),
+    self.eval_z, self.eval_labels = self.sampler.noise(jax.random.PRNGKey(config.seed + 3),
                                                         self.eval_count)
     # The class each evaluation sample is made for, on the host for the metrics.
     self.eval_classes = (np.asarray(self.eval_labels[:self.eval_count])
                          if self.eval_labels is not None else None)
     # InfoGAN: the categorical code each evaluation sample is made with.
-    self.eval_codes = self.generate.categories(self.eval_z, self.eval_count)
+    self.eval_codes = self.sampler.categories(self.eval_z, self.eval_count)
     if self.low_dim and config.data.source == "toy":
       self.reference = toy_dataset(config.data.name, self.count, seed=config.seed + 2)
     else:
@@ -397,14 +463,14 @@ class _Sampler:
     results = {}
     if self.evaluator.metrics:
       results.update(self.evaluator(
-          self.generate(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes,
+          self.sampler(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes,
           self.eval_codes))
     if self.classifier is not None:
       results.update(self.classifier(state, self.held_out))
     return results
 
   def save(self, state: GANState, directory: str, step: int, writer: _Writer) -> str:
-    fake = self.generate(state, self.z, self.labels, self.count)
+    fake = self.sampler(state, self.z, self.labels, self.count)
     if self.vocabulary is not None:
       path = os.path.join(directory, f"samples_{step:07d}.txt")
       lines = write_text_samples(fake, self.vocabulary, path)

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
   if devices > 1 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                f" --xla_force_host_platform_device_count={devices}")
+  # Imported once the flags are parsed (and XLA_FLAGS set): --help and a bad flag answer at once.
   import jax
 
   from wgan_jax import benchmark
@@ -106,35 +107,57 @@ def main(argv: list[str] | None = None) -> int:
       "conv_lowering": config.model.get("conv_lowering", "auto"), "label": value["label"],
       "jax_version": jax.__version__,
   }
+  contenders = _contenders(config, value, devices, base)
+  rates = {name: [] for name in contenders}
+  for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
+    for name, (run_contender, _, _) in contenders.items():
+      rates[name].append(benchmark.time_rounds(run_contender, value["steps"]))
+  for record in _records(contenders, rates, base, config, value["compare"], devices):
+    _emit(record, value["out"])
+  return 0
+
+
+def _contenders(config, value: dict, devices: int, base: dict) -> dict:
+  """name -> (run(n), compile seconds, FLOPs per generator iteration): the JAX step in each
+  dispatch asked for, then each PyTorch peer (whose versions join `base`)."""
+  from wgan_jax import benchmark
+
   contenders = {}
   dispatches = ["fused", "per_iteration"] if value["dispatch"] == "both" else [value["dispatch"]]
   for dispatch in dispatches:
     timed = benchmark.build_jax_step(config, devices, dispatch)
     contenders[f"jax_{dispatch}"] = (timed.run, timed.compile_sec, timed.flops_per_gen_iter)
-  if value["compare"]:
-    import torch
+  if not value["compare"]:
+    return contenders
+  import torch  # the `torch` extra, for the peers only
 
-    from wgan_jax.torch_peer import TorchStep
-    shape = timed.experiment.example_shape
-    real = torch.rand((config.n_critic, config.batch_size) + shape) * 2 - 1
-    if len(shape) == 3:
-      real = real.permute(0, 1, 4, 2, 3).contiguous()  # NCHW, PyTorch's native layout
-    for peer in value["compare"]:
-      torch_step = TorchStep(config, shape, compile_models=(peer == "torch_compile"))
+  from wgan_jax.torch_peer import TorchStep
+  shape = timed.experiment.example_shape
+  real = torch.rand((config.n_critic, config.batch_size) + shape) * 2 - 1
+  if len(shape) == 3:
+    real = real.permute(0, 1, 4, 2, 3).contiguous()  # NCHW, PyTorch's native layout
+  for peer in value["compare"]:
+    torch_step = TorchStep(config, shape, compile_models=(peer == "torch_compile"))
 
-      def run_peer(n, torch_step=torch_step):
-        for _ in range(n):
-          torch_step(real)
-      start = benchmark.time_rounds(run_peer, 1)  # warm-up (and compilation for torch.compile)
-      contenders[peer] = (run_peer, 1.0 / start, None)
-    base["torch_version"] = torch.__version__
-    base["torch_threads"] = torch.get_num_threads()
+    def run_peer(n, torch_step=torch_step):
+      for _ in range(n):
+        torch_step(real)
+    start = benchmark.time_rounds(run_peer, 1)  # warm-up (and compilation for torch.compile)
+    contenders[peer] = (run_peer, 1.0 / start, None)
+  base["torch_version"] = torch.__version__
+  base["torch_threads"] = torch.get_num_threads()
+  return contenders
 
-  rates = {name: [] for name in contenders}
-  for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
-    for name, (run_contender, _, _) in contenders.items():
-      rates[name].append(benchmark.time_rounds(run_contender, value["steps"]))
 
+def _records(contenders: dict, rates: dict, base: dict, config, peers: list[str],
+             devices: int) -> list[dict]:
+  """One JSON record per contender: median rates, images per second, the share of the
+  device's peak, and each JAX dispatch's speed-up over the peers."""
+  import jax
+
+  from wgan_jax import benchmark
+
+  device = jax.local_devices()[0]
   results = {}
   for name, (_, compile_sec, flops) in contenders.items():
     record = {**base, "impl": name, "compile_sec": round(compile_sec, 3),
@@ -148,15 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         record["peak_fraction_fp32"] = flops * record["gen_iters_per_sec"] / (peak * devices)
     results[name] = record
   for name, record in results.items():
-    for peer in value["compare"]:
+    for peer in peers:
       if name.startswith("jax") and peer in results:
         record[f"speedup_vs_{peer}"] = record["gen_iters_per_sec"] / results[peer][
             "gen_iters_per_sec"]
     if name == "jax_fused" and "jax_per_iteration" in results:
       record["speedup_vs_per_iteration"] = (record["gen_iters_per_sec"] /
                                             results["jax_per_iteration"]["gen_iters_per_sec"])
-    _emit(record, value["out"])
-  return 0
+  return list(results.values())
 
 
 def run() -> None:

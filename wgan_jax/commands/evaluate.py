@@ -51,10 +51,11 @@ def main(argv: list[str] | None = None) -> int:
   common.parse_flags(argv, flag_values, __doc__)
   value = {name: holder.value for name, holder in given.items()}
   common.quiet_logs()
+  # Imported once the flags are parsed, so --help and a bad flag answer at once.
   from wgan_jax.data import pipeline
   from wgan_jax.evaluation import Evaluator
   from wgan_jax.metrics.classifier import CriticClassifier
-  from wgan_jax.sampling import generate_samples, load_run, sample_settings
+  from wgan_jax.sampling import draw_samples, load_run, sample_settings
 
   start = time.time()
   if not value["metric"] and not value["classifier_split"]:
@@ -74,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,
                           config.seed)
     settings = sample_settings(config, value["statistics"], value["sample_batch"])
-    samples, labels, codes = generate_samples(experiment.generator, state, value["num"], settings,
-                                              experiment.generated_classes, value["seed"],
-                                              experiment.latent)
+    samples, labels, codes = draw_samples(experiment.generator, state, value["num"], settings,
+                                          experiment.generated_classes, value["seed"],
+                                          experiment.latent)
   except UserError as error:
     print(f"error: {error}", file=sys.stderr)
     return common.USAGE_ERROR

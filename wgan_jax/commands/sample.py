@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
   common.parse_flags(argv, flag_values, __doc__)
   value = {name: holder.value for name, holder in given.items()}
   common.quiet_logs()
+  # Imported once the flags are parsed, so --help and a bad flag answer at once.
   from wgan_jax.sampling import by_class, interpolate, sample, traverse, write_samples
 
   workdir, num, seed = value["workdir"], value["num"], value["seed"]

@@ -44,6 +44,11 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
           "Resume a run in --workdir under a config that differs from its saved one (the change "
           "is recorded in the run's history.jsonl); without it such a resume is refused.",
           flag_values=flag_values),
+      "start_over": flags.DEFINE_boolean(
+          "start_over", False,
+          "Begin a new run in a --workdir that holds an earlier run's logs but no checkpoints; "
+          "the earlier run's files are moved to DIR/replaced-TIME/. Without it such a "
+          "directory is refused.", flag_values=flag_values),
   }
 
 
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
   given = _define_flags(flag_values, argv)
   common.parse_flags(argv, flag_values, __doc__)
   common.quiet_logs()
+  # Imported once the flags are parsed, so --help and a bad flag answer at once.
   import jax
 
   from wgan_jax.checkpoint import CheckpointSaveError
@@ -73,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 (CheckpointSaveError, common.SAVE_FAILED), (UserError, common.USAGE_ERROR))
   workdir = given["workdir"].value
   try:
-    result = train(given["config"].value, workdir, given["allow_config_change"].value)
+    result = train(given["config"].value, workdir, given["allow_config_change"].value,
+                   given["start_over"].value)
   except tuple(kind for kind, _ in exit_codes) as error:
     print(f"error: {error}", file=sys.stderr)
     return next(code for kind, code in exit_codes if isinstance(error, kind))

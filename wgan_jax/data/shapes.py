@@ -39,7 +39,7 @@ def declared_num_classes(data_config: Mapping[str, Any]) -> int:
     return 0
   kind = data_config["source"]
   if kind == "tfds":
-    import tensorflow_datasets as tfds
+    import tensorflow_datasets as tfds  # the `train` extra: the core reads no data
 
     name = data_config["name"]
     try:

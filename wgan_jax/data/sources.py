@@ -20,6 +20,7 @@ import numpy as np
 from wgan_jax.data._tf import input_only, tf
 
 from wgan_jax.data import MNIST_CLASSES, DataError, toy
+from wgan_jax.data.text import Vocabulary, read_entries
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -257,8 +258,6 @@ def image_folder_source(directory: str, channels: int, verify: bool = True,
 
 def text_source(entries: list[str], data_config: Mapping[str, Any], description: str) -> Source:
   """Character ids `[seq_len]` per entry, with the vocabulary built from these entries."""
-  from wgan_jax.data.text import Vocabulary
-
   vocabulary = Vocabulary.build(entries, data_config["seq_len"], data_config["max_vocab_size"])
   ids = vocabulary.encode(entries)
   source = array_source(ids, is_image=False, description=(
@@ -269,8 +268,6 @@ def text_source(entries: list[str], data_config: Mapping[str, Any], description:
 
 def text_file_source(data_config: Mapping[str, Any]) -> Source:
   """A text file, or every file below a folder: one entry per line or per separated block."""
-  from wgan_jax.data.text import read_entries
-
   path = data_config["path"]
   if not path:
     raise DataError("A text source needs --config.data.path (a file or a folder of files).")
@@ -281,7 +278,7 @@ def text_file_source(data_config: Mapping[str, Any]) -> Source:
 def tfds_text_source(data_config: Mapping[str, Any]) -> Source:
   """Sentences of a TFDS text set (`lm1b`, the Billion Word benchmark, by default)."""
   input_only()
-  import tensorflow_datasets as tfds
+  import tensorflow_datasets as tfds  # slow to import: only TFDS sources need it
 
   name, split = data_config["name"], data_config["split"]
   try:
@@ -312,7 +309,7 @@ def tfds_text_source(data_config: Mapping[str, Any]) -> Source:
 def tfds_source(name: str, split: str, data_dir: str | None, download: bool) -> Source:
   """A TFDS data set by name; nothing is downloaded unless `download` is set."""
   input_only()
-  import tensorflow_datasets as tfds
+  import tensorflow_datasets as tfds  # slow to import: only TFDS sources need it
 
   try:
     builder = tfds.builder(name, data_dir=data_dir or None)

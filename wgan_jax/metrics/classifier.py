@@ -22,7 +22,7 @@ import scipy.optimize
 
 from wgan_jax.models.layers import check_classifier_head
 from wgan_jax.state import GANState, critic_variables
-from wgan_jax.step import split_scores
+from wgan_jax.networks import split_scores
 
 
 def label_accuracy(predicted: np.ndarray, labels: np.ndarray,

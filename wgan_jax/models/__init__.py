@@ -49,7 +49,8 @@ CRITICS: dict[str, type[nn.Module]] = {
 }
 
 # Fields filled from the data (or the model-wide config) rather than per network.
-_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes", "conv", "conv_transpose")
+_DATA_FIELDS = ("image_size", "channels", "output_shape", "num_classes", "code_dim", "conv",
+                "conv_transpose")
 
 
 def _field_names(module_cls: type[nn.Module]) -> set[str]:

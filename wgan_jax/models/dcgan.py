@@ -98,6 +98,7 @@ class DCGANCritic(nn.Module):
   activation: str = "leaky_relu"  # the hidden nonlinearity, one of layers.ACTIVATIONS
   num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
   conditioning: str = "projection"  # one of layers.CONDITIONINGS
+  code_dim: int = 0  # > 0 with conditioning "info": the width of the InfoGAN Q head
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
@@ -125,7 +126,7 @@ class DCGANCritic(nn.Module):
       size //= 2
     score = conv(1, 4, 1, 0, "final")(x).reshape((x.shape[0],))  # a linear map of the 4x4 map
     return with_class_term(score, x.reshape((x.shape[0], -1)), labels, self.num_classes,
-                           self.conditioning)
+                           self.conditioning, self.code_dim)
 
 
 class GPDCGANGenerator(nn.Module):
@@ -200,6 +201,7 @@ class GPDCGANCritic(nn.Module):
   n_extra_layers: int = 0
   num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
   conditioning: str = "projection"  # one of layers.CONDITIONINGS
+  code_dim: int = 0  # > 0 with conditioning "info": the width of the InfoGAN Q head
   axis_name: str | None = None
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
@@ -222,4 +224,4 @@ class GPDCGANCritic(nn.Module):
       x = act(norm()(conv(2 ** (layer - 1) * dim, f"conv_{layer}")(x), train))
     features = x.reshape((x.shape[0], -1))
     return with_class_term(nn.Dense(1, name="output")(features)[:, 0], features, labels,
-                           self.num_classes, self.conditioning)
+                           self.num_classes, self.conditioning, self.code_dim)

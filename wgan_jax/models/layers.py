@@ -158,7 +158,7 @@ CONDITIONINGS = ("projection", "input", "acgan", "semi_supervised", "info")
 # Conditionings under which the critic reads no label and returns `(score, class_logits)`.
 CLASSIFIER_HEADS = ("acgan", "semi_supervised")
 # Conditionings that read no label: the classifier heads and InfoGAN's Q head, which returns
-# `(score, q_outputs)` with `num_classes` set to the width of the latent codes it reads back.
+# `(score, q_outputs)`, `code_dim` wide: the latent codes it reads back.
 LABEL_FREE_HEADS = CLASSIFIER_HEADS + ("info",)
 
 
@@ -182,7 +182,7 @@ def check_classifier_head(critic: nn.Module, purpose: str) -> None:
 def check_info_head(critic: nn.Module, prior: Any) -> None:
   """Raises ValueError, naming the fix, unless `critic` has a Q head as wide as `prior`'s codes."""
   conditioning = getattr(critic, "conditioning", None)
-  width = getattr(critic, "num_classes", 0)
+  width = getattr(critic, "code_dim", 0)
   if conditioning != "info" or width != prior.code_dim:
     raise ValueError(
         f"Latent codes ({prior.categorical}-way categorical, {prior.continuous} continuous) need "
@@ -221,7 +221,7 @@ class ProjectionHead(nn.Module):
 
 class FeatureTap(nn.Module):
   """Records the critic's last hidden features in the 'intermediates' collection, where feature
-  matching (`step.Networks.features`) reads them; it has no parameters."""
+  matching (`networks.Networks.score_with_features`) reads them; it has no parameters."""
 
   @nn.compact
   def __call__(self, features: jax.Array) -> jax.Array:
@@ -230,13 +230,16 @@ class FeatureTap(nn.Module):
 
 
 def with_class_term(score: jax.Array, features: jax.Array, labels: jax.Array | None,
-                    num_classes: int, conditioning: str):
+                    num_classes: int, conditioning: str, code_dim: int = 0):
   """A critic's output from its score and the flattened features `h` [B, D] the score was read
-  from: the score plus the class term its conditioning asks for (see `CONDITIONINGS`), or, for
-  a classifier head, `(score, class_logits)`. Called inside the critic, whose submodules these
-  become; an unconditional critic's parameters are untouched.
+  from: the score plus the class term its conditioning asks for (see `CONDITIONINGS`), for a
+  classifier head `(score, class_logits)`, and for InfoGAN's Q head `(score, q_outputs)` of
+  `code_dim` outputs. Called inside the critic, whose submodules these become; an unconditional
+  critic's parameters are untouched.
   """
   features = FeatureTap(name="features")(features)
+  if conditioning == "info" and code_dim:
+    return score, nn.Dense(code_dim, name="q_output")(features)
   if num_classes == 0 or conditioning == "input":
     return score
   if conditioning == "projection":
@@ -244,8 +247,6 @@ def with_class_term(score: jax.Array, features: jax.Array, labels: jax.Array | N
   if conditioning == "semi_supervised":
     logits = nn.Dense(num_classes, name="class_logits")(features)
     return jax.nn.logsumexp(logits, axis=-1) + score, logits
-  if conditioning == "info":
-    return score, nn.Dense(num_classes, name="q_output")(features)
   return score, nn.Dense(num_classes, name="acgan_output")(features)
 
 

@@ -67,13 +67,15 @@ class MLPCritic(nn.Module):
   depth: int = 3
   num_classes: int = 0
   conditioning: str = "projection"  # one of layers.CONDITIONINGS
+  code_dim: int = 0  # > 0 with conditioning "info": the width of the InfoGAN Q head
 
   @nn.compact
   def __call__(self, x, labels=None, train: bool = True):
     del train
     x = condition_input(x.reshape((x.shape[0], -1)), labels, self.num_classes, self.conditioning)
     score, features = MLP(self.width, self.depth, 1, name="mlp")(x, with_features=True)
-    return with_class_term(score[:, 0], features, labels, self.num_classes, self.conditioning)
+    return with_class_term(score[:, 0], features, labels, self.num_classes, self.conditioning,
+                           self.code_dim)
 
 
 def hidden_layer_names(depth: int) -> list[str]:

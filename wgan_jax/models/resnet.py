@@ -136,6 +136,7 @@ class ResNetCritic(nn.Module):
   width: int = 128  # DIM_D
   num_classes: int = 0
   conditioning: str = "acgan"  # one of layers.CONDITIONINGS
+  code_dim: int = 0  # > 0 with conditioning "info": the width of the InfoGAN Q head
   normalization: str = "none"
   conv: ModuleDef = Conv  # see wgan_jax.models.conv
 
@@ -150,7 +151,8 @@ class ResNetCritic(nn.Module):
     x = block("block_4")(x, train)
     features = jnp.mean(nn.relu(x), axis=(1, 2))
     score = nn.Dense(1, name="output")(features)[:, 0]
-    return with_class_term(score, features, labels, self.num_classes, self.conditioning)
+    return with_class_term(score, features, labels, self.num_classes, self.conditioning,
+                           self.code_dim)
 
 
 # ----------------------------------------------------------------------------- the 101-layer ResNet
@@ -260,6 +262,7 @@ class DeepResNetCritic(nn.Module):
   normalization: str = "layer"  # 'layer' (under the penalty) | 'batch' | 'none'
   num_classes: int = 0  # > 0: class-conditional, as `conditioning` says
   conditioning: str = "projection"  # one of layers.CONDITIONINGS
+  code_dim: int = 0  # > 0 with conditioning "info": the width of the InfoGAN Q head
   axis_name: str | None = None
   conv: ModuleDef = Conv
 
@@ -279,4 +282,5 @@ class DeepResNetCritic(nn.Module):
         x = block(features, name=f"stage_{stage}_{i}")(x, train)
     features_out = x.reshape((x.shape[0], -1))
     score = nn.Dense(1, name="output")(features_out)[:, 0] / 5.0
-    return with_class_term(score, features_out, labels, self.num_classes, self.conditioning)
+    return with_class_term(score, features_out, labels, self.num_classes, self.conditioning,
+                           self.code_dim)

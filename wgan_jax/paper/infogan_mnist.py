@@ -15,7 +15,7 @@ from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, new_figure, save_figure
 from wgan_jax.paper.runs import run_summary, train_or_load
 from wgan_jax.plotting import image_grid, to_uint8
-from wgan_jax.sampling import generate_samples, load_run, sample_settings, traverse
+from wgan_jax.sampling import draw_samples, load_run, sample_settings, traverse
 
 # Chen et al. 2016, Sec. 7.1: the categorical code, matched to digit classes, classifies MNIST
 # with 5% error (their convolutional networks).
@@ -48,8 +48,8 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   record = train_or_load(fig, "infogan", workdir, quick)
   config, experiment, state = load_run(record.directory)
   count = fig.quick.eval_samples if quick else fig.accuracy_samples
-  images, _, codes = generate_samples(experiment.generator, state, count, sample_settings(config),
-                                      latent=experiment.latent)
+  images, _, codes = draw_samples(experiment.generator, state, count, sample_settings(config),
+                                  latent=experiment.latent)
   digits = MNISTScorer().features_and_probs(images)[1].argmax(1)
   categories = experiment.latent.categorical
   accuracy, digit_of_code = cluster_accuracy(codes, digits, categories, 10)

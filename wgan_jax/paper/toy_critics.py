@@ -17,6 +17,7 @@ import optax
 from wgan_jax.data import toy
 from wgan_jax.extras import train_extra
 from wgan_jax.lipschitz import Constraint
+from wgan_jax.losses import Losses
 from wgan_jax.models.mlp import toy_generator
 from wgan_jax.state import GANState, critic_variables, init_state
 from wgan_jax.step import make_train_step
@@ -40,8 +41,8 @@ def train_critic(critic, constraint: Constraint, objective: str,
   dim = sample_real(np.random.default_rng(0), 1).shape[1]
   generator = toy_generator(latent_dim=1, width=1)  # never run: every batch carries its fakes
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(seed), jnp.zeros((1, dim)))
-  update = jax.jit(make_train_step(generator, critic, tx, tx, objective=objective,
-                                   constraint=constraint).critic_update)
+  update = jax.jit(make_train_step(generator, critic, tx, tx,
+                                   Losses(objective, constraint)).critic_update)
   rng, key = np.random.default_rng(seed), jax.random.PRNGKey(seed)
   start = time.time()
   metrics = {}

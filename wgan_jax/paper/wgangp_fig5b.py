@@ -23,7 +23,8 @@ from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, save_figure, subplots
 from wgan_jax.paper.runs import prepared_run, present_runs
 from wgan_jax.state import critic_variables
-from wgan_jax.step import generate, split_scores
+from wgan_jax.networks import split_scores
+from wgan_jax.step import generate
 
 with train_extra(__name__):
   from tqdm import tqdm
@@ -55,7 +56,7 @@ def overfitting_curves(fig, label: str, quick: bool) -> dict:
   """Trains on `train_examples` digits, measuring the negative critic loss on them and held out."""
   config = prepared_run(fig, label, quick)
   experiment = builder.build(config)
-  generator, critic, constraint = experiment.generator, experiment.critic, experiment.constraint
+  generator, critic, constraint = experiment.generator, experiment.critic, experiment.losses.constraint
   dataset = jax.tree_util.tree_map(
       jnp.asarray, _real_subset(config, "train", fig.train_examples, config.seed))
   validation = _real_subset(config, "test", fig.validation_examples, config.seed + 1)
