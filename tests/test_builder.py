@@ -32,7 +32,7 @@ def _acgan_config(path):
   weights, `generator_batch_multiple`, bfloat16 compute), on small MLPs: what is compared is
   how the step is built, and the ResNet pair compiles about 20x slower."""
   c = wgan_gp_cifar_resnet.get_config("acgan")
-  c.data.update(dict(source="npz", path=path, device_resident=True))
+  c.data.update(dict(source="npz", path=path, device_resident=True, num_classes=10))
   c.model.generator = ml_collections.ConfigDict(dict(
       kind="mlp", latent_dim=16, width=16, depth=2, output_activation="tanh"))
   c.model.critic = ml_collections.ConfigDict(dict(

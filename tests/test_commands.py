@@ -22,9 +22,14 @@ COMMANDS = ("train", "sample", "evaluate", "reproduce", "preflight", "benchmark"
     ("--bogus=1", "Unknown command line flag 'bogus'"),
     ("--config=/no/such/config.py", "/no/such/config.py"),
     ("--config=no_such_config:x", "no_such_config"),
+    ("--config={bad_syntax}", "line 2, is not valid Python: invalid syntax"),
+    ("--config={bad_import}", "could not be loaded: No module named 'no_such_module_here'"),
 ])
-def test_bad_flags_exit_2_with_one_line(arg, message, capsys):
-  argv = ["train", arg]
+def test_bad_flags_exit_2_with_one_line(arg, message, capsys, tmp_path):
+  (tmp_path / "bad_syntax.py").write_text("import ml_collections\ndef get_config(:\n")
+  (tmp_path / "bad_import.py").write_text("import no_such_module_here\n")
+  argv = ["train", arg.format(bad_syntax=tmp_path / "bad_syntax.py",
+                              bad_import=tmp_path / "bad_import.py")]
   with pytest.raises(SystemExit) as stop:
     # Overrides of the default config are applied when the flag is defined, others at parsing.
     holder = flags.FlagValues()
@@ -115,6 +120,9 @@ def test_stray_arguments_are_refused(capsys):
     (lambda: __import__("wgan_jax.errors").errors.ConfigError("batch_size=0: ..."), 2),
     (lambda: __import__("wgan_jax.errors").errors.DataError("The .npz file x does not exist."), 2),
     (lambda: __import__("wgan_jax.errors").errors.RunDirError("runs/x has no config.json"), 2),
+    (lambda: __import__("wgan_jax.outputs").outputs.OutputError("Could not write x.png: disk "
+                                                                "full."), 5),
+    (lambda: __import__("wgan_jax.rundir").rundir.LockLostError("runs/x was moved"), 4),
 ])
 def test_only_a_users_mistake_is_exit_code_2(raised, code, monkeypatch, capsys, tmp_path):
   import wgan_jax.train
@@ -142,3 +150,19 @@ def test_a_bug_is_not_answered_as_a_usage_error(bug, monkeypatch, tmp_path):
   monkeypatch.setattr(wgan_jax.train, "train", failing)
   with pytest.raises(type(bug)):
     command.main(["train", f"--workdir={tmp_path}"])
+
+
+def test_orbax_thread_errors_are_logged_in_one_line():
+  import logging
+  import sys
+  try:
+    raise OSError(28, "No space left on device")
+  except OSError:
+    exc_info = sys.exc_info()
+  record = logging.LogRecord("absl", logging.ERROR, "/x/site-packages/orbax/checkpoint/_src/"
+                             "futures/future.py", 378, "_SignalingThread.run() raised", (),
+                             exc_info)
+  assert common.OrbaxTracebacks().filter(record) and record.exc_info is None
+  assert "Traceback" not in logging.Formatter().format(record)
+  ours = logging.LogRecord("absl", logging.ERROR, "/x/wgan_jax/train.py", 1, "m", (), exc_info)
+  assert common.OrbaxTracebacks().filter(ours) and ours.exc_info is exc_info

@@ -151,6 +151,58 @@ def test_npz_source_and_shape_errors(tmp_path):
     sources.npz_source(str(tmp_path / "empty.npz"))
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.float64])
+def test_npz_pixels_of_any_dtype_in_0_255_are_refused_or_scaled_as_uint8(tmp_path, dtype):
+  pixels = np.arange(2 * 4 * 4).reshape(2, 4, 4, 1) * 8  # 0..248
+  np.savez(tmp_path / "wide.npz", x=pixels.astype(dtype))
+  np.savez(tmp_path / "bytes.npz", x=pixels.astype(np.uint8))
+  if np.issubdtype(dtype, np.integer):  # scaled exactly as the uint8 pixels are
+    wide, narrow = (sources.npz_source(str(tmp_path / f"{name}.npz")).arrays["x"]
+                    for name in ("wide", "bytes"))
+    assert wide.dtype == np.uint8
+    np.testing.assert_array_equal(wide, narrow)
+  else:  # float64 in 0..255: not [-1, 1] pixels
+    with pytest.raises(sources.DataError, match=r"float pixels run from 0 to 248, outside the "
+                       r"declared range -1\.\.1 \(--config\.data\.float_pixels\).*uint8"):
+      sources.npz_source(str(tmp_path / "wide.npz"))
+
+
+def test_npz_float_pixels_follow_their_declared_range_and_must_be_finite(tmp_path):
+  unit = np.linspace(0, 1, 32).reshape(2, 4, 4, 1)
+  np.savez(tmp_path / "unit.npz", x=unit)
+  x = sources.npz_source(str(tmp_path / "unit.npz"), float_pixels="0..1").arrays["x"]
+  np.testing.assert_allclose([x.min(), x.max()], [-1, 1])
+  np.testing.assert_allclose(sources.npz_source(str(tmp_path / "unit.npz")).arrays["x"], unit)
+  with pytest.raises(sources.DataError, match=r"-1 to 1, outside the declared range 0\.\.1"):
+    np.savez(tmp_path / "signed.npz", x=unit * 2 - 1)
+    sources.npz_source(str(tmp_path / "signed.npz"), float_pixels="0..1")
+  unit[0, 0, 0, 0] = np.nan
+  np.savez(tmp_path / "nan.npz", x=unit)
+  with pytest.raises(sources.DataError, match="1 pixel values are NaN or infinite"):
+    sources.npz_source(str(tmp_path / "nan.npz"))
+  np.savez(tmp_path / "negative.npz", x=-np.ones((2, 4, 4, 1), np.int32))
+  with pytest.raises(sources.DataError, match=r"integer pixels run from -1 to -1; .*0\.\.255"):
+    sources.npz_source(str(tmp_path / "negative.npz"))
+
+
+def test_npz_arrays_of_an_unusable_rank_and_labels_that_skip_classes_are_refused(tmp_path):
+  np.savez(tmp_path / "rank5.npz", x=np.zeros((2, 2, 2, 2, 2), np.uint8))
+  with pytest.raises(sources.DataError, match=r"shape \(2, 2, 2, 2, 2\); expected images"):
+    sources.npz_source(str(tmp_path / "rank5.npz"))
+  np.savez(tmp_path / "points.npz", x=np.ones((5, 2), np.float32))
+  assert not sources.npz_source(str(tmp_path / "points.npz")).is_image
+  labels = np.arange(20) % 10
+  labels[3] = 57
+  np.savez(tmp_path / "stray.npz", x=np.zeros((20, 4, 4, 1), np.uint8), label=labels)
+  with pytest.raises(sources.DataError, match=r"labels run up to 57 but classes 10, 11, .*have no "
+                     r"examples.*--config\.data\.num_classes"):
+    sources.npz_source(str(tmp_path / "stray.npz"))
+  assert sources.npz_source(str(tmp_path / "stray.npz"), num_classes=58).num_classes == 58
+  (tmp_path / "junk.npz").write_bytes(b"not a zip")
+  with pytest.raises(sources.DataError, match="not a readable .npz"):
+    sources.npz_source(str(tmp_path / "junk.npz"))
+
+
 @pytest.mark.slow  # TFDS's mock builder (10 s); the pipeline after it is tested on other sources
 def test_tfds_source_with_mock_data():
   import tensorflow_datasets as tfds

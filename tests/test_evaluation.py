@@ -91,6 +91,16 @@ def test_evaluate_script_on_a_toy_run(tmp_path):
                         f"--workdir={tmp_path / 'run'}", "--metric=fid"], capture_output=True,
                        text=True, timeout=300, cwd=REPO)
   assert bad.returncode == 2 and "need image data" in bad.stderr
+  # An output that cannot be written (a read-only disk; here its folder is a file): the result
+  # is printed first, then the failed write is exit code 5 with nothing partial left.
+  (tmp_path / "blocked").write_text("a file, not a folder")
+  unwritable = subprocess.run([sys.executable, "-m", "wgan_jax.evaluate",
+                               f"--workdir={tmp_path / 'run'}", "--metric=w1", "--num=300",
+                               f"--out={tmp_path / 'blocked' / 'eval.json'}"],
+                              capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert unwritable.returncode == 5, unwritable.stderr
+  assert json.loads(unwritable.stdout.strip().splitlines()[-1])["step"] == 2
+  assert "Could not write" in unwritable.stderr and "printed above" in unwritable.stderr
 
 
 def test_cluster_accuracy_matches_clusters_to_classes_one_to_one():

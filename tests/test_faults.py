@@ -17,6 +17,7 @@ import pytest
 from tests.test_train import REPO, TINY_FLAGS, tiny_config
 from wgan_jax import builder, rundir, sampling, train as train_module
 from wgan_jax.checkpoint import CheckpointMismatchError, Checkpointer, CheckpointSaveError
+from wgan_jax.errors import ConfigError
 from wgan_jax.train import NonFiniteLossError, train
 
 
@@ -252,3 +253,61 @@ def test_damaged_run_files_are_named(tmp_path, name, content, message):
   (workdir / name).write_bytes(content)
   with pytest.raises(rundir.RunDirError, match=message):
     train(quiet_config(num_steps=4), str(workdir))
+
+
+def test_stop_signals_by_phase_start_up_training_and_after_the_save():
+  def deliver(sig):
+    os.kill(os.getpid(), sig)
+    time.sleep(0.05)  # the handler runs in this thread at the next instruction
+
+  previous = signal.getsignal(signal.SIGHUP)
+  with train_module._StopRequested() as stop:
+    with pytest.raises(train_module.StoppedBySignal) as stopped:
+      deliver(signal.SIGINT)  # start-up: stop at once, one line, exit 130
+    assert stopped.value.before_training and stopped.value.signal_number == signal.SIGINT
+    stop.training()
+    deliver(signal.SIGHUP)  # a closed terminal: save and stop, as SIGTERM does
+    assert stop.signal_name == "SIGHUP"
+    stop.saved()
+    deliver(signal.SIGTERM)  # after the save: ignored, the exit code stays 75
+    assert stop.signal_name == "SIGHUP"
+  assert signal.getsignal(signal.SIGHUP) == previous
+  with train_module._StopRequested() as stop:
+    stop.training()
+    deliver(signal.SIGTERM)
+    with pytest.raises(train_module.StoppedBySignal) as stopped:
+      deliver(signal.SIGTERM)  # a second signal before the save: abort without it
+    assert not stopped.value.before_training
+
+
+@pytest.mark.slow
+def test_a_closed_terminal_saves_and_stops_like_sigterm(tmp_path):
+  workdir = tmp_path / "run"
+  process = subprocess.Popen([sys.executable, "-m", "wgan_jax.train", f"--workdir={workdir}",
+                              *TINY_FLAGS, "--config.num_steps=100000", "--config.log_every=1"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  metrics = workdir / rundir.METRICS_FILE
+  deadline = time.time() + 240
+  while process.poll() is None and time.time() < deadline and (
+      not metrics.exists() or not metrics.read_text()):
+    time.sleep(0.2)
+  process.send_signal(signal.SIGHUP)
+  _, err = process.communicate(timeout=120)
+  assert process.returncode == 75, err
+  assert "Stopped by SIGHUP" in err and "Traceback" not in err
+  assert _saved_steps(workdir) == [max(_steps_logged(workdir))]
+
+
+def test_running_out_of_device_memory_names_the_settings_to_lower(tmp_path, monkeypatch):
+  def exhausted_stepper(*args):
+    def advance(placed, n_critic):  # what XLA raises when a buffer does not fit
+      raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to "
+                                       "allocate 1.20TiB.")
+    return advance
+
+  monkeypatch.setattr(train_module, "_stepper", exhausted_stepper)
+  with pytest.raises(train_module.OutOfDeviceMemoryError,
+                     match=r"ran out of memory \(RESOURCE_EXHAUSTED.*batch_size=16 over \d "
+                           r"device.*Lower --config\.batch_size"):
+    train(quiet_config(num_steps=2), str(tmp_path / "run"))
+  assert issubclass(train_module.OutOfDeviceMemoryError, ConfigError)  # one line, exit code 2

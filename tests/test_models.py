@@ -379,3 +379,14 @@ def test_the_gan_64x64_dcgan_pair_has_four_stages_of_5x5_filters():
   assert [d_vars["params"][f"conv_{i}"]["kernel"].shape[-1] for i in (1, 2, 3, 4)] == [8, 16, 32,
                                                                                      64]
   assert d_vars["params"]["output"]["kernel"].shape == (4 * 4 * 64, 1)
+
+
+def test_a_network_built_for_images_or_text_refuses_other_examples():
+  image_pair = {"generator": {"kind": "gp_dcgan", "width": 4}, "critic": {"kind": "mlp"}}
+  with pytest.raises(ValueError, match=r"'gp_dcgan' generator is built for images \[H, W, C\], "
+                     r"but the examples have shape \(64,\): choose kind='mlp'"):
+    create_models(image_pair, (64,))
+  text_critic = {"generator": {"kind": "mlp"}, "critic": {"kind": "language"}}
+  with pytest.raises(ValueError, match=r"'language' critic is built for text"):
+    create_models(text_critic, (8, 8, 1))
+  create_models({"generator": {"kind": "mlp"}, "critic": {"kind": "mlp"}}, (64,))  # any shape

@@ -69,3 +69,15 @@ def test_trim_metrics_drops_rows_after_the_restored_step_and_a_torn_line(tmp_pat
   assert [json.loads(line)["step"] for line in kept] == [1, 2]
   assert rundir.trim_metrics(str(tmp_path), 2) == 0
   assert rundir.trim_metrics(str(tmp_path / "nowhere"), 0) == 0
+
+
+def test_a_workdir_that_cannot_hold_a_run_is_named(tmp_path):
+  with pytest.raises(rundir.RunDirError, match="--workdir is empty"):
+    rundir.prepare("")
+  (tmp_path / "file").write_text("x")
+  with pytest.raises(rundir.RunDirError, match="is a file, not a directory"):
+    rundir.prepare(str(tmp_path / "file"))
+  with pytest.raises(rundir.RunDirError, match="file/run cannot be written"):
+    rundir.prepare(str(tmp_path / "file" / "run"))  # its parent is a file: nothing can be made
+  rundir.prepare(str(tmp_path / "new" / "run"))
+  assert os.listdir(tmp_path / "new" / "run") == []  # the write probe is gone

@@ -62,16 +62,33 @@ def test_entries_split_by_lines_or_by_separator_lines():
 def test_a_folder_of_text_files_is_read_in_path_order(tmp_path):
   (tmp_path / "b.txt").write_text("b1\nb2\n")
   (tmp_path / "a").mkdir()
-  (tmp_path / "a" / "x.txt").write_bytes(b"a1\n\xff\xfe bytes\n")  # not UTF-8: replaced
-  (tmp_path / ".hidden").write_text("never\n")
-  assert read_entries(str(tmp_path)) == ["a1", "\ufffd\ufffd bytes", "b1", "b2"]
-  assert read_entries(str(tmp_path), max_entries=3) == ["a1", "\ufffd\ufffd bytes", "b1"]
+  (tmp_path / "a" / "x.txt").write_bytes("a1\ncafé\n".encode())
+  (tmp_path / ".hidden").write_bytes(b"\xff never read\n")
+  assert read_entries(str(tmp_path)) == ["a1", "café", "b1", "b2"]
+  assert read_entries(str(tmp_path), max_entries=3) == ["a1", "café", "b1"]
   assert read_entries(str(tmp_path / "b.txt")) == ["b1", "b2"]
   with pytest.raises(DataError, match="does not exist"):
     read_entries(str(tmp_path / "missing"))
   (tmp_path / "empty").mkdir()
   with pytest.raises(DataError, match="No text entries"):
     read_entries(str(tmp_path / "empty"))
+
+
+def test_text_that_does_not_decode_or_is_binary_is_refused_naming_the_file(tmp_path):
+  latin = tmp_path / "latin.txt"
+  latin.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+  with pytest.raises(DataError, match=r"latin\.txt is not utf-8 text: byte 3 .*"
+                     r"--config\.data\.encoding \(for example latin-1\)"):
+    read_entries(str(latin))
+  assert read_entries(str(latin), encoding="latin-1") == ["café au lait"]
+  noise = tmp_path / "noise.bin"
+  noise.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+  with pytest.raises(DataError, match=r"noise\.bin looks like binary data"):
+    read_entries(str(noise), encoding="latin-1")  # decodes, but is not text
+  with pytest.raises(DataError, match="not utf-8 text"):
+    read_entries(str(noise))
+  with pytest.raises(DataError, match="Unknown text encoding 'klingon'"):
+    read_entries(str(latin), encoding="klingon")
 
 
 def test_text_source_batches_character_ids(tmp_path):

@@ -8,7 +8,6 @@ save, and removes what the failed save left.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 from typing import Any
@@ -17,15 +16,11 @@ import jax
 
 from wgan_jax.errors import RunDirError
 from wgan_jax.extras import train_extra
+from wgan_jax.outputs import cause
 
 with train_extra(__name__):
   import orbax.checkpoint as ocp
   from etils import epath  # orbax's path type
-
-_CAUSES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-           errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-           errno.EROFS: "the file system is read-only"}
-
 
 class CheckpointSaveError(RuntimeError):
   """A checkpoint could not be written; the previous complete checkpoints are kept."""
@@ -33,6 +28,10 @@ class CheckpointSaveError(RuntimeError):
 
 class CheckpointMismatchError(RunDirError):
   """A checkpoint does not fit the state the config builds (other shapes or structure)."""
+
+
+class CheckpointDamagedError(RunDirError):
+  """A checkpoint's files are missing, truncated or corrupt; the message names its folder."""
 
 
 class Checkpointer:
@@ -49,10 +48,16 @@ class Checkpointer:
     self._keep = keep
     # Old checkpoints are removed here, once a newer one is known complete (orbax would remove
     # them as a save starts, so a failed save could leave none).
+    # Unfinished saves are removed here, before the manager reads the directory: orbax's own
+    # cleanup runs in a background thread that a trainer refusing its config at once would
+    # leave to fail at interpreter shutdown.
+    if not read_only:
+      self._remove_unfinished()
     options = ocp.CheckpointManagerOptions(
         max_to_keep=None, create=not read_only, read_only=read_only,
-        save_interval_steps=0 if read_only else 1, cleanup_tmp_directories=not read_only,
+        save_interval_steps=0 if read_only else 1, cleanup_tmp_directories=False,
         enable_async_checkpointing=async_save and not read_only)
+    self._options = options
     self._manager = ocp.CheckpointManager(self.directory, options=options)
     self._pending: int | None = None  # the step of a save that may still be in flight
 
@@ -93,12 +98,18 @@ class Checkpointer:
     for old in sorted(self._manager.all_steps())[:-self._keep]:
       self._manager.delete(old)
 
-  def _fail(self, step: int, error: BaseException | None) -> None:
-    for name in os.listdir(self.directory):  # what the failed save left
-      if name.startswith(f"{step}.orbax-checkpoint-tmp"):
+  def _remove_unfinished(self, step: int | None = None) -> None:
+    """Removes the temporary folders of saves that never completed (of `step`, or all)."""
+    if not os.path.isdir(self.directory):
+      return
+    prefix = f"{step}." if step is not None else ""
+    for name in os.listdir(self.directory):
+      if name.startswith(prefix) and ".orbax-checkpoint-tmp" in name:
         shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
-    cause = _CAUSES.get(getattr(error, "errno", None), None)
-    detail = f"{error}" + (f" ({cause})" if cause else "") if error else "it was not finalised"
+
+  def _fail(self, step: int, error: BaseException | None) -> None:
+    self._remove_unfinished(step)  # what the failed save left
+    detail = cause(error) if error else "it was not finalised"
     kept = self.all_steps()
     raise CheckpointSaveError(
         f"Saving the checkpoint of step {step} in {self.directory} failed: {detail}. Training "
@@ -118,9 +129,32 @@ class Checkpointer:
     """Restores the newest (or given) step into the structure and shapes of `target`.
 
     A checkpoint that does not fit `target` (another architecture or optimizer) is refused
-    with `CheckpointMismatchError` naming the differing arrays, before anything is read.
+    with `CheckpointMismatchError` naming the differing arrays, before anything is read; one
+    whose files are damaged with `CheckpointDamagedError` naming the folder to delete. The
+    newest step removed while it is read (a trainer pruning old checkpoints beside a reader)
+    is replaced by the newest complete one, once.
     """
-    step = self.latest_step() if step is None else step
+    newest = step is None
+    step = self.latest_step() if newest else step
+    try:
+      return self._restore(target, step)
+    except CheckpointMismatchError:
+      raise
+    except Exception as error:  # noqa: BLE001 -- orbax and TensorStore raise many kinds
+      folder = os.path.join(self.directory, str(step))
+      if newest and not os.path.isdir(folder):
+        # A fresh manager: one whose read failed keeps that step's layout.
+        self._manager.close()
+        self._manager = ocp.CheckpointManager(self.directory, options=self._options)
+        if self.latest_step() is not None and self.latest_step() != step:
+          return self._restore(target, self.latest_step())
+      earlier = [s for s in self.all_steps() if s != step]
+      raise CheckpointDamagedError(
+          f"The checkpoint of step {step} cannot be read ({_first_line(error)}): its files in "
+          f"{folder} are missing or damaged. Delete that folder to use an earlier checkpoint "
+          f"({_steps(earlier)}).") from None
+
+  def _restore(self, target: Any, step: int) -> Any:
     abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
     differences = self._differences(step, abstract)
     if differences:
@@ -161,6 +195,12 @@ def _shapes_by_name(tree: Any) -> dict[str, tuple[int, ...]]:
 
 def _params_first(name: str) -> tuple[bool, str]:
   return "opt_state" in name, name
+
+
+def _first_line(error: BaseException) -> str:
+  text = str(error).strip().splitlines()
+  line = text[0] if text else type(error).__name__
+  return line if len(line) <= 160 else line[:157] + "..."
 
 
 def _steps(steps: list[int]) -> str:

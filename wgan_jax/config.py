@@ -113,6 +113,8 @@ def data_defaults() -> ml_collections.ConfigDict:
       resize=False,  # resize the short side and centre-crop to image_size
       dequantize=False,  # WGAN-GP ResNet: x / 128 - 1 + U[0, 1/128)
       use_labels=False,  # feed labels (conditional models)
+      num_classes=0,  # npz: the class count; 0: labels 0..K-1 with every class present
+      float_pixels="-1..1",  # npz: the range float pixels are stored in, '-1..1' or '0..1'
       # > 0: semi-supervised data: only this many labels per class are kept (the rest read -1),
       # and about half of each batch is drawn from those labelled examples
       # (`sources.labelled_subset`).
@@ -127,6 +129,7 @@ def data_defaults() -> ml_collections.ConfigDict:
       max_vocab_size=2048,
       separator="line",
       max_examples=0,  # 0: every entry
+      encoding="utf-8",  # text files: their encoding (a Python codec name, e.g. latin-1)
       # Hold the whole data set on every device and draw batches in-graph (data that fits in
       # device memory: toy sets, MNIST, CIFAR-10); False: a host tf.data pipeline.
       device_resident=False,

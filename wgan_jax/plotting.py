@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from wgan_jax.extras import train_extra
+from wgan_jax.outputs import written_whole
 
 with train_extra(__name__):
   import matplotlib.figure
@@ -43,7 +44,9 @@ def save_image_grid(images: np.ndarray, path: str, columns: int | None = None) -
   grid = image_grid(pixels, columns)
   if grid.shape[-1] == 1:
     grid = grid[..., 0]
-  matplotlib.image.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
+  with written_whole(path) as temporary:
+    matplotlib.image.imsave(temporary, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0,
+                            vmax=255)
 
 
 def save_toy_plot(real: np.ndarray, fake: np.ndarray, path: str,
@@ -67,4 +70,5 @@ def save_toy_plot(real: np.ndarray, fake: np.ndarray, path: str,
   if title:
     ax.set_title(title)
   fig.tight_layout()
-  fig.savefig(path)
+  with written_whole(path) as temporary:
+    fig.savefig(temporary)

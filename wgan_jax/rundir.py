@@ -20,6 +20,7 @@ import ml_collections
 
 from wgan_jax.data.text import VOCABULARY_FILE, Vocabulary
 from wgan_jax.errors import RunDirError
+from wgan_jax.outputs import cause, written_whole
 
 LOCK_FILE = "train.lock"
 CONFIG_FILE = "config.json"
@@ -343,9 +344,25 @@ def _row_step(line: str) -> int | None:
 
 
 def _atomic_write(path: str, text: str) -> None:
-  temporary = f"{path}.tmp-{os.getpid()}"
-  with open(temporary, "w") as f:
+  with written_whole(path) as temporary, open(temporary, "w") as f:
     f.write(text)
     f.flush()
     os.fsync(f.fileno())
-  os.replace(temporary, path)
+
+
+def prepare(workdir: str) -> None:
+  """Makes `workdir` if needed; refuses an empty name, a path that is a file, and a directory
+  this process cannot write, before anything else happens."""
+  if not workdir:
+    raise RunDirError("--workdir is empty: name the run's directory.")
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise RunDirError(f"--workdir {workdir} is a file, not a directory: name a directory.")
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, f".write-test-{os.getpid()}")
+    with open(probe, "w"):
+      pass
+    os.remove(probe)
+  except OSError as error:
+    raise RunDirError(f"--workdir {workdir} cannot be written: {cause(error)}. Train in a "
+                      f"directory you can write.") from None

@@ -18,6 +18,7 @@ from wgan_jax.config import with_new_defaults
 from wgan_jax.errors import ConfigError, RunDirError, UserError
 from wgan_jax.latent import LatentPrior, latent_paths
 from wgan_jax.plotting import save_image_grid, save_toy_plot, to_uint8
+from wgan_jax.outputs import written_whole
 from wgan_jax.state import all_finite
 from wgan_jax.step import generate
 
@@ -240,7 +241,7 @@ def write_text_samples(samples: np.ndarray, vocabulary, out: str) -> list[str]:
   """Text samples (`[N, seq_len, vocabulary]` softmax) as the characters they pick, one per line
   (padding kept, as the official code writes them); returns the lines."""
   lines = vocabulary.decode(np.argmax(samples, axis=-1))
-  with open(out, "w", encoding="utf-8") as f:
+  with written_whole(out) as temporary, open(temporary, "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")
   return lines
 
@@ -258,18 +259,33 @@ def write_samples(samples: np.ndarray, labels, out: str, vocabulary=None,
       write_text_samples(samples, vocabulary, out)
     elif out.endswith(".npz"):
       ids = np.argmax(samples, axis=-1).astype(np.int32)
-      np.savez(out, samples=ids, text=np.array(vocabulary.decode(ids)))
+      with written_whole(out) as temporary:
+        np.savez(temporary, samples=ids, text=np.array(vocabulary.decode(ids)))
     else:
       raise UserError(f"A text run's samples go to a .txt or .npz file, got {out!r}.")
   elif out.endswith(".npz"):
     arrays = {"samples": to_uint8(samples) if samples.ndim == 4 else samples.astype(np.float32)}
     if labels is not None:
       arrays["labels"] = labels
-    np.savez(out, **arrays)
+    with written_whole(out) as temporary:
+      np.savez(temporary, **arrays)
   elif out.endswith(".png"):
     if samples.ndim != 4:
       save_toy_plot(samples[:0], samples, out, title=f"{len(samples)} samples")
     else:
       save_image_grid(samples, out, columns)
   else:
+    check_output_path(out)
+
+
+OUTPUT_SUFFIXES = (".npz", ".png", ".txt")
+
+
+def check_output_path(out: str) -> None:
+  """Refuses, before anything is loaded, an output whose suffix `write_samples` does not write
+  or whose folder does not exist."""
+  if not out.endswith(OUTPUT_SUFFIXES):
     raise UserError(f"--out must end in .npz, .png (images, points) or .txt (text), got {out!r}.")
+  folder = os.path.dirname(os.path.abspath(out))
+  if not os.path.isdir(folder):
+    raise UserError(f"--out {out}: the folder {folder} does not exist.")

@@ -34,6 +34,7 @@ from wgan_jax.data import pipeline
 from wgan_jax.data._tf import tf  # TensorBoard's summaries, beside the input pipeline
 from wgan_jax.data.toy import toy_dataset
 from wgan_jax.evaluation import Evaluator
+from wgan_jax.errors import ConfigError
 from wgan_jax.extras import train_extra
 from wgan_jax.metrics.classifier import CriticClassifier
 from wgan_jax.plotting import save_image_grid, save_toy_plot
@@ -51,26 +52,58 @@ class NonFiniteLossError(RuntimeError):
   """Training produced a NaN or infinity; the run stopped without saving it."""
 
 
+class StoppedBySignal(KeyboardInterrupt):
+  """A signal stopped the trainer without a save: during start-up, or a second signal after
+  the first had asked for a save. `signal_name` says which; the checkpoints are untouched."""
+
+  def __init__(self, signal_name: str, before_training: bool):
+    super().__init__(signal_name)
+    self.signal_name, self.before_training = signal_name, before_training
+    self.signal_number = int(signal.Signals[signal_name])
+
+
+# SIGHUP is a closed terminal or a lost SSH session: treated as a request to stop, like SIGTERM.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 class _StopRequested:
-  """Turns SIGTERM/SIGINT into a flag the loop checks after each step; a second one aborts."""
+  """What a stop signal (`STOP_SIGNALS`) does, by phase: during start-up it stops the trainer
+  at once (`StoppedBySignal`); while training the first one is a flag the loop checks after
+  each step (save, then stop) and a second one aborts without that save; once the stop's save
+  is complete, further signals are ignored, so the exit code stays "stopped with a checkpoint".
+  """
 
   def __init__(self):
     self.signal_name: str | None = None
+    self._phase = "starting"
     self._previous = {}
 
   def __enter__(self):
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
       try:
         self._previous[sig] = signal.signal(sig, self._handle)
       except ValueError:  # not the main thread: signals cannot be caught here
         pass
     return self
 
+  def training(self) -> None:
+    """From now on a first signal asks for a save and a stop."""
+    self._phase = "training"
+
+  def saved(self) -> None:
+    """The stop's checkpoint is complete: later signals change nothing."""
+    self._phase = "saved"
+
   def _handle(self, signum, frame):
     del frame
+    name = signal.Signals(signum).name
+    if self._phase == "starting":
+      raise StoppedBySignal(name, before_training=True)
+    if self._phase == "saved":
+      return
     if self.signal_name is not None:  # asked twice: stop now, without the final save
-      raise KeyboardInterrupt
-    self.signal_name = signal.Signals(signum).name
+      raise StoppedBySignal(name, before_training=False)
+    self.signal_name = name
 
   def __exit__(self, *exc):
     for sig, handler in self._previous.items():
@@ -185,8 +218,9 @@ def train(config: ml_collections.ConfigDict, workdir: str, allow_config_change: 
   """
   builder.check_config(config, jax.device_count())
   placement = parallel.make_placement(config.parallelism, AXIS)
-  os.makedirs(workdir, exist_ok=True)
+  rundir.prepare(workdir)
   with contextlib.ExitStack() as cleanup:
+    stop = cleanup.enter_context(_StopRequested())  # first in, so it outlasts the cleanup below
     run = _RunDirectory.open(config, workdir, allow_config_change, start_over, cleanup)
     # Data, models, step and evaluation: every data or metric error surfaces here, before
     # anything is compiled (evaluation weights load here too).
@@ -198,9 +232,33 @@ def train(config: ml_collections.ConfigDict, workdir: str, allow_config_change: 
     pictures = _EvaluationAndPictures(config, experiment, evaluator)
     state = run.restore(experiment.init_state())
     run.record_start(config, experiment.vocabulary, int(state.step))
-    advance = _stepper(config, experiment, placement, int(state.step))
-    loop = _Loop(config, experiment.schedule, placement, run, pictures, cleanup)
-    return loop.run(advance, state)
+    with _out_of_memory_named(config):
+      advance = _stepper(config, experiment, placement, int(state.step))
+      loop = _Loop(config, experiment.schedule, placement, run, pictures, stop, cleanup)
+      return loop.run(advance, state)
+
+
+class OutOfDeviceMemoryError(ConfigError):
+  """The run does not fit in the devices' memory; the message names the settings to lower."""
+
+
+@contextlib.contextmanager
+def _out_of_memory_named(config):
+  """Turns the devices running out of memory into an error naming the settings that size it."""
+  try:
+    yield
+  except jax.errors.JaxRuntimeError as error:
+    text = str(error)
+    if "RESOURCE_EXHAUSTED" not in text and "out of memory" not in text.lower():
+      raise
+    resident = (" The data set is held on the devices (data.device_resident=True): set it to "
+                "False to stream it from the host." if config.data.device_resident else "")
+    raise OutOfDeviceMemoryError(
+        f"The devices ran out of memory ({text.strip().splitlines()[0][:200]}) at "
+        f"batch_size={config.batch_size} over {jax.device_count()} device(s), "
+        f"n_critic={config.n_critic}. Lower --config.batch_size (or the models' width), set "
+        f"--config.model.compute_dtype=bfloat16, or train on more devices.{resident} The "
+        f"checkpoints already saved are kept.") from None
 
 
 class _RunDirectory:
@@ -291,12 +349,13 @@ class _Loop:
   """Steps until `num_steps` or a stop signal; logs, evaluates, draws and saves on schedule."""
 
   def __init__(self, config, schedule, placement, run: _RunDirectory,
-               pictures: "_EvaluationAndPictures", cleanup: contextlib.ExitStack):
+               pictures: "_EvaluationAndPictures", stop: _StopRequested,
+               cleanup: contextlib.ExitStack):
     self.config, self.schedule, self.placement, self.run_dir = config, schedule, placement, run
     self.pictures = pictures
     self.writer = _Writer(run.workdir, run.is_writer)
     cleanup.callback(self.writer.close)
-    self.stop = cleanup.enter_context(_StopRequested())
+    self.stop = stop
     self.timer = _Timer()
     self.finite = placement.map_state(all_finite)
     self.cleanup = cleanup
@@ -309,6 +368,7 @@ class _Loop:
     self.cleanup.callback(progress.close)
     placed = placement.place_state(state)
     del state
+    self.stop.training()
     last_metrics: dict[str, float] = {}
     previous = None  # (step, finite flag) of the step before the newest
     stopped_by = None
@@ -337,6 +397,7 @@ class _Loop:
       self._draw_and_save(step, placed, save_now or stopping)
       if stopping:
         run.checkpointer.wait()
+        self.stop.saved()
         stopped_by = self.stop.signal_name or "a stop signal to another process"
         progress.write(f"{stopped_by} received: saved a checkpoint at step {step}; "
                        f"resume by running the same command again.")

@@ -7,9 +7,11 @@ not load stops the command with `error: ...` naming the problem and exit code 2
 
 from __future__ import annotations
 
+import logging as pylogging
 import os
 import pathlib
 import sys
+import threading
 from typing import Callable
 
 from absl import flags, logging
@@ -22,24 +24,43 @@ from wgan_jax import configs
 USAGE_ERROR = 2  # a bad command line, config or data set, or a refused config change
 DIVERGED = 3  # training went non-finite; the last finite checkpoint is kept
 WORKDIR_BUSY = 4  # another trainer holds the run directory
-SAVE_FAILED = 5  # a checkpoint could not be written; the complete ones are kept
+SAVE_FAILED = 5  # a checkpoint or another output could not be written (nothing partial is left)
 INTERRUPTED = 75  # stopped by SIGTERM/SIGINT with a checkpoint saved: rerun to resume
 #                   (75 is sysexits' EX_TEMPFAIL, "try again later")
-_ERRORS = (flags.Error, AttributeError, KeyError, OSError, TypeError, ValueError)
+_ERRORS = (flags.Error, AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError,
+           ImportError)
 _HELP = ("--help", "-h", "--helpfull", "-?", "--helpshort")
 
 
 def quiet_logs() -> None:
   """What a command owns in its process: TensorFlow's C++ log below warnings (read when it
-  loads) and absl's at warnings (orbax logs every save at INFO)."""
+  loads), absl's at warnings (orbax logs every save at INFO), and orbax's background threads'
+  errors as one line (the command reports a failed save itself, with its cause)."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   logging.set_verbosity(logging.WARNING)
+  absl_logger = logging.get_absl_logger()
+  if not any(isinstance(f, OrbaxTracebacks) for f in absl_logger.filters):
+    absl_logger.addFilter(OrbaxTracebacks())
+
+
+class OrbaxTracebacks(pylogging.Filter):
+  """Keeps orbax's error records but drops their tracebacks: a save failing in orbax's thread
+  (a full disk) would otherwise print one before the trainer's own message says what failed."""
+
+  def filter(self, record: pylogging.LogRecord) -> bool:
+    if record.exc_info and f"{os.sep}orbax{os.sep}" in (record.pathname or ""):
+      record.exc_info, record.exc_text = None, None
+    return True
 
 
 def describe(error: BaseException) -> str:
   """One line for a flag or config error (tracebacks that config loading embeds are cut)."""
   while error.args and isinstance(error.args[0], BaseException):  # AttributeError(KeyError(...))
     error = error.args[0]
+  if isinstance(error, SyntaxError):
+    return f"the config file {error.filename}, line {error.lineno}, is not valid Python: {error.msg}"
+  if isinstance(error, ImportError):
+    return f"the config file could not be loaded: {error}"
   text = str(error.args[0]) if error.args else str(error)
   lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
   if any(line.startswith("Traceback") for line in lines):
@@ -48,6 +69,21 @@ def describe(error: BaseException) -> str:
     key = lines[0].strip("'\"")
     return f"unknown config key {key!r}" + (f": {' '.join(lines[1:])}" if lines[1:] else "")
   return " ".join(lines) or type(error).__name__
+
+
+def refuse(error: BaseException, code: int = USAGE_ERROR) -> int:
+  """Prints `error: MESSAGE` on stderr and returns `code`, for a command's `main` to return.
+
+  After a damaged checkpoint, orbax's reader threads may still be failing on its files while
+  the interpreter shuts down; their tracebacks would bury the one line, so the process's
+  exception hooks are silenced from here on (the command is ending).
+  """
+  print(f"error: {error}", file=sys.stderr, flush=True)
+  if type(error).__name__ == "CheckpointDamagedError":
+    sys.excepthook = lambda *args: None
+    sys.unraisablehook = lambda *args: None
+    threading.excepthook = lambda *args: None
+  return code
 
 
 def stop(message: str, code: int = USAGE_ERROR):

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
   from wgan_jax.data import pipeline
   from wgan_jax.evaluation import Evaluator
   from wgan_jax.metrics.classifier import CriticClassifier
+  from wgan_jax.outputs import OutputError, written_whole
   from wgan_jax.sampling import draw_samples, load_run, sample_settings
 
   start = time.time()
@@ -79,18 +80,21 @@ def main(argv: list[str] | None = None) -> int:
                                           experiment.generated_classes, value["seed"],
                                           experiment.latent)
   except UserError as error:
-    print(f"error: {error}", file=sys.stderr)
-    return common.USAGE_ERROR
+    return common.refuse(error)
   result = {"workdir": os.path.abspath(value["workdir"]), "step": int(state.step),
             "num_samples": value["num"],
             "sample_statistics": "batch" if settings.batch_statistics else "running",
             "sample_batch": settings.batch, **evaluator(samples, labels, codes),
             **classifier_scores}
   result["seconds"] = time.time() - start
+  print(json.dumps(result))  # before it is saved: a run on a read-only disk still reports
   out = value["out"] or os.path.join(value["workdir"], f"eval_{int(state.step)}.json")
-  with open(out, "w") as f:
-    json.dump(result, f, indent=2)
-  print(json.dumps(result))
+  try:
+    with written_whole(out) as temporary, open(temporary, "w") as f:
+      json.dump(result, f, indent=2)
+  except OutputError as error:
+    print(f"error: {error} The result is printed above.", file=sys.stderr)
+    return common.SAVE_FAILED
   return 0
 
 

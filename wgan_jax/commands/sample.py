@@ -55,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
   value = {name: holder.value for name, holder in given.items()}
   common.quiet_logs()
   # Imported once the flags are parsed, so --help and a bad flag answer at once.
-  from wgan_jax.sampling import by_class, interpolate, sample, traverse, write_samples
+  from wgan_jax.outputs import OutputError
+  from wgan_jax.sampling import (by_class, check_output_path, interpolate, sample, traverse,
+                                 write_samples)
 
   workdir, num, seed = value["workdir"], value["num"], value["seed"]
   statistics, sample_batch = value["statistics"], value["sample_batch"]
   try:
+    check_output_path(value["out"])
     columns = value["interpolate"] or None
     if sum([value["by_class"], value["interpolate"] > 0, value["traverse"] >= 0]) > 1:
       raise UserError("--by_class, --interpolate and --traverse each lay out the grid: give one "
@@ -78,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
       samples, labels, vocabulary = sample(workdir, num, seed, statistics, sample_batch)
     write_samples(samples, labels, value["out"], vocabulary, columns=columns)
   except UserError as error:
+    return common.refuse(error)
+  except OutputError as error:
     print(f"error: {error}", file=sys.stderr)
-    return common.USAGE_ERROR
+    return common.SAVE_FAILED
   print(f"Wrote {len(samples)} samples to {value['out']}")
   return 0
 

@@ -5,8 +5,9 @@ config file (`configs/wgan_gp_cifar.py:wgan`). With no --config it runs the embe
 (WGAN-GP on 8 Gaussians, a few minutes on 2 CPU cores). Re-running the same command resumes
 from the newest checkpoint in DIR.
 Exit codes: 0 finished, 1 an unexpected error (with its traceback), 2 a bad command line,
-config or data, 3 diverged, 4 DIR in use by another trainer, 5 a checkpoint could not be
-saved, 75 stopped by a signal with a checkpoint saved.
+config or data, 3 diverged, 4 DIR in use by another trainer, 5 a checkpoint or sample could not
+be written, 75 stopped by a signal with a checkpoint saved, 128+N stopped by signal N before
+training started or by a second signal before the save.
 Several hosts: pass --coordinator_address, --num_processes and --process_id (or set them in the
 environment that `jax.distributed.initialize` reads).
 """
@@ -63,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
   from wgan_jax.checkpoint import CheckpointSaveError
   from wgan_jax.errors import UserError
+  from wgan_jax.outputs import OutputError
   from wgan_jax.rundir import WorkdirBusyError
-  from wgan_jax.train import NonFiniteLossError, train
+  from wgan_jax.train import NonFiniteLossError, StoppedBySignal, train
 
   if given["coordinator_address"].value or given["num_processes"].value:
     # CPU processes need a collectives backend to talk to each other; GPUs and TPUs ignore this.
@@ -76,14 +78,22 @@ def main(argv: list[str] | None = None) -> int:
   # A mistake the user can fix (config, data, run directory) is one line and exit code 2; any
   # other exception is a bug or an environment failure: its traceback, exit code 1.
   exit_codes = ((WorkdirBusyError, common.WORKDIR_BUSY), (NonFiniteLossError, common.DIVERGED),
-                (CheckpointSaveError, common.SAVE_FAILED), (UserError, common.USAGE_ERROR))
+                (CheckpointSaveError, common.SAVE_FAILED), (OutputError, common.SAVE_FAILED),
+                (UserError, common.USAGE_ERROR))
   workdir = given["workdir"].value
   try:
     result = train(given["config"].value, workdir, given["allow_config_change"].value,
                    given["start_over"].value)
   except tuple(kind for kind, _ in exit_codes) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return next(code for kind, code in exit_codes if isinstance(error, kind))
+    return common.refuse(error, next(code for kind, code in exit_codes if isinstance(error, kind)))
+  except StoppedBySignal as stopped:
+    if stopped.before_training:
+      print(f"Stopped by {stopped.signal_name} before training started; no checkpoint was "
+            f"written.", file=sys.stderr)
+    else:
+      print(f"Stopped by a second {stopped.signal_name} without saving; the earlier "
+            f"checkpoints in {workdir} are kept.", file=sys.stderr)
+    return 128 + stopped.signal_number
   if result["stopped_by"]:
     if jax.process_index() == 0:
       print(f"Stopped by {result['stopped_by']} at generator iteration {result['step']} with a "
@@ -95,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-  sys.exit(main())
+  try:
+    code = main()
+  except KeyboardInterrupt:  # Ctrl-C before the trainer handles signals (while importing)
+    print("Stopped by SIGINT before training started; no checkpoint was written.",
+          file=sys.stderr)
+    code = 128 + 2
+  sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -61,10 +61,26 @@ def array_source(x: np.ndarray, labels: np.ndarray | None = None, num_classes: i
 
   indices = tf.data.Dataset.range(len(x)).map(lambda i: {"index": i})
   if labels is not None and not num_classes:
-    num_classes = int(labels.max()) + 1
+    num_classes = _counted_classes(labels, description)
   arrays = {"x": x} if labels is None else {"x": x, "label": labels.astype(np.int32)}
   return Source(indices, decode, len(x), num_classes if labels is not None else 0, is_image,
                 description, arrays)
+
+
+def _counted_classes(labels: np.ndarray, description: str) -> int:
+  """The class count labels 0..K-1 imply; labels that skip a class are refused (one stray
+  label would otherwise add classes nobody trains)."""
+  present = np.unique(labels[labels >= 0])
+  if not len(present):
+    return 0
+  count = int(present[-1]) + 1
+  if len(present) != count:
+    missing = sorted(set(range(count)) - set(present.tolist()))
+    shown = ", ".join(map(str, missing[:8])) + (", ..." if len(missing) > 8 else "")
+    raise DataError(f"{description or 'The data set'}: labels run up to {count - 1} but classes "
+                    f"{shown} have no examples. Fix the labels, or give the class count with "
+                    f"--config.data.num_classes.")
+  return count
 
 
 def toy_source(name: str, size: int, seed: int) -> Source:
@@ -125,22 +141,67 @@ def mnist_idx_source(directory: str, split: str = "train") -> Source:
 # ----------------------------------------------------------------------------- npz
 
 
-def npz_source(path: str) -> Source:
-  """Arrays from an `.npz` file: images under 'x' (or 'images'), optional labels under 'label'/'labels'/'y'."""
+FLOAT_PIXELS = ("-1..1", "0..1")  # the ranges float pixels in an .npz may be declared in
+
+
+def npz_source(path: str, float_pixels: str = "-1..1", num_classes: int = 0) -> Source:
+  """Arrays from an `.npz` file: images under 'x' (or 'images'), optional labels under
+  'label'/'labels'/'y'.
+
+  Integer pixels of any dtype must lie in 0..255 and are scaled as uint8 images are; float
+  pixels must lie in the declared range `float_pixels` ('-1..1', used as they are, or '0..1',
+  mapped to [-1, 1]). Anything else is refused, naming the range found.
+  """
   file_path = pathlib.Path(path)
   if not file_path.is_file():
     raise DataError(f"The .npz file {path} does not exist.")
-  with np.load(file_path) as arrays:
-    key = next((k for k in ("x", "images", "image", "data") if k in arrays), None)
-    if key is None:
-      raise DataError(f"{path} has no array named 'x' or 'images' (found {sorted(arrays)}).")
-    x = arrays[key]
-    label_key = next((k for k in ("label", "labels", "y") if k in arrays), None)
-    labels = arrays[label_key] if label_key else None
+  try:
+    with np.load(file_path) as arrays:
+      key = next((k for k in ("x", "images", "image", "data") if k in arrays), None)
+      if key is None:
+        raise DataError(f"{path} has no array named 'x' or 'images' (found {sorted(arrays)}).")
+      x = arrays[key]
+      label_key = next((k for k in ("label", "labels", "y") if k in arrays), None)
+      labels = arrays[label_key] if label_key else None
+  except (OSError, ValueError) as error:
+    raise DataError(f"{path} is not a readable .npz file ({error}).") from None
   if x.ndim == 3:
     x = x[..., None]
-  is_image = x.ndim == 4
-  return array_source(x, labels, is_image=is_image, description=f"{path}")
+  if x.ndim not in (2, 4):
+    raise DataError(f"{path}: '{key}' has shape {x.shape}; expected images [N, H, W, C] or "
+                    f"[N, H, W], or points [N, D].")
+  if x.ndim == 4:
+    x = _npz_pixels(x, path, float_pixels)
+  elif not np.all(np.isfinite(x)):
+    raise DataError(f"{path}: '{key}' holds NaN or infinite values.")
+  return array_source(x, labels, num_classes, is_image=x.ndim == 4, description=f"{path}")
+
+
+def _npz_pixels(x: np.ndarray, path: str, float_pixels: str) -> np.ndarray:
+  """`x` as uint8 pixels or float pixels in [-1, 1]; refuses values outside their range."""
+  if len(x) == 0:
+    return x
+  if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+    low, high = int(x.min()), int(x.max())
+    if low < 0 or high > 255:
+      raise DataError(f"{path}: integer pixels run from {low} to {high}; they must lie in "
+                      f"0..255.")
+    return x.astype(np.uint8)
+  if not np.all(np.isfinite(x)):
+    bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+    raise DataError(f"{path}: {bad} pixel values are NaN or infinite.")
+  if float_pixels not in FLOAT_PIXELS:
+    raise DataError(f"data.float_pixels must be one of {', '.join(FLOAT_PIXELS)}; "
+                    f"got {float_pixels!r}.")
+  low, high = float(x.min()), float(x.max())
+  bounds = (-1.0, 1.0) if float_pixels == "-1..1" else (0.0, 1.0)
+  if low < bounds[0] - 1e-6 or high > bounds[1] + 1e-6:
+    hint = (" They look like 0..255 values: store them as uint8." if high > 1.0 + 1e-6 else
+            " Set --config.data.float_pixels=0..1 if they are in [0, 1]." if low >= 0 else "")
+    raise DataError(f"{path}: float pixels run from {low:g} to {high:g}, outside the declared "
+                    f"range {float_pixels} (--config.data.float_pixels).{hint}")
+  x = x.astype(np.float32)
+  return x * 2.0 - 1.0 if float_pixels == "0..1" else x
 
 
 # ----------------------------------------------------------------------------- image folders
@@ -271,7 +332,8 @@ def text_file_source(data_config: Mapping[str, Any]) -> Source:
   path = data_config["path"]
   if not path:
     raise DataError("A text source needs --config.data.path (a file or a folder of files).")
-  entries = read_entries(path, data_config["separator"], data_config["max_examples"])
+  entries = read_entries(path, data_config["separator"], data_config["max_examples"],
+                         data_config.get("encoding", "utf-8"))
   return text_source(entries, data_config, f"text {path}")
 
 
@@ -426,6 +488,7 @@ def make_source(data_config: Mapping[str, Any], seed: int) -> Source:
                                data_config.get("convert_channels", False),
                                data_config.get("image_size", 0), data_config.get("resize", False))
   if kind == "npz":
-    return npz_source(data_config["path"])
+    return npz_source(data_config["path"], data_config.get("float_pixels", "-1..1"),
+                      data_config.get("num_classes", 0))
   raise DataError(f"Unknown data source {kind!r}; choose toy, tfds, mnist_idx, image_folder, "
                   f"npz or text.")

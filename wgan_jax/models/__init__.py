@@ -73,8 +73,18 @@ def network_class(role: str, spec: Mapping[str, Any]) -> type[nn.Module]:
   return module_cls
 
 
+# The example rank each kind is built for: images [H, W, C] or text [length, vocabulary]
+# (an MLP takes examples of any shape).
+_EXAMPLE_RANK = {"dcgan": 3, "gp_dcgan": 3, "resnet": 3, "deep_resnet": 3, "language": 2}
+
+
 def _build(role: str, spec: Mapping[str, Any], data_fields: Mapping[str, Any]) -> nn.Module:
   module_cls = network_class(role, spec)
+  rank, shape = _EXAMPLE_RANK.get(spec["kind"]), data_fields["output_shape"]
+  if rank is not None and len(shape) != rank:
+    built_for = "images [H, W, C]" if rank == 3 else "text [length, vocabulary]"
+    raise ValueError(f"A {spec['kind']!r} {role} is built for {built_for}, but the examples "
+                     f"have shape {shape}: choose kind='mlp', or data of that kind.")
   spec = {k: v for k, v in spec.items() if k != "kind"}
   allowed = _field_names(module_cls)
   kwargs = {k: v for k, v in data_fields.items() if k in allowed and k not in spec}
