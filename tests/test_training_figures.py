@@ -118,7 +118,7 @@ def test_read_metrics_sums_training_time_over_resumptions(tmp_path):
 def test_a_run_stopped_by_a_signal_stops_the_figure(digits, tmp_path, monkeypatch):
   c = _tiny("wgan_fig3", digits, keep=("wgan_mlp",), mlp=16)
   monkeypatch.setattr(runs, "train",
-                      lambda config, workdir: {"step": 2, "stopped_by": "SIGTERM"})
+                      lambda config, workdir, **options: {"step": 2, "stopped_by": "SIGTERM"})
   with pytest.raises(runs.RunInterrupted, match="stopped at step 2 of 4 .SIGTERM.*resumes"):
     paper.figure("wgan_fig3").make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgan_fig3.png").exists()
@@ -130,7 +130,7 @@ def test_a_trained_run_leaves_no_compiled_programs_behind(digits, tmp_path, monk
   compiled = jax.jit(lambda x: x + 1)
   c = _tiny("wgan_fig3", digits, keep=("wgan_mlp",), mlp=16)
 
-  def train(config, workdir):
+  def train(config, workdir, **options):
     compiled(1.0)
     assert compiled._cache_size() == 1
     return {"step": 2, "stopped_by": "SIGTERM"}

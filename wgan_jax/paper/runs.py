@@ -121,7 +121,9 @@ def train_or_load(fig: ml_collections.ConfigDict, label: str, workdir: str,
   print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
   if not finished:
     try:
-      result = train(config, directory)
+      # The directory is this run's by its config's hash: logs of an attempt that stopped before
+      # its first checkpoint are moved aside and the run begins again.
+      result = train(config, directory, start_over=True)
     finally:
       # Each run compiles its own programs, and XLA maps every one into memory; a study of many
       # runs in one process would otherwise exhaust the kernel's map limit (vm.max_map_count).
