@@ -27,8 +27,8 @@ def _default(**overrides):
                                               "be positive"),
     ("optimizer.generator.b2", 1.5, "optimizer.generator.b2=1.5: it must be in [0, 1)"),
     ("constraint.weight", -10.0, "constraint.weight=-10.0"),
-    ("constraint.kind", "spectral", "constraint.kind='spectral': choose one of penalty, clip, none"),
-    ("objective", "hinge", "objective: Unknown objective 'hinge'"),
+    ("constraint.kind", "spectral", "constraint.kind='spectral': choose one of penalty, clip, r1, r2,"),
+    ("objective", "hinge-ish", "objective: Unknown objective 'hinge-ish'"),
     ("model.compute_dtype", "fp8", "model.compute_dtype='fp8': choose one of float32"),
     ("model.conv_lowering", "fast", "model.conv_lowering: Unknown conv_lowering 'fast'"),
     ("model.generator.kind", "vae", "model.generator: Unknown generator kind 'vae'"),
@@ -53,6 +53,12 @@ def test_a_negative_clip_value_and_a_batchnorm_critic_under_the_penalty_are_refu
   penalty = wgan_gp_cifar.get_config()
   penalty.model.critic.normalization = "batch"
   with pytest.raises(ConfigError, match="normalization=layer"):
+    builder.check_config(penalty)
+  penalty.constraint.kind = "r1"  # R1 is taken per example too
+  with pytest.raises(ConfigError, match="under constraint.kind='r1'"):
+    builder.check_config(penalty)
+  penalty.constraint.kind = "spectral"
+  with pytest.raises(ConfigError, match="constraint.kind"):
     builder.check_config(penalty)
 
 

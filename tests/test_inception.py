@@ -125,13 +125,15 @@ def test_evaluator_fid_and_kid_against_the_run_data(extractor, tmp_path):
   real = _images(10, 4)  # the fixture's batch shape: the shared network program is reused
   np.savez(tmp_path / "real.npz", x=real)
   data = {"source": "npz", "name": "", "path": str(tmp_path / "real.npz"), "split": "train"}
-  config = {"metrics": ("fid", "kid"), "num_samples": 10, "num_reference": 10, "batch_size": 10,
-            "inception_weights": str(extractor.weights_path)}
+  config = {"metrics": ("fid", "kid", "prdc"), "num_samples": 10, "num_reference": 10,
+            "batch_size": 10, "inception_weights": str(extractor.weights_path)}
   evaluator = Evaluator(config, data, npz_source(str(tmp_path / "real.npz")), (32, 32, 3))
   same = evaluator(real.astype(np.float32) / 127.5 - 1)
   other = evaluator(_images(10, 5).astype(np.float32) / 127.5 - 1)
   assert abs(same["fid"]) < 1e-2 < other["fid"]
   assert other["kid"] > same["kid"]
+  assert same["precision"] == same["recall"] == same["coverage"] == 1.0  # the same features
+  assert {"precision", "recall", "density", "coverage"} <= set(other)
   assert list((extractor.weights_path.parent / "reference").glob("*.npz"))  # features cached
   assert "fid_real_vs_real" not in same  # all ten images are the reference: none held out
 

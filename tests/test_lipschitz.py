@@ -111,9 +111,32 @@ def test_batchnorm_critic_with_penalty_is_rejected():
   lipschitz.check_critic_compatible(lipschitz.WeightClipping(), variables)  # allowed
 
 
+def test_r1_and_r2_are_half_gamma_times_the_mean_squared_gradient_on_their_data():
+  # f(x) = sum(x^2) / 2 has gradient x: the penalty is gamma / 2 * mean ||x_i||^2.
+  score_fn = lambda x: 0.5 * jnp.sum(x ** 2, axis=(1, 2))  # noqa: E731
+  real = jnp.arange(12.0).reshape(2, 3, 2)
+  fake = -2.0 * jnp.ones((2, 3, 2))
+  alpha = jnp.full((2,), 0.5)
+  r1, metrics = lipschitz.ZeroCentredPenalty(gamma=4.0).penalty(score_fn, real, fake, alpha)
+  squared = np.sum(np.asarray(real).reshape(2, -1) ** 2, axis=1)
+  np.testing.assert_allclose(float(r1), 0.5 * 4.0 * squared.mean(), rtol=1e-6)
+  np.testing.assert_allclose(float(metrics["real_grad_norm"]), np.sqrt(squared).mean(), rtol=1e-6)
+  r2, metrics = lipschitz.get_constraint("r2", gamma=4.0).penalty(score_fn, real, fake, alpha)
+  np.testing.assert_allclose(float(r2), 0.5 * 4.0 * 24.0, rtol=1e-6)
+  assert set(metrics) == {"r2_penalty", "fake_grad_norm"}
+  # Its gradient in the critic's parameters: for f_w(x) = w * sum(x^2) / 2, d/dw of
+  # gamma / 2 * mean(w^2 ||x||^2) = gamma * w * mean ||x||^2.
+  value = lambda w: lipschitz.ZeroCentredPenalty(gamma=4.0).penalty(  # noqa: E731
+      lambda x: w * score_fn(x), real, fake, alpha)[0]
+  np.testing.assert_allclose(float(jax.grad(value)(0.5)), 4.0 * 0.5 * squared.mean(), rtol=1e-5)
+  with pytest.raises(ValueError, match="'real' \\(R1\\) or 'fake' \\(R2\\)"):
+    lipschitz.ZeroCentredPenalty(on="both")
+
+
 def test_get_constraint_names():
   assert isinstance(lipschitz.get_constraint("clip", clip_value=0.1), lipschitz.WeightClipping)
   assert lipschitz.get_constraint("penalty", weight=1.0).weight == 1.0
+  assert lipschitz.get_constraint("r1", gamma=2.0) == lipschitz.ZeroCentredPenalty(2.0, "real")
   with pytest.raises(ValueError, match="Unknown Lipschitz constraint"):
     lipschitz.get_constraint("spectral")
 

@@ -54,6 +54,18 @@ def test_lsgan_losses():
   assert float(objectives.lsgan_generator_loss(FAKE)) == pytest.approx((4 + 1) / 2)
 
 
+def test_hinge_losses_have_a_margin_of_one_on_each_side():
+  # REAL = 1, 2, 3 are all at or past the margin; FAKE = -1 is at it and 0 is 1 inside it.
+  assert float(objectives.hinge_critic_loss(REAL, FAKE)) == pytest.approx(0.0 + (0 + 1) / 2)
+  inside = jnp.array([0.5]), jnp.array([0.25])
+  assert float(objectives.hinge_critic_loss(*inside)) == pytest.approx(0.5 + 1.25)
+  assert float(objectives.hinge_generator_loss(FAKE)) == pytest.approx(0.5)
+  grads = jax.grad(objectives.hinge_critic_loss, argnums=(0, 1))(REAL, FAKE)
+  np.testing.assert_allclose(grads[0], [0, 0, 0])  # no gradient past the margin
+  np.testing.assert_allclose(grads[1], [0, 0.5])
+  assert objectives.get_objective("hinge").critic_loss is objectives.hinge_critic_loss
+
+
 def test_acgan_loss_is_cross_entropy():
   logits = jnp.array([[0.0, 0.0], [10.0, -10.0]])
   value = float(objectives.acgan_loss(logits, jnp.array([0, 0])))
@@ -62,7 +74,7 @@ def test_acgan_loss_is_cross_entropy():
 
 def test_unknown_objective():
   with pytest.raises(ValueError, match="Unknown objective"):
-    objectives.get_objective("hinge")
+    objectives.get_objective("wasserstein-2")
 
 
 def test_the_class_loss_and_accuracy_skip_unlabelled_examples():

@@ -196,7 +196,7 @@ def test_a_conditional_step_generates_and_scores_each_real_label():
     step(state, batches["x"])
 
 
-@pytest.mark.parametrize("objective", ["gan", "lsgan"])
+@pytest.mark.parametrize("objective", ["gan", "lsgan", "hinge"])
 def test_baseline_objectives_train(objective):
   from wgan_jax.lipschitz import NoConstraint
   _, _, state, step = tiny_image_setup(NoConstraint(), critic_norm="batch", objective=objective)

@@ -404,3 +404,15 @@ def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_
   corpus.write_text("entirely different text: 0123456789\n" * 20)  # other characters
   with pytest.raises(ConfigChangedError, match="different vocabulary"):
     train(_language_config(corpus), str(workdir))
+
+
+@pytest.mark.slow  # one short run per option: the trainer, the config check and the metrics
+@pytest.mark.parametrize("overrides, logged", [
+    ({"objective": "hinge"}, "gradient_penalty"),
+    ({"objective": "gan", "constraint.kind": "r1", "n_critic": 1}, "r1_penalty"),
+    ({"constraint.kind": "r2", "constraint.weight": 1.0}, "r2_penalty"),
+])
+def test_hinge_r1_and_r2_train_from_the_config(tmp_path, overrides, logged):
+  result = train(tiny_config(num_steps=4, **{"eval.metrics": ()}, **overrides), str(tmp_path))
+  assert result["step"] == 4 and np.isfinite(result["metrics"][logged])
+  assert np.isfinite(result["metrics"]["critic_loss"])

@@ -146,6 +146,8 @@ def constraint_from_config(config: ml_collections.ConfigDict) -> Constraint:
                                      one_sided=config.constraint.one_sided)
   if kind == "clip":
     return lipschitz.WeightClipping(clip_value=config.constraint.clip_value)
+  if kind in ("r1", "r2"):
+    return lipschitz.get_constraint(kind, gamma=config.constraint.weight)
   return lipschitz.get_constraint(kind)
 
 
@@ -240,14 +242,15 @@ def _check_optimizers(config: ml_collections.ConfigDict) -> None:
 
 
 def _check_constraint(config: ml_collections.ConfigDict) -> None:
-  _choose(config, "constraint.kind", ("penalty", "clip", "none"))
+  _choose(config, "constraint.kind", ("penalty", "clip", "r1", "r2", "none"))
   if config.constraint.kind == "clip" and not config.constraint.clip_value > 0:
     raise ConfigError(f"constraint.clip_value={config.constraint.clip_value!r}: weights are "
                       f"clipped to [-c, c], so c must be positive (the WGAN paper: 0.01).")
-  if (config.constraint.kind == "penalty" and
+  if (config.constraint.kind in ("penalty", "r1", "r2") and
       config.model.critic.get("normalization") == "batch"):
     raise ConfigError(
-        "model.critic.normalization='batch' under constraint.kind='penalty': the penalty is "
+        f"model.critic.normalization='batch' under constraint.kind="
+        f"'{config.constraint.kind}': the penalty is "
         "taken per example, which BatchNorm's batch statistics break; set "
         "--config.model.critic.normalization=layer (or none), as the WGAN-GP paper does.")
 

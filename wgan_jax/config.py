@@ -60,10 +60,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.data = data_defaults()
   c.model = model_defaults()
-  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | catgan | supervised
+  c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | hinge | catgan | supervised
   c.constraint = ml_collections.ConfigDict(dict(
-      kind="penalty",  # penalty | clip | none
-      weight=10.0, one_sided=False,  # penalty
+      kind="penalty",  # penalty | clip | r1 | r2 | none
+      weight=10.0, one_sided=False,  # penalty (weight: lambda); r1, r2 (weight: gamma)
       clip_value=0.01,  # clip
   ))
   c.optimizer = ml_collections.ConfigDict(dict(

@@ -6,6 +6,8 @@
     fid    Frechet Inception distance to the real data (FID Inception-v3), with the FID of
            as many held-out real images beside it (the floor at this sample size)
     kid    kernel Inception distance (unbiased MMD^2, cubic kernel)
+    prdc   precision and recall (k = 3), density and coverage (k = 5) of the generated
+           images' Inception features against the real ones (`metrics.prdc`)
     is     Inception score (needs weights with the 1008-way output layer)
     mnist  Frechet distance and class entropy from the shipped MNIST classifier, and for a
            conditional generator how often it names the class each digit was made for
@@ -31,6 +33,7 @@ from wgan_jax.metrics import INCEPTION_METRICS, check_metrics, lowdim
 from wgan_jax.metrics.fid import (InceptionFeatures, frechet_distance, gaussian_stats,
                                   inception_score, kernel_inception_distance)
 from wgan_jax.metrics.mnist import MNISTScorer
+from wgan_jax.metrics.prdc import prdc
 from wgan_jax.metrics.text import NgramReference
 from wgan_jax.plotting import to_uint8
 
@@ -143,6 +146,8 @@ class Evaluator:
             features, self.reference_features())
       if "is" in self.metrics:
         results["inception_score"], results["inception_score_std"] = inception_score(logits)
+      if "prdc" in self.metrics:
+        results.update(prdc(self.reference_features(), features))
     if self.mnist is not None:
       results.update(self.mnist(fake, labels, codes))
     if self.ngram is not None:

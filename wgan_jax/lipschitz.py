@@ -8,6 +8,8 @@
   x_hat = a * real + (1 - a) * fake with one `a` per example, the norm over
   all non-batch axes, each gradient taken per example with `vmap(grad)`.
   One-sided: lambda * max(0, ||grad|| - 1)^2.
+* `ZeroCentredPenalty`: R1 / R2 (Mescheder et al. 2018), gamma / 2 * E||grad_x f(x)||^2 on
+  the real (R1) or the generated (R2) examples, each gradient taken per example as above.
 * `NoConstraint` for the standard GAN and LSGAN baselines.
 
 Each is a `Constraint`: the same two hooks the train step calls, `penalty(...)`
@@ -17,6 +19,7 @@ inside the critic loss and `project(params)` before and after each critic update
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Mapping
 
 import jax
@@ -64,6 +67,14 @@ def gradient_penalty(score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
   if one_sided:
     excess = jnp.maximum(excess, 0.0)
   return weight * jnp.mean(excess ** 2), norms
+
+
+def zero_centred_penalty(score_fn: ScoreFn, x: Array, gamma: float,
+                         labels: Array | None = None) -> tuple[Array, Array]:
+  """Returns `(gamma / 2 * mean ||grad_x f(x_i)||^2, per-example gradient norms)` at `x`."""
+  grads = per_example_input_gradients(score_fn, x, labels)
+  squared = jnp.sum(grads.reshape((grads.shape[0], -1)) ** 2, axis=1)
+  return 0.5 * gamma * jnp.mean(squared), per_example_norms(grads)
 
 
 def clip_weights(params: Any, clip_value: float) -> Any:
@@ -120,9 +131,35 @@ class GradientPenalty(Constraint):
     return value, {"gradient_penalty": value, "interpolate_grad_norm": jnp.mean(norms)}
 
 
+@dataclasses.dataclass(frozen=True)
+class ZeroCentredPenalty(Constraint):
+  """R1 (`on='real'`) or R2 (`on='fake'`): gamma / 2 * E||grad_x f(x)||^2 (Mescheder et al.
+  2018), pushing the critic's gradient towards zero on that data rather than towards norm 1."""
+
+  gamma: float = 10.0
+  on: str = "real"
+  uses_penalty = True
+
+  def __post_init__(self):
+    if self.on not in ("real", "fake"):
+      raise ValueError(f"ZeroCentredPenalty is taken on 'real' (R1) or 'fake' (R2) examples; "
+                       f"got {self.on!r}.")
+
+  def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
+              labels: Array | None = None):
+    del alpha
+    value, norms = zero_centred_penalty(score_fn, real if self.on == "real" else fake,
+                                        self.gamma, labels)
+    name = "r1_penalty" if self.on == "real" else "r2_penalty"
+    return value, {name: value, f"{self.on}_grad_norm": jnp.mean(norms)}
+
+
 def get_constraint(name: str, **kwargs) -> Constraint:
-  """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'none'."""
-  kinds = {"clip": WeightClipping, "penalty": GradientPenalty, "none": NoConstraint}
+  """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'r1' / 'r2' (gamma) |
+  'none'."""
+  kinds = {"clip": WeightClipping, "penalty": GradientPenalty, "none": NoConstraint,
+           "r1": functools.partial(ZeroCentredPenalty, on="real"),
+           "r2": functools.partial(ZeroCentredPenalty, on="fake")}
   if name not in kinds:
     raise ValueError(f"Unknown Lipschitz constraint {name!r}; choose one of {sorted(kinds)}.")
   return kinds[name](**kwargs)

@@ -52,6 +52,17 @@ def minimax_generator_loss(fake_scores: Array) -> Array:
   return -jnp.mean(jax.nn.softplus(fake_scores))
 
 
+def hinge_critic_loss(real_scores: Array, fake_scores: Array) -> Array:
+  """E[max(0, 1 - f(real))] + E[max(0, 1 + f(fake))]: the SN-GAN and BigGAN critic loss (Lim &
+  Ye 2017; Miyato et al. 2018), a margin of 1 on each side."""
+  return jnp.mean(jax.nn.relu(1.0 - real_scores)) + jnp.mean(jax.nn.relu(1.0 + fake_scores))
+
+
+def hinge_generator_loss(fake_scores: Array) -> Array:
+  """-E[f(G(z))], as for the Wasserstein critic (the hinge applies to the critic alone)."""
+  return -jnp.mean(fake_scores)
+
+
 def lsgan_discriminator_loss(real_scores: Array, fake_scores: Array) -> Array:
   """Least squares with targets real -> 1, fake -> 0, halved (the WGAN-GP code's LSGAN mode)."""
   return 0.5 * (jnp.mean((real_scores - 1.0) ** 2) + jnp.mean(fake_scores ** 2))
@@ -197,6 +208,7 @@ OBJECTIVES: dict[str, Objective] = {
     "minimax": Objective("minimax", gan_discriminator_loss, minimax_generator_loss,
                          distance_name="js_estimate", distance=_gan_js_estimate),
     "lsgan": Objective("lsgan", lsgan_discriminator_loss, lsgan_generator_loss),
+    "hinge": Objective("hinge", hinge_critic_loss, hinge_generator_loss),
     # No game: the critic learns only its classifier head from the labelled examples and the
     # generator gets no gradient. The baseline a semi-supervised GAN's classifier is measured
     # against: the same network, data and optimizer without the unlabelled and generated data.

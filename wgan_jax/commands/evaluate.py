@@ -1,4 +1,4 @@
-"""Evaluate a run: `python -m wgan_jax.evaluate --workdir DIR --metric fid|kid|is|w1|modes|mnist|ngram [...]`.
+"""Evaluate a run: `python -m wgan_jax.evaluate --workdir DIR --metric fid|kid|is|prdc|w1|modes|mnist|ngram [...]`.
 
 Generates --num samples from the newest checkpoint and writes a JSON result
 (--out, default DIR/eval_STEP.json) with the step, the metrics and the
@@ -27,8 +27,8 @@ def _define_flags(flag_values: flags.FlagValues) -> dict:
   return {
       "workdir": flags.DEFINE_string("workdir", None, "Training directory.", required=True,
                                      **define),
-      "metric": flags.DEFINE_list("metric", [], "Metrics of the samples: fid, kid, is, w1, "
-                                  "modes, mnist, ngram.", **define),
+      "metric": flags.DEFINE_list("metric", [], "Metrics of the samples: fid, kid, is, prdc, "
+                                  "w1, modes, mnist, ngram.", **define),
       "classifier_split": flags.DEFINE_string(
           "classifier_split", "", "A labelled split of the run's data (e.g. test) on which to "
           "score the critic's classifier head: classifier_error.", **define),

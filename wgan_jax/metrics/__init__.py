@@ -11,8 +11,8 @@ from typing import Any, Mapping
 
 from wgan_jax.data.toy import TOY_MODES
 
-METRICS = ("w1", "modes", "fid", "kid", "is", "mnist", "ngram")
-INCEPTION_METRICS = ("fid", "kid", "is")
+METRICS = ("w1", "modes", "fid", "kid", "is", "prdc", "mnist", "ngram")
+INCEPTION_METRICS = ("fid", "kid", "is", "prdc")
 
 
 def check_metrics(metrics, data_config: Mapping[str, Any], example_shape=None) -> None:
@@ -34,7 +34,7 @@ def check_metrics(metrics, data_config: Mapping[str, Any], example_shape=None) -
     raise ValueError(f"The 'modes' metric needs a Gaussian-mixture toy set {sorted(TOY_MODES)}.")
   if "w1" in metrics and (not low_dim or data_config["source"] != "toy"):
     raise ValueError("The 'w1' metric is for the toy data sets; use 'fid' or 'kid' for images.")
-  image_metrics = sorted(set(metrics) & {"fid", "kid", "is", "mnist"})
+  image_metrics = sorted(set(metrics) & {"fid", "kid", "is", "prdc", "mnist"})
   if image_metrics and low_dim:
     raise ValueError(f"{image_metrics} need image data; the toy sets use 'w1' and 'modes'.")
   if "mnist" in metrics and example_shape[-1] != 1:
