@@ -130,7 +130,8 @@ def test_a_diverged_run_counts_as_failed_and_is_not_trained_again(tmp_path, dive
 def test_an_interrupted_run_stops_the_figure_rather_than_counting_as_failed(digits, tmp_path,
                                                                            monkeypatch):
   c = _tiny("wgangp_fig2", digits, keep=("dcgan-dcgan",))
-  monkeypatch.setattr(trained, "train", lambda config, workdir: {"step": 2, "stopped_by": "SIGINT"})
+  monkeypatch.setattr(trained, "train",
+                      lambda config, workdir, **options: {"step": 2, "stopped_by": "SIGINT"})
   with pytest.raises(trained.RunInterrupted, match="stopped at step 2 of 4 .SIGINT.*resumes"):
     wgangp_fig2.make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert not (tmp_path / "wgangp_fig2.png").exists()
@@ -140,7 +141,7 @@ def test_an_interrupted_run_stops_the_figure_rather_than_counting_as_failed(digi
 def test_trained_only_draws_the_finished_runs_and_trains_nothing(digits, tmp_path, monkeypatch):
   c = _tiny("wgangp_table2", digits, keep=("random-0-wgan-gp", "random-0-dcgan"))
   c.trained_only = True
-  monkeypatch.setattr(trained, "train", lambda config, workdir: pytest.fail("trained a run"))
+  monkeypatch.setattr(trained, "train", lambda config, workdir, **options: pytest.fail("trained a run"))
   data = wgangp_table2.make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert data["architectures"] == 0 and data["rows"] == []
   assert data["counts"]["1"] == {"only GAN": 0, "only WGAN-GP": 0, "both": 0, "neither": 0}

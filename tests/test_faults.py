@@ -311,3 +311,20 @@ def test_running_out_of_device_memory_names_the_settings_to_lower(tmp_path, monk
                            r"device.*Lower --config\.batch_size"):
     train(quiet_config(num_steps=2), str(tmp_path / "run"))
   assert issubclass(train_module.OutOfDeviceMemoryError, ConfigError)  # one line, exit code 2
+
+
+@pytest.mark.slow
+def test_sampling_a_truncated_checkpoint_names_the_folder_to_delete(tmp_path):
+  workdir = tmp_path / "run"
+  train(quiet_config(num_steps=2, checkpoint_every=1, log_every=1), str(workdir))
+  for data in (workdir / "checkpoints" / "2").rglob("d/*"):
+    if data.is_file():
+      data.write_bytes(data.read_bytes()[:10])
+  result = subprocess.run([sys.executable, "-m", "wgan_jax.sample", f"--workdir={workdir}",
+                           f"--out={tmp_path / 's.png'}"], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+  assert result.returncode == 2, result.stderr
+  error = next(line for line in result.stderr.splitlines() if line.startswith("error: "))
+  assert "step 2 cannot be read" in error and "Delete that folder" in error
+  assert "Task exception was never retrieved" not in result.stderr
+  assert not (tmp_path / "s.png").exists()

@@ -11,7 +11,6 @@ import logging as pylogging
 import os
 import pathlib
 import sys
-import threading
 from typing import Callable
 
 from absl import flags, logging
@@ -74,15 +73,14 @@ def describe(error: BaseException) -> str:
 def refuse(error: BaseException, code: int = USAGE_ERROR) -> int:
   """Prints `error: MESSAGE` on stderr and returns `code`, for a command's `main` to return.
 
-  After a damaged checkpoint, orbax's reader threads may still be failing on its files while
-  the interpreter shuts down; their tracebacks would bury the one line, so the process's
-  exception hooks are silenced from here on (the command is ending).
+  After a damaged checkpoint, orbax's other reads of its files fail too, and asyncio logs each
+  of those tasks ("Task exception was never retrieved", with its traceback) when it is
+  collected, often at shutdown; they would bury the one line, so asyncio's log is silenced
+  from here on (the command is ending).
   """
   print(f"error: {error}", file=sys.stderr, flush=True)
   if type(error).__name__ == "CheckpointDamagedError":
-    sys.excepthook = lambda *args: None
-    sys.unraisablehook = lambda *args: None
-    threading.excepthook = lambda *args: None
+    pylogging.getLogger("asyncio").disabled = True
   return code
 
 
