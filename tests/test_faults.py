@@ -178,11 +178,18 @@ def test_script_exit_codes_for_a_signal_and_a_busy_workdir(tmp_path):
   while process.poll() is None and time.time() < deadline and (
       not metrics.exists() or not metrics.read_text()):
     time.sleep(0.2)
+  # Users delete *.lock files they think stale: the lock is on the directory, so a second
+  # trainer is still refused, and the first puts the holder's name back at its next log row.
+  (workdir / rundir.LOCK_FILE).unlink()
   busy = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"),
                          f"--workdir={workdir}", *TINY_FLAGS], cwd=REPO, capture_output=True,
                         text=True, timeout=300)
   assert busy.returncode == 4, busy.stderr
-  assert f"pid {process.pid}" in busy.stderr and "Traceback" not in busy.stderr
+  assert "in use by another trainer" in busy.stderr and "Traceback" not in busy.stderr
+  deadline = time.time() + 60
+  while not (workdir / rundir.LOCK_FILE).exists() and time.time() < deadline:
+    time.sleep(0.2)
+  assert json.loads((workdir / rundir.LOCK_FILE).read_text())["pid"] == process.pid
   process.send_signal(signal.SIGINT)
   out, err = process.communicate(timeout=120)
   assert process.returncode == 75, err

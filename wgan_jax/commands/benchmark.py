@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 def _contenders(config, value: dict, devices: int, base: dict) -> dict:
   """name -> (run(n), compile seconds, FLOPs per generator iteration): the JAX step in each
   dispatch asked for, then each PyTorch peer (whose versions join `base`)."""
-  from wgan_jax import benchmark
+  from wgan_jax import benchmark  # imports JAX: only once main has set XLA_FLAGS
 
   contenders = {}
   dispatches = ["fused", "per_iteration"] if value["dispatch"] == "both" else [value["dispatch"]]
@@ -153,7 +153,7 @@ def _records(contenders: dict, rates: dict, base: dict, config, peers: list[str]
              devices: int) -> list[dict]:
   """One JSON record per contender: median rates, images per second, the share of the
   device's peak, and each JAX dispatch's speed-up over the peers."""
-  import jax
+  import jax  # only once main has set XLA_FLAGS
 
   from wgan_jax import benchmark
 
