@@ -8,7 +8,7 @@ among the features of its own set (itself excluded):
   coverage   the share of real balls holding at least one generated feature (k = 5)
 "Inside" is strictly closer than the radius, as in the authors' `prdc` package. The distances
 are computed a block of rows at a time, so an N x M distance matrix never exists whole: memory
-is `block` x max(N, M) floats (50,000 Inception features: 200 MB per block of 1,024).
+is `block` x max(N, M) floats (50,000 Inception features: 1,024 x 50,000 float32, about 205 MB per block).
 """
 
 from __future__ import annotations
