@@ -4,7 +4,7 @@ many architectures.
 `architecture_studies:ARCH,METHOD,DATASET` (`configs/arguments.py`)
   ARCH     one of Fig. 2's seven (`FIG2_ARCHS`), or `random-N`: draw N (0, 1, ...) from Section
            5.1's distribution of random architectures (`random_architecture(N)`);
-  METHOD   dcgan | lsgan | wgan | wgan-gp | wgan-gp-one-sided (`METHODS`);
+  METHOD   dcgan | lsgan | wgan | wgan-gp | wgan-gp-one-sided | sngan | r1 (`METHODS`);
   DATASET  lsun (Fig. 2's LSUN bedrooms at 64 px, the default), imagenet32 (Section 5.1's 32x32
            ImageNet) or mnist32 (MNIST at 32 px, the CPU-scale stand-in for both).
 
@@ -15,7 +15,12 @@ Each method keeps one recipe across every architecture, as the paper does (`use_
   wgan-gp     the two-sided penalty, lambda = 10, Adam(1e-4, beta1, 0.9), 5 critic steps; the
               critic's BatchNorm becomes LayerNorm. beta1 = 0 on LSUN (`gan_64x64.py`, the
               code of Fig. 2) and 0.5 at 32 px (`gan_cifar.py`, `gan_mnist.py`);
-  wgan-gp-one-sided  the same with the one-sided penalty max(0, ||grad|| - 1)^2.
+  wgan-gp-one-sided  the same with the one-sided penalty max(0, ||grad|| - 1)^2;
+  sngan       spectral normalization and the hinge loss, Adam(2e-4, 0.5, 0.999), one D step (the
+              SN-GAN paper's Table 1 setting C); a BatchNorm critic loses its BatchNorm;
+  r1          the non-saturating loss with R1 (gamma = 10), PyTorch's RMSProp(1e-4), one D step
+              (Mescheder et al. 2018, their code's default); BatchNorm becomes LayerNorm.
+The last two are this library's extension of the study, beyond the paper's five.
 
 The random architectures take the recipe of the paper's Appendix B instead
 (`use_random_architecture_recipe`): WGAN-GP's Adam has beta1 = 0 on every data set, and a
@@ -30,12 +35,12 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from wgan_jax.config import (adam, base_config, finalize, tf1_rmsprop, use_standard_gan,
+from wgan_jax.config import (adam, base_config, finalize, rmsprop, tf1_rmsprop, use_standard_gan,
                              use_weight_clipping)
 from wgan_jax.configs import arguments
 from wgan_jax.errors import ConfigError
 
-METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "wgan-gp-one-sided")
+METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "wgan-gp-one-sided", "sngan", "r1")
 
 # Fig. 2, top to bottom.
 FIG2_ARCHS = ("dcgan", "nobn_constant_g", "mlp_g", "no_norm", "gated", "tanh", "resnet101")
@@ -146,6 +151,25 @@ def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
     c.constraint.one_sided = method == "wgan-gp-one-sided"
     c.optimizer.generator = c.optimizer.critic = adam(1e-4, penalty_adam_b1, 0.9)
     c.n_critic = 5
+    if c.model.critic.get("normalization") == "batch":
+      c.model.critic.normalization = "layer"
+  elif method == "sngan":
+    # SN-GAN's recipe (Miyato et al. 2018, Table 1 setting C): its critics have no
+    # normalization layer, whose per-batch rescaling would undo the weights' bound.
+    c.objective = "hinge"
+    c.constraint.kind = "spectral"
+    c.optimizer.generator = c.optimizer.critic = adam(2e-4, 0.5, 0.999)
+    c.n_critic = 1
+    if c.model.critic.get("normalization") == "batch":
+      c.model.critic.normalization = "none"
+  elif method == "r1":
+    # Mescheder et al. 2018's recipe (their code's default config): R1 with gamma = 10,
+    # RMSProp(1e-4) for both networks, one critic update.
+    c.objective = "gan"
+    c.constraint.kind = "r1"
+    c.constraint.weight = 10.0
+    c.optimizer.generator = c.optimizer.critic = rmsprop(1e-4)
+    c.n_critic = 1
     if c.model.critic.get("normalization") == "batch":
       c.model.critic.normalization = "layer"
   else:

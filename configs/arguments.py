@@ -25,6 +25,11 @@ METHODS = {
     "gan": "the standard non-saturating GAN loss, the rest of the config's recipe unchanged",
     "minimax": "the original GAN's saturating generator loss log(1 - D(G(z)))",
     "lsgan": "least squares GAN",
+    "hinge": "the hinge loss (SN-GAN, BigGAN)",
+    "sngan": "spectral normalization with the hinge loss, SN-GAN's recipe (Adam 2e-4, 0.5, "
+             "0.999; one critic update)",
+    "r1": "the non-saturating GAN loss with the R1 penalty (gamma 10), RMSProp 1e-4, one critic "
+          "update (Mescheder et al. 2018)",
     "feature_matching": "the semi-supervised GAN's feature-matching generator loss",
     "supervised": "the classifier alone on the labelled examples (no generator)",
 }

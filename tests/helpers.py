@@ -13,7 +13,8 @@ from wgan_jax.step import make_train_step
 
 
 def tiny_image_setup(constraint, generator_norm="batch", critic_norm="layer", axis_name=None,
-                     image_shape=(16, 16, 1), optimizer=None, objective="wasserstein"):
+                     image_shape=(16, 16, 1), optimizer=None, objective="wasserstein",
+                     ema=None, augment=()):
   """A tiny WGAN DCGAN pair with its state and train step."""
   model = {"generator": {"kind": "dcgan", "width": 4, "latent_dim": 8,
                          "normalization": generator_norm},
@@ -21,9 +22,10 @@ def tiny_image_setup(constraint, generator_norm="batch", critic_norm="layer", ax
   generator, critic = create_models(model, image_shape, axis_name=axis_name)
   tx = optimizer or optax.adam(1e-3, 0.5, 0.9)
   state = init_state(generator, critic, tx, tx, jax.random.PRNGKey(0),
-                     jnp.zeros((1,) + image_shape))
-  step = make_train_step(generator, critic, tx, tx, Losses(objective, constraint),
-                         axis_name=axis_name)
+                     jnp.zeros((1,) + image_shape), constraint=constraint, ema=ema)
+  step = make_train_step(generator, critic, tx, tx,
+                         Losses(objective, constraint, augment=augment), axis_name=axis_name,
+                         ema=ema)
   return generator, critic, state, step
 
 

@@ -27,7 +27,15 @@ def _default(**overrides):
                                               "be positive"),
     ("optimizer.generator.b2", 1.5, "optimizer.generator.b2=1.5: it must be in [0, 1)"),
     ("constraint.weight", -10.0, "constraint.weight=-10.0"),
-    ("constraint.kind", "spectral", "constraint.kind='spectral': choose one of penalty, clip, r1, r2,"),
+    ("constraint.kind", "lipschitz", "constraint.kind='lipschitz': choose one of penalty, clip, r1,"),
+    ("constraint.every", 0, "constraint.every=0: it is a count of critic updates"),
+    ("constraint.every", 16, "constraint.every=16 makes R1 / R2 lazy; it does not apply to "
+                             "constraint.kind='penalty'"),
+    ("augment", "color,flip", "augment: Unknown DiffAugment transform(s) ['flip']"),
+    ("augment", "color", "augment='color': DiffAugment transforms images, and this run's data "
+                         "are points"),
+    ("ema.decay", 1.0, "ema.decay=1.0: it must be in [0, 1)"),
+    ("ema.start", -5, "ema.start=-5: it is a generator iteration"),
     ("objective", "hinge-ish", "objective: Unknown objective 'hinge-ish'"),
     ("model.compute_dtype", "fp8", "model.compute_dtype='fp8': choose one of float32"),
     ("model.conv_lowering", "fast", "model.conv_lowering: Unknown conv_lowering 'fast'"),
@@ -57,9 +65,16 @@ def test_a_negative_clip_value_and_a_batchnorm_critic_under_the_penalty_are_refu
   penalty.constraint.kind = "r1"  # R1 is taken per example too
   with pytest.raises(ConfigError, match="under constraint.kind='r1'"):
     builder.check_config(penalty)
-  penalty.constraint.kind = "spectral"
-  with pytest.raises(ConfigError, match="constraint.kind"):
-    builder.check_config(penalty)
+  penalty.constraint.kind = "spectral"  # no per-example gradient: BatchNorm is allowed
+  builder.check_config(penalty)
+
+
+def test_diffaugment_is_refused_on_text():
+  from wgan_jax.configs import wgan_gp_language
+  config = wgan_gp_language.get_config()
+  config.augment = "translation"
+  with pytest.raises(ConfigError, match="this run's data are text"):
+    builder.check_config(config)
 
 
 def test_the_batch_must_split_over_the_devices():

@@ -160,7 +160,8 @@ def test_each_architecture_study_method_keeps_one_recipe_for_every_architecture(
         assert decay == (1e-3 if normalized and arch.startswith("random-") else 0.0)
         recipes.add((c.objective, c.constraint.to_json(), str(optimizer), c.n_critic,
                      c.batch_size))
-        if method.startswith("wgan-gp"):  # no BatchNorm in a penalised critic
+        if method.startswith("wgan-gp") or method in ("r1", "sngan"):
+          # No BatchNorm in a penalised or spectrally normalized critic.
           assert c.model.critic.get("normalization", "none") != "batch"
       assert len(recipes) == 1, (method, archs)
   assert studies.random_architecture(7) == studies.random_architecture(7)
@@ -187,7 +188,7 @@ def test_architecture_study_figures_scale_the_drawn_filters_and_score_every_run(
       drawn.g_filters * table.filter_scale, drawn.d_filters * table.filter_scale)
   assert run.model.critic.n_extra_layers == drawn.d_depth - 4
   fig2 = wgangp_fig2.get_config()
-  assert len(fig2.runs) == len(fig2.architectures) * len(fig2.methods) == 35
+  assert len(fig2.runs) == len(fig2.architectures) * len(fig2.methods) == 7 * 7
   assert fig2.runs["mlp_g-wgan"].model.generator.width == 512  # the MLP keeps its units
   for c in (table, fig2):
     for run in c.runs.values():

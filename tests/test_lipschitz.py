@@ -133,12 +133,46 @@ def test_r1_and_r2_are_half_gamma_times_the_mean_squared_gradient_on_their_data(
     lipschitz.ZeroCentredPenalty(on="both")
 
 
+def test_lazy_r1_is_taken_on_every_kth_update_times_k():
+  score_fn = lambda x: 0.5 * jnp.sum(x ** 2, axis=(1, 2))  # noqa: E731
+  real = jnp.arange(12.0).reshape(2, 3, 2)
+  alpha = jnp.full((2,), 0.5)
+  every = lipschitz.ZeroCentredPenalty(gamma=4.0)
+  lazy = lipschitz.ZeroCentredPenalty(gamma=4.0, every=3)
+  assert every.init({}, jax.random.PRNGKey(0)) is None  # no counter unless lazy
+  full = float(every.penalty(score_fn, real, real, alpha)[0])
+  state = lazy.init({}, jax.random.PRNGKey(0))
+  values, applied = [], []
+  for _ in range(7):
+    state = lazy.update_state({}, state)
+    value, metrics = jax.jit(lambda s: lazy.penalty(score_fn, real, real, alpha, state=s))(state)
+    values.append(float(value))
+    applied.append(float(metrics["penalty_applied"]))
+  assert applied == [1, 0, 0, 1, 0, 0, 1]
+  np.testing.assert_allclose(values, [3 * full if a else 0.0 for a in applied], rtol=1e-6)
+  assert int(state["updates"]) == 7
+  with pytest.raises(ValueError, match="every is a count of critic updates"):
+    lipschitz.ZeroCentredPenalty(every=0)
+
+
+def test_a_lazy_r1_step_counts_critic_updates_in_the_state():
+  lazy = lipschitz.ZeroCentredPenalty(gamma=1.0, every=4)
+  _, _, state, step = tiny_image_setup(lazy, critic_norm="none", objective="gan")
+  state, metrics = jax.jit(step)(state, image_batches(3, 4))
+  assert int(state.constraint_state["updates"]) == 3
+  assert float(metrics["penalty_applied"]) == 0.0  # the third update: skipped
+  state, metrics = jax.jit(step)(state, image_batches(2, 4))
+  assert int(state.constraint_state["updates"]) == 5
+  assert float(metrics["penalty_applied"]) == 1.0 and float(metrics["r1_penalty"]) > 0
+
+
 def test_get_constraint_names():
   assert isinstance(lipschitz.get_constraint("clip", clip_value=0.1), lipschitz.WeightClipping)
   assert lipschitz.get_constraint("penalty", weight=1.0).weight == 1.0
   assert lipschitz.get_constraint("r1", gamma=2.0) == lipschitz.ZeroCentredPenalty(2.0, "real")
+  assert isinstance(lipschitz.get_constraint("spectral"), lipschitz.SpectralNormalization)
   with pytest.raises(ValueError, match="Unknown Lipschitz constraint"):
-    lipschitz.get_constraint("spectral")
+    lipschitz.get_constraint("orthogonal")
 
 
 def test_clipping_clamps_the_initial_critic_before_its_first_pass():

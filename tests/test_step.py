@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import CLIPPING, PENALTY, assert_trees_close, image_batches, tiny_image_setup
 from wgan_jax import lipschitz, parallel
 from wgan_jax.data.toy import toy_dataset
+from wgan_jax.ema import GeneratorEMA
 from wgan_jax.lipschitz import BatchNormWithPenaltyError, GradientPenalty
 from wgan_jax.metrics.lowdim import wasserstein1
 from wgan_jax.models import create_models, toy_critic, toy_generator
@@ -81,21 +82,31 @@ def test_wgan_schedule_is_two_compilations_not_one_per_step():
   assert int(state.step) == 5
 
 
-@pytest.mark.parametrize("constraint,critic_norm", [(PENALTY, "layer"), (CLIPPING, "batch")])
-def test_data_parallel_steps_match_one_device(constraint, critic_norm):
+@pytest.mark.parametrize("constraint,critic_norm,extra", [
+    (PENALTY, "layer", {}),
+    (CLIPPING, "batch", {}),
+    # Spectral normalization's vectors, a lazy R1's counter, the generator's average and
+    # DiffAugment's per-example draws are each the same on every device as on one.
+    (lipschitz.SpectralNormalization(), "none", {"objective": "hinge"}),
+    (lipschitz.ZeroCentredPenalty(1.0, every=2), "none",
+     {"objective": "gan", "ema": GeneratorEMA(0.9),
+      "augment": ("color", "translation", "cutout")}),
+])
+def test_data_parallel_steps_match_one_device(constraint, critic_norm, extra):
   devices = jax.local_devices()
   assert len(devices) == 4, "conftest sets 4 simulated CPU devices"
   global_batch, steps = 8, 2
   batches = [image_batches(N_CRITIC, global_batch, seed=s) for s in range(steps)]
 
-  _, _, state, single_step = tiny_image_setup(constraint, critic_norm=critic_norm)
+  _, _, state, single_step = tiny_image_setup(constraint, critic_norm=critic_norm, **extra)
   single = jax.jit(single_step)
   reference = state
   for b in batches:
     reference, reference_metrics = single(reference, b)
 
   axis = parallel.DEFAULT_AXIS
-  _, _, state, multi_step = tiny_image_setup(constraint, critic_norm=critic_norm, axis_name=axis)
+  _, _, state, multi_step = tiny_image_setup(constraint, critic_norm=critic_norm, axis_name=axis,
+                                             **extra)
   pmapped = parallel.pmap_step(multi_step, axis)
   replicated = parallel.replicate(state)
   for b in batches:

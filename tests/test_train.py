@@ -411,8 +411,42 @@ def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_
     ({"objective": "hinge"}, "gradient_penalty"),
     ({"objective": "gan", "constraint.kind": "r1", "n_critic": 1}, "r1_penalty"),
     ({"constraint.kind": "r2", "constraint.weight": 1.0}, "r2_penalty"),
+    ({"objective": "gan", "constraint.kind": "r1", "constraint.every": 4, "n_critic": 1},
+     "penalty_applied"),
+    ({"objective": "hinge", "constraint.kind": "spectral"}, "critic_loss"),
+    ({"ema.decay": 0.9, "ema.start": 2}, "w1"),
 ])
-def test_hinge_r1_and_r2_train_from_the_config(tmp_path, overrides, logged):
-  result = train(tiny_config(num_steps=4, **{"eval.metrics": ()}, **overrides), str(tmp_path))
+def test_the_newer_options_train_from_the_config(tmp_path, overrides, logged):
+  result = train(tiny_config(num_steps=4, **{"eval.metrics": ("w1",)}, **overrides),
+                 str(tmp_path))
   assert result["step"] == 4 and np.isfinite(result["metrics"][logged])
   assert np.isfinite(result["metrics"]["critic_loss"])
+
+
+@pytest.mark.slow  # SN-GAN's CNN with DiffAugment and the generator's average, then sampled
+def test_an_sngan_run_with_diffaugment_and_ema_samples_its_average_by_default(tmp_path):
+  from wgan_jax.configs import sngan_cifar
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8))
+  config = sngan_cifar.get_config()
+  config.data.update(dict(source="npz", path=str(tmp_path / "d.npz"), name=""))
+  config.model.generator.width = config.model.critic.width = 4
+  config.batch_size, config.num_steps = 8, 3
+  config.augment, config.ema.decay = "color,translation,cutout", 0.5
+  config.sample_every = config.checkpoint_every = config.log_every = 3
+  config.num_sample_images = 4
+  workdir = str(tmp_path / "run")
+  result = train(config, workdir)
+  assert result["step"] == 3 and np.isfinite(result["metrics"]["critic_loss"])
+  averaged, _, _ = sampling.sample(workdir, 4)
+  again, _, _ = sampling.sample(workdir, 4, ema=True)
+  trained, _, _ = sampling.sample(workdir, 4, ema=False)
+  np.testing.assert_array_equal(averaged, again)
+  assert not np.allclose(averaged, trained)
+  out = tmp_path / "raw.npz"
+  done = subprocess.run([sys.executable, "-m", "wgan_jax.sample", f"--workdir={workdir}",
+                         "--num=4", "--ema", "false", f"--out={out}"], capture_output=True,
+                        text=True)
+  assert done.returncode == 0, done.stderr
+  from wgan_jax.plotting import to_uint8
+  np.testing.assert_array_equal(np.load(out)["samples"], to_uint8(trained))  # images as written

@@ -27,7 +27,9 @@ import optax
 
 from wgan_jax import lipschitz, metrics, parallel
 from wgan_jax.data import DataError, shapes
+from wgan_jax.augment import parse_policy
 from wgan_jax.data.toy import TOY_SAMPLERS
+from wgan_jax.ema import GeneratorEMA
 from wgan_jax.errors import ConfigError
 from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import Constraint, check_critic_compatible
@@ -56,14 +58,22 @@ class Experiment:
   train_step: TrainStep
   schedule: CriticSchedule
   latent: LatentPrior  # what the generator's input is drawn from
+  ema: GeneratorEMA | None = None  # the generator's moving average, when kept
 
   def init_state(self, seed: int | None = None) -> GANState:
     """Freshly initialised networks and optimizer states (from `config.seed` by default)."""
     seed = self.config.seed if seed is None else seed
     state = init_state(self.generator, self.critic, self.generator_tx, self.critic_tx,
-                       jax.random.PRNGKey(seed), jnp.zeros((1,) + self.example_shape))
+                       jax.random.PRNGKey(seed), jnp.zeros((1,) + self.example_shape),
+                       constraint=self.losses.constraint, ema=self.ema)
     check_critic_compatible(self.losses.constraint, critic_variables(state))
     return state
+
+  def critic_variables(self, state: GANState) -> dict[str, Any]:
+    """The critic's variables as training applies it: under spectral normalization, with
+    every weight divided by its estimated largest singular value."""
+    params = self.losses.constraint.normalize(state.critic_params, state.constraint_state)
+    return critic_variables(state.replace(critic_params=params))
 
   @property
   def generated_classes(self) -> int:
@@ -113,13 +123,14 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
   generator_tx, critic_tx = optimizers_from_config(config)
   losses = losses_from_config(config)
   schedule = CriticSchedule.from_config(config)
+  ema = ema_from_config(config)
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, losses, latent=latent,
       generator_batch_multiple=config.generator_batch_multiple, axis_name=axis_name,
       compute_dtype=config.model.compute_dtype, matmul_precision=config.model.matmul_precision,
-      critic_iterations=schedule.counts)
+      critic_iterations=schedule.counts, ema=ema)
   return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
-                    generator_tx, critic_tx, losses, train_step, schedule, latent)
+                    generator_tx, critic_tx, losses, train_step, schedule, latent, ema)
 
 
 def _with_q_head(critic: nn.Module, latent: LatentPrior) -> nn.Module:
@@ -135,7 +146,14 @@ def losses_from_config(config: ml_collections.ConfigDict) -> Losses:
   return Losses(config.objective, constraint_from_config(config),
                 acgan_scale=config.acgan_scale, acgan_scale_generator=config.acgan_scale_generator,
                 feature_matching=config.feature_matching, info_scale=config.info_scale,
-                info_continuous_weight=config.info_continuous_weight)
+                info_continuous_weight=config.info_continuous_weight, augment=config.augment)
+
+
+def ema_from_config(config: ml_collections.ConfigDict) -> GeneratorEMA | None:
+  """The generator's moving average `config.ema` asks for (None: decay 0, not kept)."""
+  if not config.ema.decay:
+    return None
+  return GeneratorEMA(config.ema.decay, config.ema.start)
 
 
 def constraint_from_config(config: ml_collections.ConfigDict) -> Constraint:
@@ -147,7 +165,8 @@ def constraint_from_config(config: ml_collections.ConfigDict) -> Constraint:
   if kind == "clip":
     return lipschitz.WeightClipping(clip_value=config.constraint.clip_value)
   if kind in ("r1", "r2"):
-    return lipschitz.get_constraint(kind, gamma=config.constraint.weight)
+    return lipschitz.get_constraint(kind, gamma=config.constraint.weight,
+                                    every=config.constraint.every)
   return lipschitz.get_constraint(kind)
 
 
@@ -224,6 +243,7 @@ def check_config(config: ml_collections.ConfigDict, devices: int | None = None) 
                           f"least 1.")
   _check_model(config)
   _check_data_and_eval(config)
+  _check_augment_and_ema(config)
   with _setting("parallelism"):
     parallel.resolve_parallelism(config.parallelism)
 
@@ -242,7 +262,13 @@ def _check_optimizers(config: ml_collections.ConfigDict) -> None:
 
 
 def _check_constraint(config: ml_collections.ConfigDict) -> None:
-  _choose(config, "constraint.kind", ("penalty", "clip", "r1", "r2", "none"))
+  _choose(config, "constraint.kind", ("penalty", "clip", "r1", "r2", "spectral", "none"))
+  every = config.constraint.every
+  if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+    raise ConfigError(f"constraint.every={every!r}: it is a count of critic updates, at least 1.")
+  if every > 1 and config.constraint.kind not in ("r1", "r2"):
+    raise ConfigError(f"constraint.every={every} makes R1 / R2 lazy; it does not apply to "
+                      f"constraint.kind={config.constraint.kind!r}. Leave it at 1.")
   if config.constraint.kind == "clip" and not config.constraint.clip_value > 0:
     raise ConfigError(f"constraint.clip_value={config.constraint.clip_value!r}: weights are "
                       f"clipped to [-c, c], so c must be positive (the WGAN paper: 0.01).")
@@ -253,6 +279,21 @@ def _check_constraint(config: ml_collections.ConfigDict) -> None:
         f"'{config.constraint.kind}': the penalty is "
         "taken per example, which BatchNorm's batch statistics break; set "
         "--config.model.critic.normalization=layer (or none), as the WGAN-GP paper does.")
+
+
+def _check_augment_and_ema(config: ml_collections.ConfigDict) -> None:
+  with _setting("augment"):
+    policy = parse_policy(config.augment)
+  if policy and (config.data.source == "toy" or config.data.seq_len):
+    what = "points" if config.data.source == "toy" else "text"
+    raise ConfigError(f"augment={config.augment!r}: DiffAugment transforms images, and this "
+                      f"run's data are {what}. Set --config.augment=''.")
+  decay, start = config.ema.decay, config.ema.start
+  if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+    raise ConfigError(f"ema.decay={decay!r}: it must be in [0, 1) (0: no moving average; "
+                      f"StudioGAN uses 0.9999, small runs 0.999).")
+  if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+    raise ConfigError(f"ema.start={start!r}: it is a generator iteration, at least 0.")
 
 
 def _check_model(config: ml_collections.ConfigDict) -> None:

@@ -8,6 +8,7 @@ save, and removes what the failed save left.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from typing import Any
@@ -72,7 +73,7 @@ class Checkpointer:
     trained with in the step's metadata; returns before it is written."""
     self.wait()
     try:
-      self._manager.save(step, args=ocp.args.StandardSave(state), force=True,
+      self._manager.save(step, args=ocp.args.StandardSave(_as_saved(state)), force=True,
                          custom_metadata={"config": config} if config is not None else None)
     except OSError as error:
       self._fail(step, error)
@@ -155,7 +156,7 @@ class Checkpointer:
           f"({_steps(earlier)}).") from None
 
   def _restore(self, target: Any, step: int) -> Any:
-    abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
+    abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, _as_saved(target))
     differences = self._differences(step, abstract)
     if differences:
       raise CheckpointMismatchError(
@@ -163,7 +164,8 @@ class Checkpointer:
           f"optimizers this config builds ({'; '.join(differences[:5])}"
           f"{'; ...' if len(differences) > 5 else ''}). It was trained with another "
           f"architecture or optimizer: use the config it was trained with, or a new workdir.")
-    return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    return target.replace(**restored) if dataclasses.is_dataclass(target) else restored
 
   def _differences(self, step: int, abstract: Any) -> list[str]:
     """How the arrays saved at `step` differ from `abstract` (names and shapes)."""
@@ -184,6 +186,19 @@ class Checkpointer:
       self.wait()
     finally:
       self._manager.close()
+
+
+def _as_saved(state: Any) -> Any:
+  """A dataclass state as the dict of its fields that are not None.
+
+  Parts a run does not use (`GANState.generator_ema`, ...) are None and are left out, so a
+  checkpoint written before such a part existed and one written without it have the same
+  layout, and each restores into the other's state.
+  """
+  if not dataclasses.is_dataclass(state):
+    return state
+  return {f.name: getattr(state, f.name) for f in dataclasses.fields(state)
+          if getattr(state, f.name) is not None}
 
 
 def _shapes_by_name(tree: Any) -> dict[str, tuple[int, ...]]:

@@ -62,9 +62,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.model = model_defaults()
   c.objective = "wasserstein"  # wasserstein | gan | minimax | lsgan | hinge | catgan | supervised
   c.constraint = ml_collections.ConfigDict(dict(
-      kind="penalty",  # penalty | clip | r1 | r2 | none
+      kind="penalty",  # penalty | clip | r1 | r2 | spectral | none
       weight=10.0, one_sided=False,  # penalty (weight: lambda); r1, r2 (weight: gamma)
       clip_value=0.01,  # clip
+      every=1,  # r1, r2: taken on every k-th critic update only, times k (lazy regularization)
   ))
   c.optimizer = ml_collections.ConfigDict(dict(
       generator=adam(), critic=adam(),
@@ -82,6 +83,12 @@ def base_config() -> ml_collections.ConfigDict:
   # of the continuous codes' Gaussian log-likelihood.
   c.info_scale = 1.0
   c.info_continuous_weight = 1.0
+  # DiffAugment: the transforms both networks see images through, e.g. "color,translation,cutout"
+  # ("": none; images only).
+  c.augment = ""
+  # A moving average of the generator (decay > 0; e.g. 0.999), following it exactly until
+  # generator iteration `start`; samples and evaluation then use the average.
+  c.ema = ml_collections.ConfigDict(dict(decay=0.0, start=0))
   c.num_steps = 100_000  # generator iterations
 
   c.log_every = 100

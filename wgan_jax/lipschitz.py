@@ -9,11 +9,17 @@
   all non-batch axes, each gradient taken per example with `vmap(grad)`.
   One-sided: lambda * max(0, ||grad|| - 1)^2.
 * `ZeroCentredPenalty`: R1 / R2 (Mescheder et al. 2018), gamma / 2 * E||grad_x f(x)||^2 on
-  the real (R1) or the generated (R2) examples, each gradient taken per example as above.
+  the real (R1) or the generated (R2) examples, each gradient taken per example as above;
+  optionally every k-th critic update only, scaled by k (lazy regularization, StyleGAN2).
+* `SpectralNormalization` (Miyato et al. 2018): the critic is applied with every weight divided
+  by its largest singular value (`wgan_jax.spectral`).
 * `NoConstraint` for the standard GAN and LSGAN baselines.
 
-Each is a `Constraint`: the same two hooks the train step calls, `penalty(...)`
-inside the critic loss and `project(params)` before and after each critic update.
+Each is a `Constraint`: the hooks the train step calls. `project(params)` before and after each
+critic update; `update_state` once per critic update, on what the constraint keeps between
+updates (`init`, stored as `GANState.constraint_state`); `normalize(params, state)` gives the
+weights the critic is applied with, in both networks' losses; `penalty(...)` is added to the
+critic's loss.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from typing import Any, Callable, Mapping
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
+
+from wgan_jax import spectral
 
 Array = jax.Array
 ScoreFn = Callable[..., Array]  # ([B, ...] examples[, [B] labels]) -> [B] scores
@@ -87,16 +96,35 @@ def clip_weights(params: Any, clip_value: float) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Constraint:
-  """The hooks a train step calls; the base adds no penalty and projects nothing."""
+  """The hooks a train step calls; the base keeps no state, adds no penalty and changes no
+  weight."""
 
   uses_penalty = False
 
+  def init(self, params: Any, key: Array) -> Any:
+    """What the constraint keeps between critic updates (None: nothing)."""
+    del params, key
+    return None
+
+  def update_state(self, params: Any, state: Any) -> Any:
+    """The state for the critic update about to run on `params` (called once per update)."""
+    del params
+    return state
+
+  def normalize(self, params: Any, state: Any) -> Any:
+    """The weights the critic is applied with: `params` unless the constraint reparametrizes
+    them. Differentiable in `params`."""
+    del state
+    return params
+
   def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
-              labels: Array | None = None):
-    del score_fn, real, fake, alpha, labels
+              labels: Array | None = None, state: Any = None):
+    """`(term added to the critic's loss, metrics)`."""
+    del score_fn, real, fake, alpha, labels, state
     return jnp.zeros(()), {}
 
   def project(self, params: Any) -> Any:
+    """`params` moved into the constraint's feasible set (clipping); unchanged otherwise."""
     return params
 
 
@@ -125,7 +153,8 @@ class GradientPenalty(Constraint):
   uses_penalty = True
 
   def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
-              labels: Array | None = None):
+              labels: Array | None = None, state: Any = None):
+    del state
     value, norms = gradient_penalty(score_fn, real, fake, alpha, self.weight, self.one_sided,
                                     self.target, labels)
     return value, {"gradient_penalty": value, "interpolate_grad_norm": jnp.mean(norms)}
@@ -134,30 +163,84 @@ class GradientPenalty(Constraint):
 @dataclasses.dataclass(frozen=True)
 class ZeroCentredPenalty(Constraint):
   """R1 (`on='real'`) or R2 (`on='fake'`): gamma / 2 * E||grad_x f(x)||^2 (Mescheder et al.
-  2018), pushing the critic's gradient towards zero on that data rather than towards norm 1."""
+  2018), pushing the critic's gradient towards zero on that data rather than towards norm 1.
+
+  `every` > 1 is lazy regularization (Karras et al. 2020): the penalty is computed on the first
+  of every `every` critic updates only, multiplied by `every` so its average weight is the same;
+  the state counts the critic updates.
+  """
 
   gamma: float = 10.0
   on: str = "real"
+  every: int = 1
   uses_penalty = True
 
   def __post_init__(self):
     if self.on not in ("real", "fake"):
       raise ValueError(f"ZeroCentredPenalty is taken on 'real' (R1) or 'fake' (R2) examples; "
                        f"got {self.on!r}.")
+    if not (isinstance(self.every, int) and self.every >= 1):
+      raise ValueError(f"ZeroCentredPenalty.every is a count of critic updates >= 1; "
+                       f"got {self.every!r}.")
+
+  def init(self, params: Any, key: Array) -> Any:
+    del params, key
+    return {"updates": jnp.zeros((), jnp.int32)} if self.every > 1 else None
+
+  def update_state(self, params: Any, state: Any) -> Any:
+    del params
+    if self.every == 1:
+      return state
+    if state is None:
+      raise ValueError("A lazy penalty counts critic updates in the state: create it with "
+                       "init_state(..., constraint=losses.constraint).")
+    return {"updates": state["updates"] + 1}
 
   def penalty(self, score_fn: ScoreFn, real: Array, fake: Array, alpha: Array,
-              labels: Array | None = None):
+              labels: Array | None = None, state: Any = None):
     del alpha
-    value, norms = zero_centred_penalty(score_fn, real if self.on == "real" else fake,
-                                        self.gamma, labels)
+    x = real if self.on == "real" else fake
+    compute = lambda: zero_centred_penalty(  # noqa: E731
+        score_fn, x, self.gamma * self.every, labels)
+    if self.every == 1:
+      value, norms = compute()
+      due = jnp.ones((), jnp.float32)
+    else:
+      due = (state["updates"] - 1) % self.every == 0
+      skip = lambda: (jnp.zeros(()), jnp.zeros((x.shape[0],)))  # noqa: E731
+      value, norms = lax.cond(due, compute, skip)
     name = "r1_penalty" if self.on == "real" else "r2_penalty"
-    return value, {name: value, f"{self.on}_grad_norm": jnp.mean(norms)}
+    metrics = {name: value, f"{self.on}_grad_norm": jnp.mean(norms)}
+    if self.every > 1:
+      metrics["penalty_applied"] = due.astype(jnp.float32)
+    return value, metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectralNormalization(Constraint):
+  """The critic applied with every weight divided by its largest singular value, estimated by
+  one power-iteration step per critic update (Miyato et al. 2018; `wgan_jax.spectral`).
+
+  The state is each weight's pair of vectors. The generator's update reads the critic through
+  the same estimate and does not advance it. The vectors are computed from the replicated
+  weights, so every device holds the same ones without averaging.
+  """
+
+  def init(self, params: Any, key: Array) -> Any:
+    return spectral.init_vectors(params, key)
+
+  def update_state(self, params: Any, state: Any) -> Any:
+    return spectral.update_vectors(params, state)
+
+  def normalize(self, params: Any, state: Any) -> Any:
+    return spectral.normalize(params, state)
 
 
 def get_constraint(name: str, **kwargs) -> Constraint:
-  """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'r1' / 'r2' (gamma) |
-  'none'."""
+  """'clip' (clip_value) | 'penalty' (weight, one_sided, target) | 'r1' / 'r2' (gamma, every) |
+  'spectral' | 'none'."""
   kinds = {"clip": WeightClipping, "penalty": GradientPenalty, "none": NoConstraint,
+           "spectral": SpectralNormalization,
            "r1": functools.partial(ZeroCentredPenalty, on="real"),
            "r2": functools.partial(ZeroCentredPenalty, on="fake")}
   if name not in kinds:

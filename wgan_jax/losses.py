@@ -12,13 +12,14 @@ builder assembles it from a config and `make_train_step` differentiates `critic_
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from wgan_jax.augment import parse_policy
 from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import Constraint, GradientPenalty
 from wgan_jax.models.layers import check_classifier_head, check_info_head
@@ -47,6 +48,11 @@ class Losses:
       2016; the semi-supervised GAN's usual generator loss).
     info_scale, info_continuous_weight: InfoGAN's term and the weight of its continuous codes
       within it. Applied when the latent prior has codes.
+    augment: the DiffAugment transforms both networks see the images through
+      (`augment.AUGMENTATIONS`, or a comma-separated string of them); empty: none. The critic
+      scores augmented real and fake images, and the penalty is taken at interpolates of the
+      augmented pair (the function the critic computes on what it is shown is the one whose
+      gradient is constrained, as the DiffAugment code penalises augmented inputs).
   """
 
   objective: str | Objective = "wasserstein"
@@ -56,9 +62,11 @@ class Losses:
   feature_matching: bool = False
   info_scale: float = 1.0
   info_continuous_weight: float = 1.0
+  augment: tuple[str, ...] = ()
 
   def __post_init__(self):
     object.__setattr__(self, "objective", get_objective(self.objective))
+    object.__setattr__(self, "augment", parse_policy(self.augment))
 
   def check(self, critic: nn.Module, latent: LatentPrior) -> None:
     """Refuses a critic without the head these losses read (a classifier head for the
@@ -103,16 +111,18 @@ def class_entropies(logits: Array, which: str) -> Metrics:
 
 def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels: Array | None,
                 alpha: Array, fake_z: Array | None = None, *, networks: Networks,
-                losses: Losses, info: InfoObjective | None = None
-                ) -> tuple[Array, tuple[Any, Metrics]]:
+                losses: Losses, info: InfoObjective | None = None,
+                constraint_state: Any = None) -> tuple[Array, tuple[Any, Metrics]]:
   """The critic's loss on one batch: objective + Lipschitz penalty (+ AC-GAN term on real labels,
   + InfoGAN term on the codes in the fakes' noise `fake_z`).
 
   A conditional critic scores each real example and its fake, generated for the same label,
-  under that label, at the interpolates too.
+  under that label, at the interpolates too. The critic is applied with the weights its
+  constraint gives (`Constraint.normalize` under `constraint_state`).
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
   objective = losses.objective
+  params = losses.constraint.normalize(params, constraint_state)
   real_scores, real_logits, stats = networks.score(params, batch_stats, real, labels)
   fake_scores, fake_logits, stats = networks.score(params, stats, fake, labels)
   metrics = {"wasserstein_estimate": jnp.mean(real_scores) - jnp.mean(fake_scores),
@@ -127,7 +137,8 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
   if objective.distance is not None:
     metrics[objective.distance_name] = objective.distance(real_scores, fake_scores)
   score_fn = lambda x, y=None: networks.score(params, stats, x, y)[0]  # noqa: E731
-  penalty, penalty_metrics = losses.constraint.penalty(score_fn, real, fake, alpha, labels)
+  penalty, penalty_metrics = losses.constraint.penalty(score_fn, real, fake, alpha, labels,
+                                                       state=constraint_state)
   metrics.update(penalty_metrics)
   total = loss + penalty
   if real_logits is not None and labels is not None:
@@ -146,17 +157,22 @@ def critic_loss(params: Any, batch_stats: Any, real: Array, fake: Array, labels:
 
 def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_batch_stats: Any,
                    z: Array, labels: Array | None, real_batch: Any = None, *, networks: Networks,
-                   losses: Losses, info: InfoObjective | None = None
+                   losses: Losses, info: InfoObjective | None = None, constraint_state: Any = None,
+                   augment: Callable[[Array], Array] | None = None
                    ) -> tuple[Array, tuple[Any, Metrics]]:
   """The generator's loss on one batch of noise (+ AC-GAN term on the conditioning labels,
   + InfoGAN term on the codes in `z`).
 
   Under feature matching, the objective's loss is replaced by the distance between the mean
-  critic features of `real_batch` and of the fakes.
+  critic features of `real_batch` and of the fakes. The critic reads the fakes through
+  `augment` (DiffAugment; gradients flow through it) with the weights its constraint gives.
   Returns `(loss, (updated BatchNorm statistics, metrics))`; differentiate in `params`.
   """
   objective = losses.objective
+  critic_params = losses.constraint.normalize(critic_params, constraint_state)
+  augment = augment or (lambda x: x)
   fake, stats = networks.fakes(params, batch_stats, z, labels)
+  fake = augment(fake)
   if losses.feature_matching:
     scores, logits, fake_features = networks.score_with_features(
         critic_params, critic_batch_stats, fake, labels)
@@ -167,7 +183,7 @@ def generator_loss(params: Any, batch_stats: Any, critic_params: Any, critic_bat
   if losses.feature_matching:
     real, real_labels = split_batch(real_batch)
     real_features = networks.score_with_features(
-        critic_params, critic_batch_stats, encode_real(real, fake), real_labels)[2]
+        critic_params, critic_batch_stats, augment(encode_real(real, fake)), real_labels)[2]
     metrics["generator_objective_loss"] = loss  # logged beside the loss that replaces it
     loss = feature_matching_loss(lax.stop_gradient(real_features), fake_features)
     metrics["generator_loss"] = loss

@@ -82,13 +82,15 @@ def draw_global(sample: Callable[[jax.Array, int], jax.Array], key: jax.Array, l
   """`sample(key, n)` drawn for the global batch, this device's slice kept.
 
   Every device draws the same global array, so a data-parallel run sees exactly
-  the random numbers a single device would for the whole batch.
+  the random numbers a single device would for the whole batch. `sample` may return a
+  pytree of arrays with the batch first.
   """
   if axis_name is None:
     return sample(key, local_batch)
   index = jax.lax.axis_index(axis_name)
   full = sample(key, local_batch * jax.lax.axis_size(axis_name))
-  return jax.lax.dynamic_slice_in_dim(full, index * local_batch, local_batch, axis=0)
+  return jax.tree_util.tree_map(
+      lambda a: jax.lax.dynamic_slice_in_dim(a, index * local_batch, local_batch, axis=0), full)
 
 
 def split_for_devices(batches: Any, num_devices: int) -> Any:

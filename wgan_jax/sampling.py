@@ -60,15 +60,22 @@ class SampleSettings:
 
   batch_statistics: bool
   batch: int
+  ema: bool = False  # the generator's moving average of weights rather than the weights
 
 
 def sample_settings(config: ml_collections.ConfigDict, statistics: str | None = None,
-                    batch: int | None = None) -> SampleSettings:
-  """The run's `eval.sample_statistics` and `eval.sample_batch`, unless given here.
+                    batch: int | None = None, ema: bool | None = None) -> SampleSettings:
+  """The run's `eval.sample_statistics` and `eval.sample_batch`, unless given here; the
+  generator's moving average when the run keeps one, unless `ema` is False.
 
   A saved config from before these keys samples with batch statistics over the
   generator's global training batch, like any new run.
   """
+  kept = bool(config.get("ema", {}).get("decay", 0.0))
+  if ema and not kept:
+    raise ConfigError("This run keeps no moving average of the generator (its ema.decay is 0): "
+                      "sample without --ema true.")
+  ema = kept if ema is None else bool(ema)
   statistics = statistics or config.eval.get("sample_statistics", "batch")
   if statistics not in SAMPLE_STATISTICS:
     raise ConfigError(f"eval.sample_statistics={statistics!r}: choose 'batch' (each sample batch's "
@@ -78,7 +85,7 @@ def sample_settings(config: ml_collections.ConfigDict, statistics: str | None = 
   if batch < 1:
     raise ConfigError(f"eval.sample_batch={batch}: give a positive batch size (0: the "
                       f"generator's training batch).")
-  return SampleSettings(statistics == "batch", int(batch))
+  return SampleSettings(statistics == "batch", int(batch), ema)
 
 
 class Sampler:
@@ -96,7 +103,7 @@ class Sampler:
     self.generator, self.num_classes, self.settings = generator, num_classes, settings
     self.latent = latent or LatentPrior(generator.latent_dim)
     self._apply = jax.jit(lambda state, z, y: generate(
-        generator, state, z, y, batch_statistics=settings.batch_statistics))
+        generator, state, z, y, batch_statistics=settings.batch_statistics, ema=settings.ema))
 
   def noise(self, key: jax.Array, count: int):
     """Noise and labels (or None) for `count` samples, padded to whole batches. Labels, and an
@@ -135,21 +142,22 @@ def draw_samples(generator, state, num: int, settings: SampleSettings, num_class
 
 
 def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
-           batch: int | None = None):
+           batch: int | None = None, ema: bool | None = None):
   """`(samples, labels or None, vocabulary or None)`: `num` samples from the newest checkpoint
   in `workdir`; the vocabulary decodes a text run's samples.
 
-  `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`.
+  `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`;
+  `ema=False` samples the trained weights of a run that keeps their moving average.
   """
   config, experiment, state = load_run(workdir)
   samples, labels, _ = draw_samples(experiment.generator, state, num,
-                                    sample_settings(config, statistics, batch),
+                                    sample_settings(config, statistics, batch, ema),
                                     experiment.generated_classes, seed, experiment.latent)
   return samples, labels, experiment.vocabulary
 
 
 def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None = None,
-             batch: int | None = None):
+             batch: int | None = None, ema: bool | None = None):
   """`(samples, labels, vocabulary or None)`: `per_class` samples of class 0, then of class 1,
   ... from a conditional run's newest checkpoint, so that a grid `per_class` wide shows one
   class per row."""
@@ -158,7 +166,7 @@ def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None
   if not classes:
     raise UserError(f"{workdir} is not a conditional run (its generator takes no labels), so "
                      f"its samples have no class to sort them by.")
-  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch),
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch, ema),
                     experiment.latent)
   z, _ = sampler.noise(jax.random.PRNGKey(seed), classes * per_class)
   labels = (jnp.arange(len(z)) // per_class) % classes
@@ -193,7 +201,8 @@ def sample_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarra
 
 
 def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed: int = 0,
-                statistics: str | None = None, batch: int | None = None):
+                statistics: str | None = None, batch: int | None = None,
+                ema: bool | None = None):
   """`(samples, labels or None, vocabulary or None)`: `rows` paths of `steps` samples each
   (row-major) through the newest checkpoint's latent space, from one noise vector to another
   (`wgan_jax.latent`), each point generated as a plain sample (`sample_each`). A conditional
@@ -201,7 +210,7 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
   """
   config, experiment, state = load_run(workdir)
   classes = experiment.generated_classes
-  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch),
+  sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch, ema),
                     experiment.latent)
   path_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
   z = latent_paths(path_key, rows, steps, experiment.generator.latent_dim, path)
@@ -211,7 +220,7 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
 
 
 def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: int = 0,
-             statistics: str | None = None, batch: int | None = None):
+             statistics: str | None = None, batch: int | None = None, ema: bool | None = None):
   """`(samples, categorical code of each)`: an InfoGAN run's latent traversal (Chen et al. 2016,
   Fig. 2), row-major: one row per value of the categorical code, `steps` columns sweeping
   continuous code `code` from -`span` to `span` (past the [-1, 1] trained on), the other
@@ -224,7 +233,7 @@ def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: 
                      f"(model.latent: {latent.categorical}-way categorical, {latent.continuous} "
                      f"continuous).")
   sampler = Sampler(experiment.generator, experiment.generated_classes,
-                    sample_settings(config, statistics, batch), latent)
+                    sample_settings(config, statistics, batch, ema), latent)
   row_key, fill_key = jax.random.split(jax.random.PRNGKey(seed))
   rows = latent.categorical
   categories = jnp.repeat(jnp.arange(rows), steps)

@@ -18,6 +18,12 @@ class GANState:
   `step` counts generator iterations. `key` is the run's base PRNG key: the
   step draws its randomness from `fold_in(key, step)` unless given a key, so a
   run is reproducible from its seed and a resumed run continues exactly.
+
+  Two parts are None unless the run uses them, so a run without them has the same program
+  and checkpoints: `constraint_state`, what the critic's constraint carries between updates
+  (spectral normalization's power-iteration vectors, a lazy penalty's update count; see
+  `Constraint.init`), and `generator_ema`, the moving average of the generator's parameters
+  and BatchNorm statistics (`wgan_jax.ema.GeneratorEMA`).
   """
 
   step: jax.Array
@@ -28,12 +34,18 @@ class GANState:
   critic_batch_stats: Any
   critic_opt_state: optax.OptState
   key: jax.Array
+  constraint_state: Any = None
+  generator_ema: Any = None
 
 
 def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.GradientTransformation,
                critic_tx: optax.GradientTransformation, key: jax.Array,
-               example: jax.Array) -> GANState:
-  """Initialises both networks for examples shaped like `example` (with a batch axis)."""
+               example: jax.Array, *, constraint: Any = None, ema: Any = None) -> GANState:
+  """Initialises both networks for examples shaped like `example` (with a batch axis).
+
+  `constraint` (a `lipschitz.Constraint`) and `ema` (an `ema.GeneratorEMA`) start the state
+  they keep, where they keep one; pass the ones the train step is built with.
+  """
   init_key, run_key = jax.random.split(key)
   generator_key, critic_key = jax.random.split(init_key)
   z = jnp.zeros((1, generator.latent_dim), jnp.float32)
@@ -54,6 +66,11 @@ def init_state(generator: nn.Module, critic: nn.Module, generator_tx: optax.Grad
       critic_batch_stats=critic_vars.get("batch_stats", {}),
       critic_opt_state=critic_tx.init(critic_params),
       key=run_key,
+      # Keys of their own, so the networks' initialisation is the same with or without them.
+      constraint_state=(constraint.init(critic_params, jax.random.fold_in(critic_key, 1))
+                        if constraint is not None else None),
+      generator_ema=(ema.init(generator_params, generator_vars.get("batch_stats", {}))
+                     if ema is not None else None),
   )
 
 
@@ -67,8 +84,14 @@ def critic_variables(state: GANState) -> dict[str, Any]:
   return as_variables(state.critic_params, state.critic_batch_stats)
 
 
-def generator_variables(state: GANState) -> dict[str, Any]:
-  """The generator's variables as `generator.apply` takes them."""
+def generator_variables(state: GANState, ema: bool = False) -> dict[str, Any]:
+  """The generator's variables as `generator.apply` takes them: its trained weights, or with
+  `ema` their moving average (refused when the state keeps none)."""
+  if ema:
+    if state.generator_ema is None:
+      raise ValueError("This state keeps no moving average of the generator (train with "
+                       "--config.ema.decay > 0); sample its trained weights instead.")
+    return as_variables(state.generator_ema["params"], state.generator_ema["batch_stats"])
   return as_variables(state.generator_params, state.generator_batch_stats)
 
 

@@ -35,6 +35,8 @@ import optax
 from jax import lax
 
 from wgan_jax import contract, parallel
+from wgan_jax.augment import augmenter
+from wgan_jax.ema import GeneratorEMA
 from wgan_jax.latent import LatentPrior
 from wgan_jax.lipschitz import check_critic_compatible
 from wgan_jax.losses import Losses, critic_loss, encode_real, generator_loss, split_batch
@@ -110,7 +112,8 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
                     axis_name: str | None = None,
                     compute_dtype: Any = jnp.float32,
                     matmul_precision: str = "default",
-                    critic_iterations: int | Sequence[int] | None = None) -> TrainStep:
+                    critic_iterations: int | Sequence[int] | None = None,
+                    ema: GeneratorEMA | None = None) -> TrainStep:
   """Builds the train step for a generator/critic pair (the contract: `wgan_jax.contract`).
 
   Args:
@@ -138,13 +141,15 @@ def make_train_step(generator: nn.Module, critic: nn.Module,
     critic_iterations: the critic updates per call the step is built for (`n_critic`, and 100
       under the WGAN schedule): `real_batches` with another leading axis, such as
       `[batch, n_critic, ...]` swapped axes, are refused. None: any count.
+    ema: keep a moving average of the generator (`GeneratorEMA`), updated after each
+      generator update; the state must be made with the same `ema` (`init_state(..., ema=)`).
   """
   contract.check_models(generator, critic)
   check_matmul_precision(matmul_precision)
   latent = latent or LatentPrior(generator.latent_dim)
   losses.check(critic, latent)
   updates = _Updates(Networks(generator, critic, compute_dtype), losses, latent,
-                     generator_tx, critic_tx, axis_name)
+                     generator_tx, critic_tx, axis_name, ema)
   if isinstance(critic_iterations, int):
     critic_iterations = (critic_iterations,)
   return TrainStep(at_precision(updates.critic, matmul_precision),
@@ -164,6 +169,13 @@ class _Updates:
   generator_tx: optax.GradientTransformation
   critic_tx: optax.GradientTransformation
   axis_name: str | None
+  ema: GeneratorEMA | None = None
+
+  def _augment(self, key: Array, which: int) -> Callable[[Array], Array]:
+    """DiffAugment with values of its own for each example (`which`: 0 real, 1 fake); the
+    identity without it. Its key is apart from the others, so a run without it is unchanged."""
+    key = jax.random.fold_in(jax.random.fold_in(key, 2), which)
+    return augmenter(self.losses.augment, key, self._draw)
 
   def _draw(self, sample: Callable[[Array, int], Array], key: Array, batch_size: int) -> Array:
     return parallel.draw_global(sample, key, batch_size, axis_name=self.axis_name)
@@ -197,15 +209,19 @@ class _Updates:
     # Projected before the pass too, as the official WGAN code clamps before each critic pass:
     # the first gradient is then taken at clipped weights, not at the initialisation.
     params = constraint.project(state.critic_params)
+    constraint_state = constraint.update_state(params, state.constraint_state)
+    real = self._augment(key, 0)(encode_real(real, fake))
+    fake = self._augment(key, 1)(lax.stop_gradient(fake))
     (_, (batch_stats, metrics)), grads = jax.value_and_grad(critic_loss, has_aux=True)(
-        params, state.critic_batch_stats, encode_real(real, fake), lax.stop_gradient(fake),
-        labels, alpha, fake_z, networks=self.networks, losses=self.losses,
-        info=self.losses.info(self.latent))
+        params, state.critic_batch_stats, real, fake, labels, alpha, fake_z,
+        networks=self.networks, losses=self.losses, info=self.losses.info(self.latent),
+        constraint_state=constraint_state)
     grads, batch_stats = self._pmean((grads, batch_stats))
     params, opt_state = apply_gradients(self.critic_tx, grads, state.critic_opt_state, params)
     metrics["critic_grad_norm"] = optax.tree.norm(grads)
     state = state.replace(critic_params=constraint.project(params),
-                          critic_batch_stats=batch_stats, critic_opt_state=opt_state)
+                          critic_batch_stats=batch_stats, critic_opt_state=opt_state,
+                          constraint_state=constraint_state)
     return state, self._pmean(metrics)
 
   def generator(self, state: GANState, key: Array, batch_size: int,
@@ -224,14 +240,26 @@ class _Updates:
     (_, (batch_stats, metrics)), grads = jax.value_and_grad(generator_loss, has_aux=True)(
         state.generator_params, state.generator_batch_stats, state.critic_params,
         state.critic_batch_stats, z, labels, real_batch if feature_matching else None,
-        networks=self.networks, losses=self.losses, info=self.losses.info(self.latent))
+        networks=self.networks, losses=self.losses, info=self.losses.info(self.latent),
+        constraint_state=state.constraint_state, augment=self._augment(key, 0))
     grads, batch_stats = self._pmean((grads, batch_stats))
     params, opt_state = apply_gradients(self.generator_tx, grads, state.generator_opt_state,
                                         state.generator_params)
     metrics["generator_grad_norm"] = optax.tree.norm(grads)
     state = state.replace(step=state.step + 1, generator_params=params,
-                          generator_batch_stats=batch_stats, generator_opt_state=opt_state)
+                          generator_batch_stats=batch_stats, generator_opt_state=opt_state,
+                          generator_ema=self._average(state, params, batch_stats))
     return state, self._pmean(metrics)
+
+  def _average(self, state: GANState, params: Any, batch_stats: Any) -> Any:
+    """The generator's moving average after this update (None when not kept)."""
+    if (self.ema is None) != (state.generator_ema is None):
+      raise ValueError(
+          "The step is built with a generator average (ema=) and the state keeps none, or the "
+          "other way round: create the state with init_state(..., ema=) matching the step.")
+    if self.ema is None:
+      return None
+    return self.ema.update(state.generator_ema, params, batch_stats, state.step)
 
 
 MATMUL_PRECISIONS = ("default", "high", "highest")
@@ -259,14 +287,14 @@ def at_precision(fn: Callable, matmul_precision: str) -> Callable:
 
 
 def generate(generator: nn.Module, state: GANState, z: Array, labels: Array | None = None,
-             batch_statistics: bool = False) -> Array:
-  """Samples from the generator.
+             batch_statistics: bool = False, ema: bool = False) -> Array:
+  """Samples from the generator (with `ema`, its moving average of weights).
 
   With `batch_statistics`, BatchNorm normalises with the statistics of this batch of `z`, as
   the generator runs in training and as both official codes sample; otherwise with the
   running averages kept in training. The running averages are not updated either way.
   """
-  variables = generator_variables(state)
+  variables = generator_variables(state, ema)
   if batch_statistics:
     return generator.apply(variables, z, labels, train=True, mutable=["batch_stats"])[0]
   return generator.apply(variables, z, labels, train=False)

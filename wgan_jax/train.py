@@ -38,7 +38,7 @@ from wgan_jax.errors import ConfigError
 from wgan_jax.extras import train_extra
 from wgan_jax.metrics.classifier import CriticClassifier
 from wgan_jax.plotting import save_image_grid, save_toy_plot
-from wgan_jax.state import GANState, all_finite, critic_variables
+from wgan_jax.state import GANState, all_finite
 from wgan_jax.sampling import Sampler, sample_settings, write_text_samples
 from wgan_jax.networks import split_scores
 
@@ -513,12 +513,13 @@ class _EvaluationAndPictures:
     # A critic with a classifier head, scored on a held-out labelled split at each evaluation.
     self.classifier = self.held_out = None
     if config.eval.classifier_split:
-      self.classifier = CriticClassifier(experiment.critic, latent=experiment.latent)
+      self.classifier = CriticClassifier(experiment.critic, latent=experiment.latent,
+                                         variables=experiment.critic_variables)
       self.held_out = pipeline.load_split(config.data, config.eval.classifier_split,
                                           config.seed, with_labels=True)
     # The critic in eval mode: BatchNorm (WGAN only) with running statistics, no device axis.
     self._critic_values = jax.jit(lambda state, x: split_scores(
-        self.critic.apply(critic_variables(state), x, train=False))[0])
+        self.critic.apply(experiment.critic_variables(state), x, train=False))[0])
 
   def evaluate(self, state: GANState) -> dict[str, float]:
     results = {}

@@ -131,8 +131,8 @@ def define_config_file(name: str, default: str | pathlib.Path | None, help_strin
 
 
 def define_sampling_flags(flag_values: flags.FlagValues):
-  """`--statistics` and `--sample_batch` of the commands that sample a run (default: the run's
-  `eval.sample_statistics` and `eval.sample_batch`)."""
+  """`--statistics`, `--sample_batch` and `--ema` of the commands that sample a run (default:
+  the run's `eval.sample_statistics` and `eval.sample_batch`, and its moving average)."""
   statistics = flags.DEFINE_enum(
       "statistics", None, ["batch", "running"],
       "BatchNorm statistics of the generator: 'batch' (each batch of --sample_batch samples "
@@ -143,7 +143,17 @@ def define_sampling_flags(flag_values: flags.FlagValues):
       "sample_batch", None, "Samples generated together (the batch the statistics are taken "
       "over). Default: the run's eval.sample_batch, else its generator training batch.",
       lower_bound=1, flag_values=flag_values)
-  return statistics, sample_batch
+  ema = flags.DEFINE_enum(
+      "ema", None, ["true", "false"],
+      "Sample the generator's moving average of weights ('true') or its trained weights "
+      "('false'). Default: the average when the run keeps one (ema.decay > 0).",
+      flag_values=flag_values)
+  return statistics, sample_batch, ema
+
+
+def ema_choice(value: str | None) -> bool | None:
+  """`--ema` as sampling takes it: True, False, or None for the run's default."""
+  return None if value is None else value == "true"
 
 
 def parse_flags(argv: list[str], flag_values: flags.FlagValues, doc: str = "",

@@ -23,7 +23,7 @@ from wgan_jax.errors import UserError
 
 def _define_flags(flag_values: flags.FlagValues) -> dict:
   define = dict(flag_values=flag_values)
-  statistics, sample_batch = common.define_sampling_flags(flag_values)
+  statistics, sample_batch, ema = common.define_sampling_flags(flag_values)
   return {
       "workdir": flags.DEFINE_string("workdir", None, "Training directory.", required=True,
                                      **define),
@@ -40,7 +40,7 @@ def _define_flags(flag_values: flags.FlagValues) -> dict:
                                                "Converted FID Inception .npz.", **define),
       "seed": flags.DEFINE_integer("seed", 0, "Seed for the noise.", **define),
       "out": flags.DEFINE_string("out", None, "Output JSON file.", **define),
-      "statistics": statistics, "sample_batch": sample_batch,
+      "statistics": statistics, "sample_batch": sample_batch, "ema": ema,
   }
 
 
@@ -68,14 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     if value["classifier_split"]:
       held_out = pipeline.load_split(config.data, value["classifier_split"], config.seed,
                                      with_labels=True)
-      classifier_scores = CriticClassifier(experiment.critic, latent=experiment.latent)(
+      classifier_scores = CriticClassifier(experiment.critic, latent=experiment.latent,
+                                           variables=experiment.critic_variables)(
           state, held_out)
     eval_config = dict(config.eval.to_dict(), metrics=tuple(value["metric"]),
                        num_samples=value["num"], num_reference=value["num_reference"],
                        inception_weights=value["inception_weights"])
     evaluator = Evaluator(eval_config, config.data, experiment.source, experiment.example_shape,
                           config.seed)
-    settings = sample_settings(config, value["statistics"], value["sample_batch"])
+    settings = sample_settings(config, value["statistics"], value["sample_batch"],
+                               common.ema_choice(value["ema"]))
     samples, labels, codes = draw_samples(experiment.generator, state, value["num"], settings,
                                           experiment.generated_classes, value["seed"],
                                           experiment.latent)
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
   result = {"workdir": os.path.abspath(value["workdir"]), "step": int(state.step),
             "num_samples": value["num"],
             "sample_statistics": "batch" if settings.batch_statistics else "running",
-            "sample_batch": settings.batch, **evaluator(samples, labels, codes),
+            "sample_batch": settings.batch, "ema": settings.ema, **evaluator(samples, labels, codes),
             **classifier_scores}
   result["seconds"] = time.time() - start
   print(json.dumps(result))  # before it is saved: a run on a read-only disk still reports

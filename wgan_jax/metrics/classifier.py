@@ -14,7 +14,7 @@ InfoGAN's Q head, whose categorical code is read as the class:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jax
 import numpy as np
@@ -53,9 +53,13 @@ def cluster_accuracy(predicted: np.ndarray, labels: np.ndarray, num_clusters: in
 class CriticClassifier:
   """Predicts classes with a critic's head (in inference mode) and scores them against labels."""
 
-  def __init__(self, critic: Any, batch_size: int = 1000, latent: Any = None):
+  def __init__(self, critic: Any, batch_size: int = 1000, latent: Any = None,
+               variables: Callable[[GANState], Any] = critic_variables):
     """`latent`: an InfoGAN run's `LatentPrior`, whose categorical code's logits, the first of
-    the critic's Q head, are the classes (the paper's use of Q as a classifier)."""
+    the critic's Q head, are the classes (the paper's use of Q as a classifier). `variables`:
+    the critic's variables from a state (`Experiment.critic_variables` under spectral
+    normalization)."""
+    self._variables = variables
     if getattr(critic, "conditioning", None) == "info" and latent is not None and \
         latent.categorical:
       self.num_classes = latent.categorical
@@ -71,7 +75,7 @@ class CriticClassifier:
 
   def predict(self, state: GANState, x: np.ndarray) -> np.ndarray:
     """The argmax class of every example of `x`."""
-    variables = critic_variables(state)
+    variables = self._variables(state)
     return np.concatenate([np.argmax(np.asarray(self._logits(variables, x[i:i + self.batch_size])),
                                      axis=-1) for i in range(0, len(x), self.batch_size)])
 

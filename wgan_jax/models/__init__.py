@@ -28,6 +28,7 @@ from wgan_jax.models.conv import conv_factories
 from wgan_jax.models.dcgan import DCGANCritic, DCGANGenerator, GPDCGANCritic, GPDCGANGenerator
 from wgan_jax.models.language import LanguageCritic, LanguageGenerator
 from wgan_jax.models.mlp import MLPCritic, MLPGenerator, toy_critic, toy_generator
+from wgan_jax.models.sngan import SNGANCritic, SNGANGenerator
 from wgan_jax.models.resnet import (DeepResNetCritic, DeepResNetGenerator, ResNetCritic,
                                     ResNetGenerator)
 
@@ -38,6 +39,7 @@ GENERATORS: dict[str, type[nn.Module]] = {
     "deep_resnet": DeepResNetGenerator,
     "mlp": MLPGenerator,
     "language": LanguageGenerator,
+    "sngan": SNGANGenerator,
 }
 CRITICS: dict[str, type[nn.Module]] = {
     "dcgan": DCGANCritic,
@@ -46,6 +48,7 @@ CRITICS: dict[str, type[nn.Module]] = {
     "deep_resnet": DeepResNetCritic,
     "mlp": MLPCritic,
     "language": LanguageCritic,
+    "sngan": SNGANCritic,
 }
 
 # Fields filled from the data (or the model-wide config) rather than per network.
@@ -75,7 +78,8 @@ def network_class(role: str, spec: Mapping[str, Any]) -> type[nn.Module]:
 
 # The example rank each kind is built for: images [H, W, C] or text [length, vocabulary]
 # (an MLP takes examples of any shape).
-_EXAMPLE_RANK = {"dcgan": 3, "gp_dcgan": 3, "resnet": 3, "deep_resnet": 3, "language": 2}
+_EXAMPLE_RANK = {"dcgan": 3, "gp_dcgan": 3, "resnet": 3, "deep_resnet": 3, "sngan": 3,
+                 "language": 2}
 
 
 def _build(role: str, spec: Mapping[str, Any], data_fields: Mapping[str, Any]) -> nn.Module:
@@ -117,5 +121,5 @@ def create_models(model_config: Mapping[str, Any], data_shape: Sequence[int], nu
 __all__ = [
     "CRITICS", "GENERATORS", "DCGANCritic", "DCGANGenerator", "GPDCGANCritic", "GPDCGANGenerator",
     "LanguageCritic", "LanguageGenerator", "MLPCritic", "MLPGenerator", "ResNetCritic",
-    "ResNetGenerator", "create_models", "network_class", "toy_critic", "toy_generator",
+    "ResNetGenerator", "SNGANCritic", "SNGANGenerator", "create_models", "network_class", "toy_critic", "toy_generator",
 ]

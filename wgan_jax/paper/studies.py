@@ -30,7 +30,8 @@ SCORE = "mnist_inception_score"
 SCORE_DESCRIPTION = "MNIST Inception-like score (exp E KL(p(y|x) || p(y)), 1 to 10)"
 FAILED_SCORE = 1.0  # a diverged run: the score of samples that name no class
 METHOD_TITLES = {"dcgan": "DCGAN", "lsgan": "LSGAN", "wgan": "WGAN (clipping)",
-                 "wgan-gp": "WGAN-GP (ours)", "wgan-gp-one-sided": "WGAN-GP, one-sided"}
+                 "wgan-gp": "WGAN-GP (ours)", "wgan-gp-one-sided": "WGAN-GP, one-sided",
+                 "sngan": "SN-GAN (hinge)", "r1": "R1 (GAN loss)"}
 
 
 def study_config(name: str) -> ml_collections.ConfigDict:

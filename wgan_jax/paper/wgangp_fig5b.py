@@ -22,7 +22,6 @@ from wgan_jax.objectives import wasserstein_critic_loss
 from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, save_figure, subplots
 from wgan_jax.paper.runs import prepared_run, present_runs
-from wgan_jax.state import critic_variables
 from wgan_jax.networks import split_scores
 from wgan_jax.step import generate
 
@@ -70,7 +69,7 @@ def overfitting_curves(fig, label: str, quick: bool) -> dict:
     z_key, a_key = jax.random.split(key)
     z = experiment.latent.sample(z_key, x.shape[0])
     fake = generate(generator, state, z, labels, batch_statistics=True)  # as the step makes them
-    score = lambda x: split_scores(critic.apply(critic_variables(state), x,  # noqa: E731
+    score = lambda x: split_scores(critic.apply(experiment.critic_variables(state), x,  # noqa: E731
                                                 train=False))[0]
     alpha = jax.random.uniform(a_key, (x.shape[0],))
     penalty, _ = constraint.penalty(score, x, fake, alpha)
