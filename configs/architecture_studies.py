@@ -134,7 +134,8 @@ def fig2_models(arch: str, width: int = 64) -> dict:
 
 def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
   """The method's objective, constraint, optimizers and critic steps, the same for every
-  architecture; under the penalty the critic's BatchNorm becomes LayerNorm."""
+  architecture; under a penalty the critic's BatchNorm becomes LayerNorm, and under spectral
+  normalization it is removed."""
   if method == "dcgan":
     use_standard_gan(c)
   elif method == "lsgan":
@@ -145,35 +146,31 @@ def use_method(c, method: str, penalty_adam_b1: float = 0.5) -> None:
     use_weight_clipping(c, 5e-5, 0.01, optimizer=tf1_rmsprop)
     c.n_critic = 5
   elif method in ("wgan-gp", "wgan-gp-one-sided"):
-    c.objective = "wasserstein"
-    c.constraint.kind = "penalty"
+    _use_recipe(c, "wasserstein", "penalty", adam(1e-4, penalty_adam_b1, 0.9), 5, "layer")
     c.constraint.weight = 10.0
     c.constraint.one_sided = method == "wgan-gp-one-sided"
-    c.optimizer.generator = c.optimizer.critic = adam(1e-4, penalty_adam_b1, 0.9)
-    c.n_critic = 5
-    if c.model.critic.get("normalization") == "batch":
-      c.model.critic.normalization = "layer"
   elif method == "sngan":
-    # SN-GAN's recipe (Miyato et al. 2018, Table 1 setting C): its critics have no
+    # SN-GAN's recipe (Miyato et al. 2018, Table 1 setting C). Its critics have no
     # normalization layer, whose per-batch rescaling would undo the weights' bound.
-    c.objective = "hinge"
-    c.constraint.kind = "spectral"
-    c.optimizer.generator = c.optimizer.critic = adam(2e-4, 0.5, 0.999)
-    c.n_critic = 1
-    if c.model.critic.get("normalization") == "batch":
-      c.model.critic.normalization = "none"
+    _use_recipe(c, "hinge", "spectral", adam(2e-4, 0.5, 0.999), 1, "none")
   elif method == "r1":
-    # Mescheder et al. 2018's recipe (their code's default config): R1 with gamma = 10,
-    # RMSProp(1e-4) for both networks, one critic update.
-    c.objective = "gan"
-    c.constraint.kind = "r1"
+    # Mescheder et al. 2018's recipe (their code's default config): gamma = 10, RMSProp(1e-4).
+    _use_recipe(c, "gan", "r1", rmsprop(1e-4), 1, "layer")
     c.constraint.weight = 10.0
-    c.optimizer.generator = c.optimizer.critic = rmsprop(1e-4)
-    c.n_critic = 1
-    if c.model.critic.get("normalization") == "batch":
-      c.model.critic.normalization = "layer"
   else:
     arguments.check_method(method, METHODS)
+
+
+def _use_recipe(c, objective: str, constraint: str, optimizer: dict, n_critic: int,
+                instead_of_batchnorm: str) -> None:
+  """One optimizer for both networks, the objective and constraint, and the critic's
+  BatchNorm replaced (a penalty or spectral normalization cannot have it)."""
+  c.objective = objective
+  c.constraint.kind = constraint
+  c.optimizer.generator = c.optimizer.critic = optimizer
+  c.n_critic = n_critic
+  if c.model.critic.get("normalization") == "batch":
+    c.model.critic.normalization = instead_of_batchnorm
 
 
 # Appendix B: "if we use batch normalization (or layer normalization) we also apply a small

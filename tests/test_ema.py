@@ -69,3 +69,9 @@ def test_decay_and_start_are_checked():
     GeneratorEMA(1.0)
   with pytest.raises(ValueError, match="start is a generator iteration"):
     GeneratorEMA(0.9, start=-1)
+
+
+def test_the_average_leaves_training_unchanged():
+  # One run with the average gives both the averaged and the trained weights' results.
+  with_average, without = _run(GeneratorEMA(0.9), 2)[-1], _run(None, 2)[-1]
+  assert_trees_close(with_average.replace(generator_ema=None), without, rtol=0, atol=0)

@@ -414,7 +414,7 @@ def test_a_language_run_writes_text_samples_ngram_scores_and_its_vocabulary(tmp_
     ({"objective": "gan", "constraint.kind": "r1", "constraint.every": 4, "n_critic": 1},
      "penalty_applied"),
     ({"objective": "hinge", "constraint.kind": "spectral"}, "critic_loss"),
-    ({"ema.decay": 0.9, "ema.start": 2}, "w1"),
+    ({"ema.decay": 0.9, "ema.start": 2}, "w1_no_ema"),
 ])
 def test_the_newer_options_train_from_the_config(tmp_path, overrides, logged):
   result = train(tiny_config(num_steps=4, **{"eval.metrics": ("w1",)}, **overrides),

@@ -15,6 +15,7 @@ takes part in checkpointing, as orbax requires.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -492,8 +493,14 @@ class _EvaluationAndPictures:
   def __init__(self, config, experiment, evaluator):
     self.evaluator = evaluator
     self.critic = experiment.critic
-    self.sampler = Sampler(experiment.generator, experiment.generated_classes,
-                            sample_settings(config), experiment.latent)
+    settings = sample_settings(config)
+    self.sampler = Sampler(experiment.generator, experiment.generated_classes, settings,
+                           experiment.latent)
+    # With a moving average, the samples are the average's; the evaluation also scores the
+    # trained weights (`METRIC_no_ema`), so one run shows what the average changes.
+    self.trained_sampler = (Sampler(experiment.generator, experiment.generated_classes,
+                                    dataclasses.replace(settings, ema=False), experiment.latent)
+                            if settings.ema else None)
     self.low_dim = len(experiment.example_shape) == 1
     self.vocabulary = experiment.vocabulary
     self.count = config.eval.num_samples if self.low_dim else config.num_sample_images
@@ -527,6 +534,11 @@ class _EvaluationAndPictures:
       results.update(self.evaluator(
           self.sampler(state, self.eval_z, self.eval_labels, self.eval_count), self.eval_classes,
           self.eval_codes))
+      if self.trained_sampler is not None:
+        trained = self.evaluator(
+            self.trained_sampler(state, self.eval_z, self.eval_labels, self.eval_count),
+            self.eval_classes, self.eval_codes)
+        results.update({f"{name}_no_ema": value for name, value in trained.items()})
     if self.classifier is not None:
       results.update(self.classifier(state, self.held_out))
     return results
