@@ -291,7 +291,7 @@ def _check_augment_and_ema(config: ml_collections.ConfigDict) -> None:
   decay, start = config.ema.decay, config.ema.start
   if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
     raise ConfigError(f"ema.decay={decay!r}: it must be in [0, 1) (0: no moving average; "
-                      f"StudioGAN uses 0.9999, small runs 0.999).")
+                      f"StudioGAN's default is 0.9999).")
   if isinstance(start, bool) or not isinstance(start, int) or start < 0:
     raise ConfigError(f"ema.start={start!r}: it is a generator iteration, at least 0.")
 

@@ -39,7 +39,7 @@ class Losses:
     objective: 'wasserstein' | 'gan' | 'minimax' | 'lsgan' | 'hinge' | 'catgan' | 'supervised',
       or an `Objective` (`objectives.OBJECTIVES`); a name is resolved on construction.
     constraint: the critic's Lipschitz constraint: `WeightClipping`, `GradientPenalty`,
-      `ZeroCentredPenalty` (R1 / R2) or `NoConstraint`.
+      `ZeroCentredPenalty` (R1 / R2), `SpectralNormalization` or `NoConstraint`.
     acgan_scale, acgan_scale_generator: weights of the classification loss of a critic's
       classifier head in the critic (on labelled real data) and in the generator (on generated
       data, for a conditional generator). Applied when the critic has the head.
