@@ -40,7 +40,10 @@ from wgan_jax.config import (adam, base_config, finalize, rmsprop, tf1_rmsprop, 
 from wgan_jax.configs import arguments
 from wgan_jax.errors import ConfigError
 
-METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "wgan-gp-one-sided", "sngan", "r1")
+# The WGAN-GP paper's methods, then two that came after it (`wgan_jax.paper.wgangp_fig2_newer`).
+PAPER_METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "wgan-gp-one-sided")
+NEWER_METHODS = ("sngan", "r1")
+METHODS = PAPER_METHODS + NEWER_METHODS
 
 # Fig. 2, top to bottom.
 FIG2_ARCHS = ("dcgan", "nobn_constant_g", "mlp_g", "no_norm", "gated", "tanh", "resnet101")

@@ -35,6 +35,7 @@ def _tiny(name, data_path, keep):
 
 def test_fig2_puts_methods_in_columns_and_scores_every_cell(digits, tmp_path):
   c = _tiny("wgangp_fig2", digits, keep=("no_norm-lsgan", "tanh-wgan-gp-one-sided"))
+  c.quick.architectures = 2
   data = wgangp_fig2.make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
   assert (tmp_path / "wgangp_fig2.png").stat().st_size > 0
   assert json.loads((tmp_path / "wgangp_fig2.json").read_text())["quick"] is True

@@ -81,3 +81,20 @@ def test_a_workdir_that_cannot_hold_a_run_is_named(tmp_path):
     rundir.prepare(str(tmp_path / "file" / "run"))  # its parent is a file: nothing can be made
   rundir.prepare(str(tmp_path / "new" / "run"))
   assert os.listdir(tmp_path / "new" / "run") == []  # the write probe is gone
+
+
+def test_each_start_records_the_training_revision_and_a_torn_line_is_skipped(tmp_path):
+  rundir.record(str(tmp_path), "start", 0)
+  rundir.record(str(tmp_path), "resume", 10)
+  with open(tmp_path / rundir.HISTORY_FILE, "a") as f:
+    f.write('{"event": "resu')  # a crash mid-write
+  assert rundir.training_revisions(str(tmp_path)) == [rundir.TRAINING_REVISION] * 2
+  assert rundir.training_revisions(str(tmp_path / "absent")) == []
+
+
+def test_outcome_settings_leave_out_cadence_and_data_location_only():
+  from wgan_jax.config import base_config
+  settings = rundir.outcome_settings(base_config())
+  assert not rundir.OUTCOME_FREE_KEYS & set(settings)
+  assert {"num_steps", "seed", "eval.num_samples", "eval.sample_statistics",
+          "data.source"} <= set(settings)

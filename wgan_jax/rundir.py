@@ -34,6 +34,24 @@ FREE_KEYS = frozenset({"num_steps", "log_every", "checkpoint_every", "sample_eve
                        "model.conv_lowering", "parallelism"})
 FREE_PREFIXES = ("eval.",)
 
+# Keys that cannot change what a run trains, logs or draws: how often it is watched or saved,
+# where its data files lie, how the work is laid out. A figure drawn from a run is still current
+# when only these changed (`python -m wgan_jax.reproduce --stale`).
+OUTCOME_FREE_KEYS = frozenset({
+    "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "donate_state",
+    "parallelism", "model.conv_lowering", "eval.every", "eval.batch_size", "data.path",
+    "data.tfds_data_dir", "data.download", "data.verify_images"})
+
+# What an unchanged config trains to. Raised with every change to the library that makes an
+# unchanged config train to different numbers or draw different samples (tests/test_revision.py
+# fails until it is). Each run's history records it, so figures drawn from runs of an older
+# revision are found stale.
+#   1: the first releases: a clipped critic took its first gradient at its unclipped weights,
+#      and samples were drawn with the generator's running BatchNorm statistics.
+#   2: the critic is clipped before each pass as well as after each update, as the official
+#      WGAN code clamps; samples use each batch's own statistics, as both official codes do.
+TRAINING_REVISION = 2
+
 
 class WorkdirBusyError(RuntimeError):
   """Another live trainer holds the run directory."""
@@ -157,6 +175,12 @@ def flat_settings(config: ml_collections.ConfigDict) -> dict[str, Any]:
 
 
 ABSENT = "<absent>"  # the value a flattened config has for a key it lacks
+
+
+def outcome_settings(config: ml_collections.ConfigDict) -> dict[str, Any]:
+  """The flattened settings that can change what the run trains, logs or draws."""
+  return {key: value for key, value in flat_settings(config).items()
+          if key not in OUTCOME_FREE_KEYS}
 
 
 def setting_differences(old: Mapping[str, Any],
@@ -317,9 +341,24 @@ def _read_lines(path: str) -> list[str]:
 def record(workdir: str, event: str, step: int, **details: Any) -> None:
   """Appends one event (`start`, `resume`) to the run's history."""
   entry = {"time": _now(), "event": event, "step": step, "host": socket.gethostname(),
-           "pid": os.getpid(), **details}
+           "pid": os.getpid(), "training_revision": TRAINING_REVISION, **details}
   with open(os.path.join(workdir, HISTORY_FILE), "a") as f:
     f.write(json.dumps(entry, default=str) + "\n")
+
+
+def training_revisions(workdir: str) -> list[int | None]:
+  """The training revision of each start and resume in the run's history, oldest first; None
+  for one recorded before revisions were."""
+  path = os.path.join(workdir, HISTORY_FILE)
+  if not os.path.exists(path):
+    return []
+  revisions = []
+  for line in _read_lines(path):
+    try:
+      revisions.append(json.loads(line).get("training_revision"))
+    except ValueError:  # a line cut short by a crash
+      continue
+  return revisions
 
 
 def trim_metrics(workdir: str, step: int) -> int:

@@ -2,6 +2,7 @@
 
   python -m wgan_jax.reproduce NAME [NAME ...] [--quick] [--out DIR]     # or `all`
   python -m wgan_jax.reproduce --config NAME [--config.KEY=VALUE ...] [--quick]
+  python -m wgan_jax.reproduce --stale [--out DIR]      # which figures the code would draw anew
 
 NAME is a figure of `wgan_jax.paper.FIGURES`: the low-dimensional wgan_fig1, wgan_fig2,
 wgangp_fig1a, wgangp_fig1b; the training-run figures wgan_fig3 ... wgan_fig7, wgangp_fig3,
@@ -15,6 +16,11 @@ and reused by later figures (WGAN Figs. 3-7 share eight runs) or resumed if inte
 --data_path reads a local MNIST IDX directory, CIFAR-10 image folder or text corpus instead of
 TFDS. --quick is a small version for smoke tests. docs/reproduction/ compares each item with
 the paper.
+
+Every NAME.json records what made it (`wgan_jax.paper.provenance`): the settings of each run it
+draws, the training revision of the code that trained them, the package version and commit, the
+machine and the date. --stale compares each figure under --out with what the current code and
+configs would train, lists the stale ones with the settings that changed, and exits 1 if any is.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
           resolve=resolve_figure),
       "quick": flags.DEFINE_bool("quick", False, "A small version that finishes in minutes.",
                                  **define),
+      "stale": flags.DEFINE_bool("stale", False, "List the figures under --out that the "
+                                 "current code and configs would draw differently; exit 1 if "
+                                 "any.", **define),
       "out": flags.DEFINE_string("out", "docs/figures", "Output directory.", **define),
       "workdir": flags.DEFINE_string("workdir", "runs/reproduce",
                                      "Where the training-run figures keep their runs.", **define),
@@ -77,6 +86,38 @@ def _items(names: list[str], config, config_name: str):
   return [(name, paper.figure(name).get_config()) for name in names]
 
 
+def _print_progress(name: str, config, out_dir: str, workdir: str, quick: bool) -> None:
+  """What is left of item `name` before it starts: its runs finished and to train."""
+  import json
+
+  from wgan_jax.paper import provenance, runs
+
+  labels = provenance.drawn_runs(config, quick)
+  if not labels:
+    return
+  previous = pathlib.Path(out_dir) / f"{name}.json"
+  try:
+    previous = json.loads(previous.read_text()) if previous.exists() else None
+  except ValueError:
+    previous = None
+  print(f"{name}: {runs.progress(config, labels, workdir, quick, previous)}", flush=True)
+
+
+def report_stale(out_dir: str) -> int:
+  """Prints each stale figure under `out_dir` and why; 1 if any is, else 0."""
+  from wgan_jax.paper import provenance
+
+  stale = provenance.stale_figures(out_dir)
+  for path, reasons in stale.items():
+    print(f"{path}: stale")
+    for reason in reasons:
+      print(f"  {reason}")
+  checked = len(provenance.figure_files(out_dir))
+  print(f"{len(stale)} stale of {checked} figures under {out_dir} (and {len(paper.FIGURES)} "
+        f"items)." if stale else f"All {checked} figures under {out_dir} are current.")
+  return 1 if stale else 0
+
+
 def main(argv: list[str] | None = None) -> int:
   argv = list(sys.argv if argv is None else argv)
   flag_values = flags.FlagValues()
@@ -84,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
   names = common.parse_flags(argv, flag_values, __doc__, positional=True)[1:]
   value = {name: holder.value for name, holder in given.items()}
   common.quiet_logs()
+  if value["stale"]:
+    if names or value["config"] is not None:
+      print("error: --stale checks every figure under --out; name no figure.", file=sys.stderr)
+      return common.USAGE_ERROR
+    return report_stale(value["out"])
   try:
     items = _items(names, value["config"], common.config_name(flag_values))
   except ValueError as error:
@@ -96,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if value["data_path"] and "data_path" in config:
       # Absolute, so that a run is found again from another directory.
       config.data_path = os.path.abspath(value["data_path"])
+    _print_progress(name, config, value["out"], value["workdir"], value["quick"])
     try:
       paper.figure(name).make(config, value["out"], value["workdir"], quick=value["quick"])
     except RunInterrupted as error:  # stop here: later items would be interrupted too

@@ -92,4 +92,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   curve_ax.set_ylabel("label accuracy (evaluation samples)")
   curve_ax.set_ylim(0, 1.05)
   curve_ax.legend(fontsize=7)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

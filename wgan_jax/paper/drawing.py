@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 
 import jax
 import ml_collections
 
 from wgan_jax.extras import train_extra
+from wgan_jax.paper import provenance
+from wgan_jax.paper.provenance import machine  # noqa: F401  (the figures' machine line)
 
 with train_extra(__name__):
   import matplotlib.figure
@@ -29,12 +30,6 @@ def subplots(*args, **kwargs):
   return figure, figure.subplots(*args, **kwargs)
 
 
-def machine() -> str:
-  """The device and host a figure was computed on."""
-  device = jax.devices()[0]
-  return f"{device.platform} ({device.device_kind}), {os.cpu_count()} cores, {platform.machine()}"
-
-
 def figure_header(fig: ml_collections.ConfigDict, quick: bool, start: float) -> dict:
   """The start of every training figure's JSON: its name, scale, machine and time taken."""
   return {"name": fig.name, "quick": quick, "machine": machine(), "jax": jax.__version__,
@@ -50,8 +45,12 @@ def show_grid(ax, path: str | None, title: str) -> None:
   ax.set_yticks([])
 
 
-def save_figure(out_dir: str, name: str, figure: matplotlib.figure.Figure, data: dict) -> dict:
-  """Writes `out_dir/NAME.png` and `out_dir/NAME.json`; returns `data`."""
+def save_figure(out_dir: str, fig: ml_collections.ConfigDict, quick: bool,
+                figure: matplotlib.figure.Figure, data: dict) -> dict:
+  """Writes `out_dir/NAME.png` and `out_dir/NAME.json`, the JSON with what made the figure
+  (`provenance.record`); returns `data`."""
+  name = fig.name
+  data["provenance"] = provenance.record(fig, quick)
   os.makedirs(out_dir, exist_ok=True)
   figure.savefig(os.path.join(out_dir, f"{name}.png"), dpi=110, bbox_inches="tight")
   with open(os.path.join(out_dir, f"{name}.json"), "w") as f:

@@ -79,4 +79,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
     ax.set_xlabel("generator iterations")
     ax.legend(fontsize=8)
   verdict_ax.set_ylim(0, 1)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

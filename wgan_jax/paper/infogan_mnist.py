@@ -85,4 +85,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
                  fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -24,6 +24,7 @@ from wgan_jax import rundir
 from wgan_jax.config import base_config
 from wgan_jax.data import shapes, sources
 from wgan_jax.evaluation import Evaluator
+from wgan_jax.paper.provenance import note_run
 from wgan_jax.train import train
 
 
@@ -112,12 +113,26 @@ def is_finished(directory: str, config: ml_collections.ConfigDict) -> bool:
           any(m["step"] == config.num_steps for m in read_metrics(metrics_path)))
 
 
+def older_revision(directory: str) -> bool:
+  """Whether a start or resume of the run was by code of an older training revision (a run
+  recorded before revisions were is not known to be)."""
+  known = [r for r in rundir.training_revisions(directory) if r is not None]
+  return bool(known) and min(known) < rundir.TRAINING_REVISION
+
+
 def train_or_load(fig: ml_collections.ConfigDict, label: str, workdir: str,
                   quick: bool) -> RunRecord:
   """Trains run `label` to its last step (resuming if interrupted) and reads back its logs."""
   config = prepared_run(fig, label, quick)
   directory = run_directory(workdir, label, config)
   finished = is_finished(directory, config)
+  if finished and older_revision(directory):
+    moved = f"{directory}.revision-{min(rundir.training_revisions(directory))}"
+    os.rename(directory, moved)
+    print(f"{fig.name}/{label}: trained by an older training revision than the code's "
+          f"({rundir.TRAINING_REVISION}); moved to {moved} and trained again", flush=True)
+    finished = False
+  note_run(fig, label, directory)
   print(f"{fig.name}/{label}: {'reusing ' if finished else ''}{directory}", flush=True)
   if not finished:
     try:
@@ -138,6 +153,38 @@ def train_or_load(fig: ml_collections.ConfigDict, label: str, workdir: str,
              for p in glob.glob(os.path.join(directory, "samples", "samples_*.*"))}
   return RunRecord(label, config, directory,
                    read_metrics(os.path.join(directory, "metrics.jsonl")), samples)
+
+
+def _seconds_by_label(node, found: dict) -> dict:
+  """`{label: training seconds}` of every run a figure's JSON describes."""
+  if isinstance(node, dict):
+    if "label" in node and node.get("train_sec") is not None:
+      seconds = node["train_sec"]
+      found[node["label"]] = seconds[-1] if isinstance(seconds, list) else seconds
+    for value in node.values():
+      _seconds_by_label(value, found)
+  elif isinstance(node, list):
+    for value in node:
+      _seconds_by_label(value, found)
+  return found
+
+
+def progress(fig: ml_collections.ConfigDict, labels, workdir: str, quick: bool,
+             previous: dict | None) -> str:
+  """How much of a figure is left: its runs finished in `workdir`, and the training time the
+  others took when the figure was last drawn (`previous`, its JSON, if at the same scale)."""
+  left = [label for label in labels if not is_finished(
+      run_directory(workdir, label, prepared_run(fig, label, quick)),
+      prepared_run(fig, label, quick))]
+  text = f"{len(labels)} runs, {len(labels) - len(left)} finished, {len(left)} to train"
+  if previous and previous.get("quick") == quick and left:
+    seconds = _seconds_by_label(previous, {})
+    known = [seconds[label] for label in left if label in seconds]
+    if known:
+      text += (f"; these took {sum(known) / 60:.0f} min of training "
+               f"{'' if len(known) == len(left) else f'({len(known)} of them) '}when last drawn"
+               f" ({previous.get('machine', 'machine unknown')})")
+  return text
 
 
 def present_runs(fig: ml_collections.ConfigDict, labels) -> list[str]:

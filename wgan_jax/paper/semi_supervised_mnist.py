@@ -98,4 +98,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   bars_ax.set_xlabel("digit")
   bars_ax.set_ylabel("test error at the end, %")
   bars_ax.legend(fontsize=7)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -22,6 +22,7 @@ import numpy as np
 
 from wgan_jax.configs import architecture_studies
 from wgan_jax.paper import settings
+from wgan_jax.paper.provenance import note_run
 from wgan_jax.paper.runs import (RunRecord, is_finished, last_samples, prepared_run,
                                  run_directory, run_summary, train_or_load)
 from wgan_jax.train import NonFiniteLossError
@@ -43,10 +44,19 @@ def study_config(name: str) -> ml_collections.ConfigDict:
   c.eval_samples = 1000  # samples behind each run's score
   c.thresholds = (1.0, 3.0, 5.0, 7.0, 9.0)  # the paper's minimum Inception scores
   c.batch_size = 64
-  c.quick.update(dict(eval_samples=50))
+  # `--quick` trains the first `quick.architectures` architectures that have runs under every
+  # method: a smoke test of each recipe in minutes, not the whole study.
+  c.quick.update(dict(eval_samples=50, architectures=1))
   # True: draw only the runs already finished in --workdir (a study in progress).
   c.trained_only = False
   return c
+
+
+def architectures_drawn(fig: ml_collections.ConfigDict, names, quick: bool) -> list:
+  """`names` (architectures in the figure's order), the first `fig.quick.architectures` of them
+  under `--quick`."""
+  names = list(names)
+  return names[:fig.quick.architectures] if quick else names
 
 
 def add_architecture_runs(c: ml_collections.ConfigDict, arch: str, methods) -> None:
@@ -118,6 +128,7 @@ def train_or_mark_diverged(fig, label: str, workdir: str, quick: bool) -> dict |
     record = record or train_or_load(fig, label, workdir, quick)
     return {"label": label, "record": record, "directory": directory,
             "score": record.final(SCORE)[SCORE], "diverged": None}
+  note_run(fig, label, directory)
   with open(marker) as f:
     message = json.load(f)["message"]
   print(f"{fig.name}/{label}: diverged ({message.split(';')[0]})", flush=True)

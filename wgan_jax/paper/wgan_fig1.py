@@ -68,4 +68,4 @@ def make(c, out_dir: str, workdir: str | None = None, quick: bool = False) -> di
   for ax in axes:
     ax.legend(loc="lower right", fontsize=8)
   data = {"config": c.to_dict(), "quick": quick, "steps_per_estimate": steps, "rows": rows}
-  return save_figure(out_dir, c.name, fig, data)
+  return save_figure(out_dir, c, quick, fig, data)

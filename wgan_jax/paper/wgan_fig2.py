@@ -66,4 +66,4 @@ def make(c, out_dir: str, workdir: str | None = None, quick: bool = False) -> di
           "critic_grad_relative_spread": float(f_grad.std() / f_grad.mean()),
           "x": x[::10, 0].tolist(), "discriminator": d_prob[::10].tolist(),
           "critic": f[::10].tolist()}
-  return save_figure(out_dir, c.name, fig, data)
+  return save_figure(out_dir, c, quick, fig, data)

@@ -17,11 +17,15 @@ def get_config():
   return c
 
 
+def drawn_runs(fig, quick: bool = False) -> list[str]:
+  """The WGAN runs of the config; its GAN runs are Fig. 4's."""
+  return present_runs(fig, ("wgan_mlp_g", "wgan_dcgan", "wgan_mlp"))
+
+
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """-critic loss (the EM estimate) tracks sample quality in three settings."""
   start = time.time()
-  records = [train_or_load(fig, label, workdir, quick)
-             for label in present_runs(fig, ("wgan_mlp_g", "wgan_dcgan", "wgan_mlp"))]
+  records = [train_or_load(fig, label, workdir, quick) for label in drawn_runs(fig)]
   return wgan_mnist_runs.loss_curve_figure(fig, records, "wasserstein_estimate",
                                            "Wasserstein estimate (-critic loss)", quick, out_dir,
                                            start)

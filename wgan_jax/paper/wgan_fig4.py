@@ -16,10 +16,14 @@ def get_config():
   return c
 
 
+def drawn_runs(fig, quick: bool = False) -> list[str]:
+  """The GAN runs of the config; its WGAN runs are Fig. 3's."""
+  return present_runs(fig, ("gan_mlp_g", "gan_dcgan", "gan_mlp"))
+
+
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """The standard GAN's JS estimate in the same settings as Fig. 3."""
   start = time.time()
-  records = [train_or_load(fig, label, workdir, quick)
-             for label in present_runs(fig, ("gan_mlp_g", "gan_dcgan", "gan_mlp"))]
+  records = [train_or_load(fig, label, workdir, quick) for label in drawn_runs(fig)]
   return wgan_mnist_runs.loss_curve_figure(fig, records, "js_estimate",
                                            "JS estimate (log 2 - D loss)", quick, out_dir, start)

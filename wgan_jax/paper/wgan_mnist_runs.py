@@ -90,7 +90,7 @@ def loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, quic
     data["runs"].append({**run_summary(record), "steps": steps.tolist(),
                          key: values.tolist(), f"{key}_filtered": filtered.tolist(),
                          "sample_stages": stages, "final_scores": record.final("mnist_")})
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)
 
 
 def samples_figure(fig, out_dir: str, workdir: str, quick: bool) -> dict:
@@ -108,4 +108,4 @@ def samples_figure(fig, out_dir: str, workdir: str, quick: bool) -> dict:
     show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
     data["runs"].append({**run_summary(record), "final_scores": scores, "final_samples": last})
   figure.suptitle(ARCH_TITLES[arch], fontsize=11)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -57,4 +57,4 @@ def make(c, out_dir: str, workdir: str | None = None, quick: bool = False) -> di
                       "grad_norm_mean": float(norms.mean()), "grad_norm_std": float(norms.std()),
                       "value_range": float(values.max() - values.min())})
   data = {"config": c.to_dict(), "quick": quick, "steps": steps, "panels": results}
-  return save_figure(out_dir, c.name, fig, data)
+  return save_figure(out_dir, c, quick, fig, data)

@@ -80,4 +80,4 @@ def make(c, out_dir: str, workdir: str | None = None, quick: bool = False) -> di
   data = {"config": c.to_dict(), "quick": quick, "steps": steps, "curves": curves,
           "clipped_weights_at_bound_share": at_bound,
           "penalty_weights_std": float(weights[penalty_label].std())}
-  return save_figure(out_dir, c.name, fig, data)
+  return save_figure(out_dir, c, quick, fig, data)

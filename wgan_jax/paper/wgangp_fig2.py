@@ -14,26 +14,34 @@ from wgan_jax.paper import studies
 from wgan_jax.paper.drawing import figure_header, new_figure, save_figure, show_grid
 
 
-def get_config():
-  c = studies.study_config("wgangp_fig2")
+def get_config(name: str = "wgangp_fig2", methods=architecture_studies.PAPER_METHODS):
+  c = studies.study_config(name)
   c.width = 16  # DIM of G and D (gan_64x64.py: 64)
   c.architectures = architecture_studies.FIG2_ARCHS  # rows, top to bottom
   c.arch_titles = dict(architecture_studies.FIG2_TITLES)
-  c.methods = architecture_studies.METHODS  # columns
+  c.methods = methods  # columns
   for arch in c.architectures:
     studies.add_architecture_runs(c, arch, c.methods)
   c.lock()
   return c
 
 
+def drawn_runs(fig, quick: bool = False) -> list[str]:
+  """The cells of the configured rows and columns (the first rows only under `--quick`)."""
+  rows = [a for a in fig.architectures if any(f"{a}-{m}" in fig.runs for m in fig.methods)]
+  return [f"{a}-{m}" for a in studies.architectures_drawn(fig, rows, quick) for m in fig.methods
+          if f"{a}-{m}" in fig.runs]
+
+
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """A row of samples per architecture, a column per method, each cell's score; and the scores
   as a table (the one-sided penalty is the extra last column)."""
   start = time.time()
-  archs = [a for a in fig.architectures if any(f"{a}-{m}" in fig.runs for m in fig.methods)]
-  methods = [m for m in fig.methods if any(f"{a}-{m}" in fig.runs for a in fig.architectures)]
+  cells = drawn_runs(fig, quick)
+  archs = [a for a in fig.architectures if any(f"{a}-{m}" in cells for m in fig.methods)]
+  methods = [m for m in fig.methods if any(f"{a}-{m}" in cells for a in fig.architectures)]
   outcomes = {(a, m): studies.train_or_mark_diverged(fig, f"{a}-{m}", workdir, quick)
-              for a in archs for m in methods if f"{a}-{m}" in fig.runs}
+              for a in archs for m in methods if f"{a}-{m}" in cells}
   outcomes = {cell: outcome for cell, outcome in outcomes.items() if outcome is not None}
   archs = [a for a in archs if any(cell[0] == a for cell in outcomes)]
   methods = [m for m in methods if any(cell[1] == m for cell in outcomes)]
@@ -66,7 +74,7 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
                     for a in archs}
   data["reaching"] = reaching
   data["runs"] = [studies.outcome_summary(o) for o in outcomes.values()]
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)
 
 
 def _score_table(ax, scores: np.ndarray, arch_titles, methods, reaching: dict) -> None:

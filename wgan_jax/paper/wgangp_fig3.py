@@ -66,4 +66,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{metric} ({records[0].config.eval.num_samples} samples; lower is better)")
     ax.legend(fontsize=8)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -21,6 +21,7 @@ from wgan_jax.extras import train_extra
 from wgan_jax.objectives import wasserstein_critic_loss
 from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, save_figure, subplots
+from wgan_jax.paper.provenance import note_run
 from wgan_jax.paper.runs import prepared_run, present_runs
 from wgan_jax.networks import split_scores
 from wgan_jax.step import generate
@@ -54,6 +55,7 @@ def _real_subset(config, split: str, count: int, seed: int) -> dict[str, np.ndar
 def overfitting_curves(fig, label: str, quick: bool) -> dict:
   """Trains on `train_examples` digits, measuring the negative critic loss on them and held out."""
   config = prepared_run(fig, label, quick)
+  note_run(fig, label)  # trained here, by this process's code
   experiment = builder.build(config)
   generator, critic, constraint = experiment.generator, experiment.critic, experiment.losses.constraint
   dataset = jax.tree_util.tree_map(
@@ -113,4 +115,4 @@ def make(fig, out_dir: str, workdir: str | None = None, quick: bool = False) -> 
   data = figure_header(fig, quick, start)
   data.update(train_examples=fig.train_examples, validation_examples=fig.validation_examples,
               curves=curves)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -89,4 +89,4 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
                              a.tolist() for a in record.series(f"ngram_js{n}"))))
                                     for n in (1, 2, 3, 4)}})
   data["floors"] = floors
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)

@@ -60,11 +60,19 @@ def outcome_counts(gan_scores, wgangp_scores, threshold: float) -> tuple[int, in
           int(np.sum(~gan & ~penalty)))
 
 
+def drawn_runs(fig, quick: bool = False) -> list[str]:
+  """Both runs of each random architecture (the first ones only under `--quick`)."""
+  indices = sorted({int(label.split("-")[1]) for label in fig.runs})
+  return [f"random-{i}-{method}" for i in studies.architectures_drawn(fig, indices, quick)
+          for method in ("dcgan", "wgan-gp") if f"random-{i}-{method}" in fig.runs]
+
+
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """Per minimum score, how many random architectures only the GAN, only WGAN-GP, both or
   neither trains above it, beside the paper's counts; and each architecture's two scores."""
   start = time.time()
-  indices = sorted({int(label.split("-")[1]) for label in fig.runs})
+  indices = studies.architectures_drawn(
+      fig, sorted({int(label.split("-")[1]) for label in fig.runs}), quick)
   rows = []
   for index in indices:
     gan = studies.train_or_mark_diverged(fig, f"random-{index}-dcgan", workdir, quick)
@@ -130,7 +138,7 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
                    "gan": studies.outcome_summary(r["gan"]),
                    "wgan-gp": studies.outcome_summary(r["wgan-gp"])}
                   for r in rows]
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)
 
 
 def _widest_gaps(rows: list[dict], per_side: int = 2) -> list[dict]:

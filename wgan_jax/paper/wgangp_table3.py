@@ -17,6 +17,7 @@ from wgan_jax import benchmark, builder
 from wgan_jax.configs import wgan_gp_cifar_resnet
 from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, machine, new_figure, save_figure, show_grid
+from wgan_jax.paper.provenance import note_run
 from wgan_jax.paper.runs import (RunRecord, prepared_run, present_runs, real_fid, run_summary,
                                  train_or_load)
 from wgan_jax.state import count_params
@@ -56,6 +57,7 @@ def _timed_row(fig, label: str, quick: bool) -> dict:
   """Parameter counts of run `label` as configured, and its step's rate at the timing width."""
   width = fig.quick.timing_width if quick else fig.timing_width
   config = prepared_run(fig, label, quick)
+  note_run(fig, label)  # counted and timed here, not trained
   generator, critic = parameter_counts(config)
   timed_config = copy.deepcopy(config)
   timed_config.model.generator.width = timed_config.model.critic.width = width
@@ -88,6 +90,13 @@ def _trained_summary(record: RunRecord, metric: str) -> dict:
           metric: [m[metric] for m in rows], "eval_samples": record.config.eval.num_samples,
           "eval_reference": record.config.eval.num_reference,
           "final_samples": max(record.samples) if record.samples else None, **accuracies}
+
+
+def drawn_runs(fig, quick: bool = False) -> list[str]:
+  """The configs counted and timed, then their scaled runs if trained."""
+  labels = present_runs(fig, TITLES)
+  scaled = [f"{label}_scaled" for label in labels if f"{label}_scaled" in fig.runs]
+  return labels + (scaled if fig.train_scaled else [])
 
 
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
@@ -127,7 +136,7 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   data = figure_header(fig, quick, start)
   data.update(rows=rows, quality_metric=fig.quality_metric, fid_real_vs_real=floor,
               trained=trained)
-  return save_figure(out_dir, fig.name, figure, data)
+  return save_figure(out_dir, fig, quick, figure, data)
 
 
 def _table(ax, rows: list[dict], trained: list[dict], metric: str) -> None:
