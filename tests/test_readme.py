@@ -19,7 +19,7 @@ def _section_code_blocks(heading: str) -> list[str]:
 
 def test_the_library_examples_run():
   blocks = _section_code_blocks("Use the library in your own JAX code")
-  assert len(blocks) == 3, "the README lost an example"
+  assert len(blocks) == 4, "the README lost an example"
   namespace: dict = {}
   for block in blocks:
     exec(compile(block, str(README), "exec"), namespace)
@@ -28,6 +28,10 @@ def test_the_library_examples_run():
   assert int(namespace["state"].step) == 60  # the single-device loop, then pmap, then shard_map
   assert "gradient_penalty" in namespace["metrics"]
   assert namespace["devices"] == jax.local_device_count() == 4
+  # The population: four members, three generator iterations each.
+  assert namespace["members"].state.step.tolist() == [3, 3, 3, 3]
+  assert namespace["metrics"]["critic_loss"].shape == (4,)
+  assert int(namespace["state_of_run_2"].step) == 3
   # The convolutional critic fits the step's contract.
   from wgan_jax.state import init_state
   from wgan_jax.step import make_train_step

@@ -120,17 +120,38 @@ def build(config: ml_collections.ConfigDict, *, axis_name: str | None = None,
                                       axis_name=axis_name)
     latent = LatentPrior(generator.latent_dim, **config.model.latent)
   critic = _with_q_head(critic, latent)
+  schedule = CriticSchedule.from_config(config)
+  step = step_from_config(config, generator, critic, latent, axis_name)
+  return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
+                    step.generator_tx, step.critic_tx, step.losses, step.train_step, schedule,
+                    latent, step.ema)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepParts:
+  """The optimizers, losses and moving average a config asks for, and the step made of them."""
+
+  generator_tx: optax.GradientTransformation
+  critic_tx: optax.GradientTransformation
+  losses: Losses
+  ema: GeneratorEMA | None
+  train_step: TrainStep
+
+
+def step_from_config(config: ml_collections.ConfigDict, generator: nn.Module,
+                     critic: nn.Module, latent: LatentPrior,
+                     axis_name: str | None = None) -> StepParts:
+  """The train step of `config` for built networks. A population builds one per member inside
+  its vmapped program, from a view of the config whose swept values are traced arrays."""
   generator_tx, critic_tx = optimizers_from_config(config)
   losses = losses_from_config(config)
-  schedule = CriticSchedule.from_config(config)
   ema = ema_from_config(config)
   train_step = make_train_step(
       generator, critic, generator_tx, critic_tx, losses, latent=latent,
       generator_batch_multiple=config.generator_batch_multiple, axis_name=axis_name,
       compute_dtype=config.model.compute_dtype, matmul_precision=config.model.matmul_precision,
-      critic_iterations=schedule.counts, ema=ema)
-  return Experiment(config, source, tuple(example_shape), num_classes, generator, critic,
-                    generator_tx, critic_tx, losses, train_step, schedule, latent, ema)
+      critic_iterations=CriticSchedule.from_config(config).counts, ema=ema)
+  return StepParts(generator_tx, critic_tx, losses, ema, train_step)
 
 
 def _with_q_head(critic: nn.Module, latent: LatentPrior) -> nn.Module:
