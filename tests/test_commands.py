@@ -12,7 +12,7 @@ from wgan_jax.commands import common
 from wgan_jax.commands.reproduce import resolve_figure
 
 COMMANDS = ("train", "sample", "evaluate", "reproduce", "preflight", "benchmark",
-            "convert_fid_inception")
+            "convert_fid_inception", "export_member")
 
 
 @pytest.mark.parametrize("arg, message", [
@@ -96,13 +96,13 @@ def test_importing_a_command_defines_no_global_flag():
 
 def test_sampling_flags_default_to_the_run_and_refuse_unknown_statistics(capsys):
   holder = flags.FlagValues()
-  statistics, sample_batch, ema = common.define_sampling_flags(holder)
+  statistics, sample_batch, ema, member = common.define_sampling_flags(holder)
   common.parse_flags(["sample"], holder)
   assert statistics.value is None and sample_batch.value is None  # the run's config decides
-  assert common.ema_choice(ema.value) is None
-  common.parse_flags(["sample", "--statistics=running", "--sample_batch=50", "--ema", "false"],
-                     holder)
-  assert (statistics.value, sample_batch.value) == ("running", 50)
+  assert common.ema_choice(ema.value) is None and member.value is None
+  common.parse_flags(["sample", "--statistics=running", "--sample_batch=50", "--ema", "false",
+                      "--member=2"], holder)
+  assert (statistics.value, sample_batch.value, member.value) == ("running", 50, 2)
   assert common.ema_choice(ema.value) is False
   fresh = flags.FlagValues()
   common.define_sampling_flags(fresh)

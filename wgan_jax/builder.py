@@ -209,7 +209,7 @@ _AT_LEAST_ONE = ("batch_size", "n_critic", "generator_batch_multiple", "log_ever
 _AT_LEAST_ZERO = ("num_steps", "eval.every", "eval.sample_batch", "data.image_size",
                   "data.channels", "data.seq_len", "data.max_examples", "data.labelled_per_class",
                   "optimizer.linear_decay_steps", "acgan_scale", "acgan_scale_generator",
-                  "info_scale", "info_continuous_weight", "constraint.weight")
+                  "info_scale", "info_continuous_weight", "constraint.weight", "population.size")
 _COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 _SAMPLE_STATISTICS = ("batch", "running")
 

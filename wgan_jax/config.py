@@ -102,6 +102,10 @@ def base_config() -> ml_collections.ConfigDict:
   # 'shard_map' (jit over a mesh of every host's devices; the form that compiles ahead of time,
   # `python -m wgan_jax.preflight`), or 'auto': shard_map on TPU, pmap elsewhere.
   c.parallelism = "auto"
+  # N runs of this config trained as one program (`wgan_jax.population`; 0: one ordinary run).
+  # `sweep` names what members differ in, "KEY=V1,V2,...;KEY=...", each list N long (or, with
+  # `grid`, crossed to N members); members it leaves a seed to train at `seed + i`.
+  c.population = ml_collections.ConfigDict(dict(size=0, sweep="", grid=False))
   return c
 
 

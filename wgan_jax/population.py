@@ -36,10 +36,11 @@ import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
-from wgan_jax import builder, parallel, program
+from wgan_jax import builder, parallel, program, rundir
 from wgan_jax.errors import ConfigError
-from wgan_jax.state import GANState, init_state
+from wgan_jax.state import GANState, all_finite, init_state
 
 Array = jax.Array
 
@@ -64,10 +65,16 @@ class Members:
 
   state: GANState
   values: dict[str, Array]
+  alive: Array  # [N] bool: False once a member's state or metrics turned non-finite
 
   @property
   def size(self) -> int:
     return int(self.state.step.shape[0])
+
+  @property
+  def step(self) -> Array:
+    """The generator iterations of the members still training (a frozen member's stop)."""
+    return jnp.max(self.state.step)
 
 
 def member(members: Members, index: int) -> GANState:
@@ -161,7 +168,7 @@ class Population:
     state = jax.jit(jax.vmap(lambda key: init_state(
         e.generator, e.critic, e.generator_tx, e.critic_tx, key, example,
         constraint=e.losses.constraint, ema=e.ema)))(keys)
-    return Members(state, self.values())
+    return Members(state, self.values(), jnp.ones((self.size,), bool))
 
   def step_for(self, values: Mapping[str, Array]):
     """The train step of a member whose swept settings are `values` (traced scalars)."""
@@ -176,13 +183,15 @@ class Population:
     return self.vmapped(lambda step, state, data: step(state, data), shared_data)(
         members, real_batches)
 
-  def resident_step(self, n_critic: int, batch_size: int, preprocess=None) -> Callable:
-    """`fn(members, dataset)`: every member draws its own batches from one data set held on
-    the devices, with its own key, as its device-resident single run does."""
+  def resident_step(self, n_critic: int, batch_size: int, preprocess=None,
+                    shared_data: bool = True) -> Callable:
+    """`fn(members, dataset)`: every member draws its own batches, with its own key, from one
+    data set held on the devices (or, without `shared_data`, each from its own: `[N, ...]`),
+    as its device-resident single run does."""
     return self.vmapped(
         lambda step, state, dataset: program.resident_step(step, n_critic, batch_size,
                                                            preprocess)(state, dataset),
-        shared_data=True)
+        shared_data=shared_data)
 
   def vmapped(self, call: Callable, shared_data: bool) -> Callable:
     """`fn(members, data)`: `call(member's step, member's state, data)` for every member."""
@@ -193,9 +202,55 @@ class Population:
     def step(members: Members, data: Any) -> tuple[Members, dict[str, Array]]:
       state, metrics = jax.vmap(one, in_axes=(0, None if shared_data else 0, 0))(
           members.state, data, members.values)
-      return members.replace(state=state), metrics
+      return _freeze_diverged(members, state, metrics)
 
     return step
+
+
+def _freeze_diverged(members: Members, new: GANState,
+                     metrics: dict[str, Array]) -> tuple[Members, dict[str, Array]]:
+  """Members whose new state or metrics hold a NaN or infinity keep their previous state and
+  stop for good (`alive` False); the others go on."""
+  finite = jax.vmap(all_finite)(new) & jax.vmap(all_finite)(metrics) & members.alive
+  keep = lambda n, o: jnp.where(finite.reshape((-1,) + (1,) * (n.ndim - 1)), n, o)  # noqa: E731
+  state = jax.tree_util.tree_map(keep, new, members.state)
+  return members.replace(state=state, alive=finite), metrics
+
+
+def parse_sweep(text: str) -> dict[str, list[float]]:
+  """`"KEY=V1,V2;KEY2=..."` as `{KEY: [V1, V2], ...}` (`config.population.sweep`)."""
+  sweep = {}
+  for part in filter(None, (p.strip() for p in text.split(";"))):
+    key, sep, values = part.partition("=")
+    try:
+      if not sep:
+        raise ValueError
+      sweep[key.strip()] = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+      raise ConfigError(f"population.sweep={text!r}: write KEY=V1,V2,...;KEY=... with numbers "
+                        f"(e.g. 'optimizer.critic.learning_rate=1e-4,2e-4;seed=0,1').") from None
+  return sweep
+
+
+def population_configs(config: ml_collections.ConfigDict) -> list[ml_collections.ConfigDict]:
+  """The members of `config.population`: its sweep, and `seed + i` for members the sweep gives
+  no seed; each member's config is ordinary (its `population.size` 0)."""
+  size, grid = config.population.size, config.population.grid
+  sweep = parse_sweep(config.population.sweep)
+  count = (int(np.prod([len(v) for v in sweep.values()])) if grid else
+           len(next(iter(sweep.values())))) if sweep else size
+  if count != size:
+    raise ConfigError(f"population.size={size} but population.sweep gives {count} members"
+                      f"{' (crossed)' if grid else ''}; make them agree.")
+  if "seed" not in sweep and not grid:
+    sweep["seed"] = [config.seed + i for i in range(size)]
+  single = ml_collections.ConfigDict(config.to_dict())
+  single.population.update(dict(size=0, sweep="", grid=False))
+  members = member_configs(single, sweep, grid)
+  if "seed" not in sweep:  # crossed without seeds: one seed each, in order
+    for i, member_config in enumerate(members):
+      member_config.seed = config.seed + i
+  return members
 
 
 def build_population(config: ml_collections.ConfigDict, sweep: Mapping[str, Sequence], *,
@@ -203,9 +258,17 @@ def build_population(config: ml_collections.ConfigDict, sweep: Mapping[str, Sequ
                      open_data: bool = True) -> Population:
   """The population of `config` with `sweep`'s values (`member_configs`), its networks built
   once (`builder.build` of the first member, the data opened unless `open_data` is False)."""
-  members = member_configs(config, sweep, grid)
+  return build_population_of(member_configs(config, sweep, grid), axis_name=axis_name,
+                             open_data=open_data)
+
+
+def build_population_of(members: Sequence[ml_collections.ConfigDict], *,
+                        axis_name: str | None = None, open_data: bool = True) -> Population:
+  """The population of these member configs (`member_configs`, `population_configs`)."""
   experiment = builder.build(members[0], axis_name=axis_name, open_data=open_data)
-  varying = tuple(key for key in sweep if key != "seed")
+  first = rundir.flat_settings(members[0])
+  varying = tuple(key for key in SWEEPABLE if key != "seed" and any(
+      rundir.flat_settings(m).get(key) != first.get(key) for m in members[1:]))
   return Population(experiment, tuple(members), varying, axis_name)
 
 

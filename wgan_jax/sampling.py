@@ -23,13 +23,22 @@ from wgan_jax.state import all_finite
 from wgan_jax.step import generate
 
 
-def load_run(workdir: str):
+def load_run(workdir: str, member: int | None = None):
   """Returns `(config, experiment, state)`: the run's config, what it builds (`builder.build`),
-  and its newest checkpoint."""
+  and its newest checkpoint; of a population's run directory, those of member `member`."""
   saved = rundir.saved_config(workdir)
   if saved is None:
     raise RunDirError(f"{workdir} has no {rundir.CONFIG_FILE}: is it a training directory?")
   config = with_new_defaults(saved)
+  size = config.population.size
+  if size or member is not None:
+    if not size:
+      raise RunDirError(f"{workdir} holds one run, not a population: leave out --member.")
+    if member is None or not 0 <= member < size:
+      raise RunDirError(f"{workdir} holds a population of {size} runs: choose one with "
+                        f"--member 0..{size - 1}.")
+    from wgan_jax.train_population import load_member
+    return load_member(workdir, config, member)
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):  # looked for first: the checkpointer would create it
     raise RunDirError(f"No checkpoint in {directory}: has the run saved one yet?")
@@ -142,14 +151,14 @@ def draw_samples(generator, state, num: int, settings: SampleSettings, num_class
 
 
 def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
-           batch: int | None = None, ema: bool | None = None):
+           batch: int | None = None, ema: bool | None = None, member: int | None = None):
   """`(samples, labels or None, vocabulary or None)`: `num` samples from the newest checkpoint
   in `workdir`; the vocabulary decodes a text run's samples.
 
   `statistics` / `batch` override the run's `eval.sample_statistics` / `eval.sample_batch`;
   `ema=False` samples the trained weights of a run that keeps their moving average.
   """
-  config, experiment, state = load_run(workdir)
+  config, experiment, state = load_run(workdir, member)
   samples, labels, _ = draw_samples(experiment.generator, state, num,
                                     sample_settings(config, statistics, batch, ema),
                                     experiment.generated_classes, seed, experiment.latent)
@@ -157,11 +166,11 @@ def sample(workdir: str, num: int, seed: int = 0, statistics: str | None = None,
 
 
 def by_class(workdir: str, per_class: int, seed: int = 0, statistics: str | None = None,
-             batch: int | None = None, ema: bool | None = None):
+             batch: int | None = None, ema: bool | None = None, member: int | None = None):
   """`(samples, labels, vocabulary or None)`: `per_class` samples of class 0, then of class 1,
   ... from a conditional run's newest checkpoint, so that a grid `per_class` wide shows one
   class per row."""
-  config, experiment, state = load_run(workdir)
+  config, experiment, state = load_run(workdir, member)
   classes = experiment.generated_classes
   if not classes:
     raise UserError(f"{workdir} is not a conditional run (its generator takes no labels), so "
@@ -202,13 +211,13 @@ def sample_each(sampler: Sampler, state, z, labels, key: jax.Array) -> np.ndarra
 
 def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed: int = 0,
                 statistics: str | None = None, batch: int | None = None,
-                ema: bool | None = None):
+                ema: bool | None = None, member: int | None = None):
   """`(samples, labels or None, vocabulary or None)`: `rows` paths of `steps` samples each
   (row-major) through the newest checkpoint's latent space, from one noise vector to another
   (`wgan_jax.latent`), each point generated as a plain sample (`sample_each`). A conditional
   model keeps one class per row.
   """
-  config, experiment, state = load_run(workdir)
+  config, experiment, state = load_run(workdir, member)
   classes = experiment.generated_classes
   sampler = Sampler(experiment.generator, classes, sample_settings(config, statistics, batch, ema),
                     experiment.latent)
@@ -220,13 +229,14 @@ def interpolate(workdir: str, rows: int, steps: int, path: str = "linear", seed:
 
 
 def traverse(workdir: str, code: int, steps: int = 10, span: float = 2.0, seed: int = 0,
-             statistics: str | None = None, batch: int | None = None, ema: bool | None = None):
+             statistics: str | None = None, batch: int | None = None, ema: bool | None = None,
+             member: int | None = None):
   """`(samples, categorical code of each)`: an InfoGAN run's latent traversal (Chen et al. 2016,
   Fig. 2), row-major: one row per value of the categorical code, `steps` columns sweeping
   continuous code `code` from -`span` to `span` (past the [-1, 1] trained on), the other
   continuous codes at 0 and one noise vector per row, each point generated as a plain sample.
   """
-  config, experiment, state = load_run(workdir)
+  config, experiment, state = load_run(workdir, member)
   latent = experiment.latent
   if not latent.categorical or not latent.continuous:
     raise UserError(f"{workdir} has no categorical and continuous latent codes to traverse "

@@ -217,6 +217,9 @@ def train(config: ml_collections.ConfigDict, workdir: str, allow_config_change: 
   directory that has an earlier run's logs but no checkpoints, moving those logs aside;
   without it such a directory is refused.
   """
+  if config.get("population", {}).get("size"):  # N runs as one program: their own loop
+    from wgan_jax.train_population import train_population
+    return train_population(config, workdir, allow_config_change, start_over)
   builder.check_config(config, jax.device_count())
   placement = parallel.make_placement(config.parallelism, AXIS)
   rundir.prepare(workdir)
@@ -354,12 +357,15 @@ class _Loop:
                cleanup: contextlib.ExitStack):
     self.config, self.schedule, self.placement, self.run_dir = config, schedule, placement, run
     self.pictures = pictures
-    self.writer = _Writer(run.workdir, run.is_writer)
+    self.writer = self._writer(run)
     cleanup.callback(self.writer.close)
     self.stop = stop
     self.timer = _Timer()
     self.finite = placement.map_state(all_finite)
     self.cleanup = cleanup
+
+  def _writer(self, run: _RunDirectory):
+    return _Writer(run.workdir, run.is_writer)
 
   def run(self, advance, state: GANState) -> dict[str, Any]:
     config, placement, run = self.config, self.placement, self.run_dir
@@ -410,9 +416,11 @@ class _Loop:
     """Raises if the state after that step holds a NaN or infinity (waits for the step)."""
     at, flag = step_and_flag
     if not np.all(jax.device_get(flag)):
-      raise NonFiniteLossError(
-          f"The training state became non-finite (NaN or infinity) at generator iteration "
-          f"{at}; training stopped without saving it. {self.run_dir.kept()}")
+      raise NonFiniteLossError(f"{self._non_finite(at)} {self.run_dir.kept()}")
+
+  def _non_finite(self, at: int) -> str:
+    return (f"The training state became non-finite (NaN or infinity) at generator iteration "
+            f"{at}; training stopped without saving it.")
 
   def _report(self, step: int, metrics, placed) -> dict[str, float]:
     """The step's metrics with the rate (and the evaluation when due), written to the log."""

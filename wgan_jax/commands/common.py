@@ -148,7 +148,10 @@ def define_sampling_flags(flag_values: flags.FlagValues):
       "Sample the generator's moving average of weights ('true') or its trained weights "
       "('false'). Default: the average when the run keeps one (ema.decay > 0).",
       flag_values=flag_values)
-  return statistics, sample_batch, ema
+  member = flags.DEFINE_integer(
+      "member", None, "Of a population's run directory (population.size > 0): the member to "
+      "sample, 0 .. size - 1.", lower_bound=0, flag_values=flag_values)
+  return statistics, sample_batch, ema, member
 
 
 def ema_choice(value: str | None) -> bool | None:

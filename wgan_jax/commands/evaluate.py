@@ -23,7 +23,7 @@ from wgan_jax.errors import UserError
 
 def _define_flags(flag_values: flags.FlagValues) -> dict:
   define = dict(flag_values=flag_values)
-  statistics, sample_batch, ema = common.define_sampling_flags(flag_values)
+  statistics, sample_batch, ema, member = common.define_sampling_flags(flag_values)
   return {
       "workdir": flags.DEFINE_string("workdir", None, "Training directory.", required=True,
                                      **define),
@@ -40,7 +40,7 @@ def _define_flags(flag_values: flags.FlagValues) -> dict:
                                                "Converted FID Inception .npz.", **define),
       "seed": flags.DEFINE_integer("seed", 0, "Seed for the noise.", **define),
       "out": flags.DEFINE_string("out", None, "Output JSON file.", **define),
-      "statistics": statistics, "sample_batch": sample_batch, "ema": ema,
+      "statistics": statistics, "sample_batch": sample_batch, "ema": ema, "member": member,
   }
 
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     print("error: name a --metric, a --classifier_split, or both.", file=sys.stderr)
     return common.USAGE_ERROR
   try:
-    config, experiment, state = load_run(value["workdir"])
+    config, experiment, state = load_run(value["workdir"], value["member"])
     classifier_scores = {}
     if value["classifier_split"]:
       held_out = pipeline.load_split(config.data, value["classifier_split"], config.seed,
@@ -88,9 +88,12 @@ def main(argv: list[str] | None = None) -> int:
             "sample_statistics": "batch" if settings.batch_statistics else "running",
             "sample_batch": settings.batch, "ema": settings.ema, **evaluator(samples, labels, codes),
             **classifier_scores}
+  if value["member"] is not None:
+    result["member"] = value["member"]
   result["seconds"] = time.time() - start
   print(json.dumps(result))  # before it is saved: a run on a read-only disk still reports
-  out = value["out"] or os.path.join(value["workdir"], f"eval_{int(state.step)}.json")
+  member = "" if value["member"] is None else f"_member_{value['member']}"
+  out = value["out"] or os.path.join(value["workdir"], f"eval_{int(state.step)}{member}.json")
   try:
     with written_whole(out) as temporary, open(temporary, "w") as f:
       json.dump(result, f, indent=2)

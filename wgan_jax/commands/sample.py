@@ -24,7 +24,7 @@ from wgan_jax.errors import UserError
 
 def _define_flags(flag_values: flags.FlagValues) -> dict:
   define = dict(flag_values=flag_values)
-  statistics, sample_batch, ema = common.define_sampling_flags(flag_values)
+  statistics, sample_batch, ema, member = common.define_sampling_flags(flag_values)
   return {
       "workdir": flags.DEFINE_string("workdir", None, "Training directory.", required=True,
                                      **define),
@@ -43,7 +43,7 @@ def _define_flags(flag_values: flags.FlagValues) -> dict:
       "path": flags.DEFINE_enum("path", "linear", ["linear", "spherical"],
                                 "Latent path of --interpolate: straight line or great circle.",
                                 **define),
-      "statistics": statistics, "sample_batch": sample_batch, "ema": ema,
+      "statistics": statistics, "sample_batch": sample_batch, "ema": ema, "member": member,
   }
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
   workdir, num, seed = value["workdir"], value["num"], value["seed"]
   statistics, sample_batch = value["statistics"], value["sample_batch"]
-  ema = common.ema_choice(value["ema"])
+  ema, member = common.ema_choice(value["ema"]), value["member"]
   try:
     check_output_path(value["out"])
     columns = value["interpolate"] or None
@@ -70,16 +70,18 @@ def main(argv: list[str] | None = None) -> int:
                       "of them.")
     if value["traverse"] >= 0:
       samples, labels = traverse(workdir, value["traverse"], num, 2.0, seed, statistics,
-                                 sample_batch, ema)
+                                 sample_batch, ema, member)
       vocabulary, columns = None, num
     elif value["by_class"]:
-      samples, labels, vocabulary = by_class(workdir, num, seed, statistics, sample_batch, ema)
+      samples, labels, vocabulary = by_class(workdir, num, seed, statistics, sample_batch, ema,
+                                             member)
       columns = num
     elif value["interpolate"]:
       samples, labels, vocabulary = interpolate(workdir, num, value["interpolate"], value["path"],
-                                                seed, statistics, sample_batch, ema)
+                                                seed, statistics, sample_batch, ema, member)
     else:
-      samples, labels, vocabulary = sample(workdir, num, seed, statistics, sample_batch, ema)
+      samples, labels, vocabulary = sample(workdir, num, seed, statistics, sample_batch, ema,
+                                           member)
     write_samples(samples, labels, value["out"], vocabulary, columns=columns)
   except UserError as error:
     return common.refuse(error)
