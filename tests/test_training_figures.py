@@ -257,3 +257,22 @@ def test_run_names_change_with_settings_but_not_with_a_new_option_at_its_default
   changed = ml_collections.ConfigDict(run.to_dict())
   del changed["model"]["critic"]["normalization"]  # absent is not the same as any value
   assert runs.run_directory("w", "clip", changed) != name
+
+
+def test_seed_spread_trains_each_method_as_one_population_and_draws_every_seed(tmp_path):
+  c = paper.figure("seed_spread_toy").get_config()
+  c.seeds, c.eval_samples = 2, 64
+  c.quick.update(dict(num_steps=4, eval_every=2, sample_every=4, log_every=2))
+  with c.unlocked():
+    c.runs = {label: c.runs[label] for label in ("clip", "one_sided")}
+  for run in c.runs.values():
+    run.batch_size, run.model.generator.width, run.model.critic.width = 16, 8, 8
+  data = paper.figure("seed_spread_toy").make(c, str(tmp_path), str(tmp_path / "runs"),
+                                              quick=True)
+  assert sorted(data["methods"]) == ["clip", "one_sided"]
+  for method in data["methods"].values():
+    assert method["seeds"] == [0, 1] and method["steps"] == [2, 4]
+    assert sorted(method["w1"]) == ["0", "1"] and len(method["median"]) == 2
+  runs = data["provenance"]["runs"]
+  assert runs["one_sided"]["settings"]["population.size"] == 2
+  assert runs["one_sided"]["settings"]["constraint.one_sided"] is True
