@@ -186,3 +186,11 @@ def test_nvidia_gpus_compile_without_a_gpu():
   assert 0 < report["hbm_bytes"]["total"] < report["hbm_capacity_bytes"]
   assert report["flops_per_gen_iter"] is None  # XLA:GPU gives no FLOP count
   assert report["all_reduce_bytes_per_gen_iter"] >= 5 * critic_parameter_bytes(tiny_config())
+
+
+def test_the_members_search_compiles_populations_up_to_what_fits():
+  report = aot.members_per_chip(tiny_config(batch_size=8), aot.target(SMALL_SLICE), limit=8)
+  assert report["max_members_per_chip"] == 8 and report["first_members_not_fitting"] is None
+  assert report["not_fitting_reason"] == "more than 8 members were not tried"
+  assert report["members_compiled"][0] == 1 and max(report["members_compiled"]) == 8
+  assert report["hbm_bytes_at_max_members"] > report["hbm_bytes_one_member"]

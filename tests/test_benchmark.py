@@ -27,3 +27,21 @@ def test_a_text_config_is_timed_on_character_ids_without_its_data():
   timed = benchmark.build_jax_step(c, count_flops=False)
   assert timed.experiment.example_shape == (32, 16)
   timed.run(1)
+
+
+def test_the_population_mode_times_members_against_one_run(capsys):
+  import json
+
+  from wgan_jax.commands import benchmark as command
+  assert command.main(["benchmark", "--config=default", "--config.model.generator.width=8",
+                       "--config.model.critic.width=8", "--config.batch_size=8",
+                       "--population=1,3", "--steps=1", "--repeats=2"]) == 0
+  lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+           if line.startswith("{")]
+  assert [line["members"] for line in lines] == [1, 3]
+  for line in lines:
+    assert len(line["population_rounds"]) == len(line["single_rounds"]) == 2
+    assert line["member_iters_per_sec"] == pytest.approx(
+        line["members"] * line["population_gen_iters_per_sec"])
+    assert line["speedup_vs_sequential"] == pytest.approx(
+        line["member_iters_per_sec"] / line["sequential_member_iters_per_sec"])

@@ -41,7 +41,7 @@ from jax.sharding import Mesh
 
 from wgan_jax import builder, parallel, program
 from wgan_jax.config import ConfigError
-from wgan_jax.data import shapes
+from wgan_jax.data import resident as resident_data, shapes
 
 AXIS = parallel.DEFAULT_AXIS
 GIB = 2**30
@@ -275,6 +275,25 @@ def _compile(fn: Callable, args: tuple):
   return fn.lower(*args).compile()
 
 
+def _fitting(fn: Callable, args: tuple, capacity: int | None, failing: str):
+  """`(compiled, compile seconds)` if the program compiles and fits in `capacity` bytes, else
+  the compiler's (or the capacity's) reason, a str; other compile errors raise, after `failing`."""
+  start = time.perf_counter()
+  try:
+    compiled = _compile(fn, args)
+  except Exception as error:  # noqa: BLE001 -- XLA's errors carry no finer type
+    reason = _out_of_memory(error)
+    if reason is None:
+      raise PreflightError(f"{failing}: {error}") from None
+    return reason
+  needed = _memory(compiled)["total"]
+  # XLA:TPU refuses a program whose temporaries alone exceed HBM, XLA:GPU none; the arguments
+  # and outputs live in HBM too.
+  if capacity and needed > capacity:
+    return f"the program needs {_gib(needed)} of HBM, more than the {_gib(capacity)} a chip has"
+  return compiled, time.perf_counter() - start
+
+
 _DTYPE_BYTES = {"pred": 1, "s8": 1, "u8": 1, "s16": 2, "u16": 2, "f16": 2, "bf16": 2, "s32": 4,
                 "u32": 4, "f32": 4, "s64": 8, "u64": 8, "f64": 8, "c64": 8, "c128": 16}
 _ALL_REDUCE = re.compile(r"^\s*(?:ROOT\s+)?%\S+ = (.+?) all-reduce(?:-start)?\(", re.MULTILINE)
@@ -325,22 +344,10 @@ class _Compiler:
     if key not in self.results:
       compiled_program = _programs(self.experiment, self.abstract_state, self.placement,
                                    per_chip_batch, n_critic)
-      start = time.perf_counter()
-      try:
-        compiled = _compile(compiled_program.step, compiled_program.args)
-        self.results[key] = (compiled, time.perf_counter() - start)
-        needed = _memory(compiled)["total"]
-        # XLA:TPU refuses a program whose temporaries alone exceed HBM, XLA:GPU none; the
-        # arguments and outputs live in HBM too.
-        if self.capacity and needed > self.capacity:
-          self.results[key] = (f"the program needs {_gib(needed)} of HBM, more than the "
-                               f"{_gib(self.capacity)} a chip has")
-      except Exception as error:  # noqa: BLE001 -- XLA's errors carry no finer type
-        reason = _out_of_memory(error)
-        if reason is None:
-          raise PreflightError(f"The step does not compile for {self.devices[0].device_kind} at "
-                               f"{per_chip_batch} examples per chip: {error}") from None
-        self.results[key] = reason
+      self.results[key] = _fitting(
+          compiled_program.step, compiled_program.args, self.capacity,
+          f"The step does not compile for {self.devices[0].device_kind} at {per_chip_batch} "
+          f"examples per chip")
     return self.results[key]
 
   def failure(self, per_chip_batch: int) -> str | None:
@@ -524,3 +531,57 @@ def markdown_table(reports: list[dict[str, Any]]) -> str:
              f"{100 * share:.0f}%" if share else "-", f"{r['compile_sec']:.0f} s")
     lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines)
+
+
+def members_per_chip(config: ml_collections.ConfigDict, where: Target,
+                     tolerance: float = 1.25, limit: int = 4096) -> dict[str, Any]:
+  """How many members of `config` as a population (`wgan_jax.population`) fit on one chip of
+  `where`, each at the config's whole batch: found by compiling the population's step for
+  growing member counts, as the batch search does. A population holds its data on the devices
+  (data.device_resident), so that is compiled too. Counts above `limit` are not tried."""
+  from wgan_jax import population as populations
+
+  device = where.devices()[0]
+  capacity = where.capacity(device.device_kind)
+  config = _compile_config(config)
+  config.data.device_resident = True
+  config.population.update(dict(size=0, sweep="", grid=False))
+  sharding = jax.sharding.SingleDeviceSharding(device)
+  results: dict[int, dict[str, int] | str] = {}
+
+  def on(tree):
+    return jax.tree_util.tree_map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sharding), tree)
+
+  def memory(count: int) -> dict[str, int] | str:
+    """The compiled population step's memory for `count` members, or why it does not fit."""
+    if count not in results:
+      pop = populations.build_population(config, {"seed": list(range(count))}, open_data=False)
+      e = pop.experiment
+      dataset = shapes.resident_dataset_shapes(config.data, e.example_shape, e.num_classes)
+      preprocess = (resident_data.pixel_preprocess(config.data.dequantize)
+                    if resident_data.holds_pixels(dataset, config.data) else None)
+      step = jax.jit(pop.resident_step(config.n_critic, config.batch_size, preprocess))
+      result = _fitting(step, (on(jax.eval_shape(pop.init)), on(dataset)), capacity,
+                        f"The population step does not compile for {device.device_kind} with "
+                        f"{count} members")
+      results[count] = result if isinstance(result, str) else _memory(result[0])
+    return results[count]
+
+  if isinstance(memory(1), str):
+    raise PreflightError(f"{where.name}: one member of the config does not fit on one "
+                         f"{device.device_kind} chip: {memory(1)}.")
+  one = memory(1)["total"]
+  guess = max(1, int(capacity // max(one, 1))) if capacity else 64
+  low, high = largest_batch(lambda n: n <= limit and not isinstance(memory(n), str), 1,
+                            min(guess, limit), tolerance)
+  untried = high is not None and high > limit
+  return {"target": where.name, "device_kind": device.device_kind,
+          "batch_per_member": config.batch_size, "n_critic": config.n_critic,
+          "hbm_capacity_bytes": capacity, "hbm_bytes_one_member": one,
+          "max_members_per_chip": low, "first_members_not_fitting": None if untried else high,
+          "not_fitting_reason": (f"more than {limit} members were not tried" if untried else
+                                 memory(high) if high else None),
+          "hbm_bytes_at_max_members": memory(low)["total"],
+          "members_compiled": sorted(results),
+          "analysis": "XLA compiler analysis for one chip of the target; not a measured speed"}

@@ -161,6 +161,33 @@ def _per_iteration_run(config, experiment, count_flops: bool):
   return run, flops
 
 
+def build_population_step(config, members: int) -> TimedStep:
+  """The step of a population of `members` seeds of `config` (`wgan_jax.population`) on one
+  device, each member fed its own random batches kept on the device; `run(n)` performs `n`
+  generator iterations of every member."""
+  from wgan_jax import population
+
+  pop = population.build_population(
+      config, {"seed": [config.seed + i for i in range(members)]}, open_data=False)
+  real = jax.tree_util.tree_map(
+      lambda *parts: np.stack(parts),
+      *[random_batches(config, pop.experiment, config.n_critic, config.batch_size, seed=i)
+        for i in range(members)])
+  batches = jax.device_put(real)
+  step = jax.jit(pop.train_step, donate_argnums=0)
+  holder = {"members": pop.init()}
+
+  def run(n: int) -> None:
+    for _ in range(n):
+      holder["members"], _ = step(holder["members"], batches)
+    jax.block_until_ready(holder["members"])
+
+  start = time.perf_counter()
+  run(1)  # compiles
+  return TimedStep(run, time.perf_counter() - start, None, 1, config.batch_size,
+                   config.n_critic, pop.experiment)
+
+
 def time_rounds(run: Callable[[int], None], steps: int) -> float:
   """Generator iterations per second over one round of `steps`."""
   start = time.perf_counter()

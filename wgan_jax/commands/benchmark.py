@@ -9,6 +9,8 @@ round, and the line reports medians over rounds and their ratio.
   --dispatch both          also time the step dispatched one critic update at a time
   --devices D              data-parallel over D devices (on CPU, D simulated devices)
   --scaling 1,2,4,8        one subprocess per device count, per-device batch fixed
+  --population 1,2,4,8,16  N seeds trained as one program (`wgan_jax.population`) against N
+                           runs one after another, alternating rounds: member iterations/s
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
                                       **define),
       "scaling": flags.DEFINE_list("scaling", [], "Device counts to sweep (per-device batch "
                                    "fixed).", **define),
+      "population": flags.DEFINE_list(
+          "population", [], "Member counts N to time as populations (N seeds as one program) "
+          "against the single run, alternating: e.g. 1,2,4,8,16.", **define),
       "out": flags.DEFINE_string("out", None, "Also append the JSON lines to this file.",
                                  **define),
       "label": flags.DEFINE_string("label", "", "Free-text label stored with each line.",
@@ -107,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
       "conv_lowering": config.model.get("conv_lowering", "auto"), "label": value["label"],
       "jax_version": jax.__version__,
   }
+  if value["population"]:
+    return _population_sweep(config, value, base)
   contenders = _contenders(config, value, devices, base)
   rates = {name: [] for name in contenders}
   for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
@@ -114,6 +121,33 @@ def main(argv: list[str] | None = None) -> int:
       rates[name].append(benchmark.time_rounds(run_contender, value["steps"]))
   for record in _records(contenders, rates, base, config, value["compare"], devices):
     _emit(record, value["out"])
+  return 0
+
+
+def _population_sweep(config, value: dict, base: dict) -> int:
+  """For each member count N: the population's rate against one run's, in alternating rounds.
+  N runs one after another make one run's member iterations per second; a population makes N
+  times its own rate."""
+  from wgan_jax import benchmark
+
+  single = benchmark.build_jax_step(config, 1, "fused", count_flops=False)
+  for count in (int(n) for n in value["population"]):
+    pop = benchmark.build_population_step(config, count)
+    rates = {"population": [], "single": []}
+    for _ in range(value["repeats"]):
+      rates["population"].append(benchmark.time_rounds(pop.run, value["steps"]))
+      rates["single"].append(benchmark.time_rounds(single.run, value["steps"]))
+    population, alone = (benchmark.summarize(rates[k]) for k in ("population", "single"))
+    _emit({**base, "impl": "jax_population", "members": count,
+           "compile_sec": round(pop.compile_sec, 3),
+           "single_compile_sec": round(single.compile_sec, 3),
+           "population_gen_iters_per_sec": population["gen_iters_per_sec"],
+           "member_iters_per_sec": count * population["gen_iters_per_sec"],
+           "sequential_member_iters_per_sec": alone["gen_iters_per_sec"],
+           "speedup_vs_sequential": (count * population["gen_iters_per_sec"] /
+                                     alone["gen_iters_per_sec"]),
+           "population_rounds": population["gen_iters_per_sec_rounds"],
+           "single_rounds": alone["gen_iters_per_sec_rounds"]}, value["out"])
   return 0
 
 

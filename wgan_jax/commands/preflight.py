@@ -50,6 +50,9 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
       "search_from": flags.DEFINE_integer("search_from", None, "Start the search at this "
                                           "per-chip batch (e.g. what a smaller slice of the same "
                                           "chip took).", **define),
+      "members": flags.DEFINE_boolean("members", False, "Instead: how many members of the "
+                                      "config, trained as a population at its whole batch each, "
+                                      "fit on one chip of each target.", **define),
       "out": flags.DEFINE_string("out", None, "Also append the JSON lines to this file.",
                                  **define),
       "label": flags.DEFINE_string("label", "", "Free-text label stored with each line.",
@@ -84,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
   status = 0
   for spec in value["target"]:
     try:
-      report = aot.preflight(value["config"], aot.target(spec), value["per_chip_batch"],
-                             value["search"], value["tolerance"], value["search_from"])
+      if value["members"]:
+        report = aot.members_per_chip(value["config"], aot.target(spec), value["tolerance"])
+      else:
+        report = aot.preflight(value["config"], aot.target(spec), value["per_chip_batch"],
+                               value["search"], value["tolerance"], value["search_from"])
     except ConfigError as error:
       print(f"error: {error}", file=sys.stderr)
       return common.USAGE_ERROR

@@ -34,7 +34,7 @@ def get_config():
     c.runs[label] = settings.scaled(run, {
         "num_steps": settings.follows(c, "num_steps"), "log_every": settings.follows(c, "eval_every"),
         "sample_every": settings.follows(c, "num_steps"),
-        "checkpoint_every": settings.follows(c, "num_steps"),
+        "checkpoint_every": 500,  # a long item resumes across sessions
         "eval.every": settings.follows(c, "eval_every"), "eval.metrics": ("w1", "modes"),
         "eval.num_samples": settings.follows(c, "eval_samples"),
         "population.size": settings.follows(c, "seeds")})
