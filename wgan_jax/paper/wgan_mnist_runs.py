@@ -104,7 +104,8 @@ def samples_figure(fig, out_dir: str, workdir: str, quick: bool) -> dict:
   for ax, record, name in zip(axes, records, ("WGAN (weight clipping)", "standard GAN")):
     last = max(record.samples) if record.samples else None
     scores = record.final("mnist_")
-    text = ", ".join(f"{k[6:]} {v:.3g}" for k, v in sorted(scores.items()))
+    parts = [f"{k[6:]} {v:.3g}" for k, v in sorted(scores.items())]
+    text = "\n".join(", ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
     show_grid(ax, record.samples.get(last), f"{name}, iteration {last}\n{text}")
     data["runs"].append({**run_summary(record), "final_scores": scores, "final_samples": last})
   figure.suptitle(ARCH_TITLES[arch], fontsize=11)
