@@ -114,6 +114,14 @@ def test_overrides_are_applied_again_before_comparing():
   assert "run dcgan-wgan: num_steps: 2000 -> 1000" in reasons
 
 
+def test_a_figure_that_stopped_before_saving_leaves_nothing_in_the_next_record():
+  stopped = paper.figure("wgan_fig3").get_config()
+  provenance.note_run(stopped, "wgan_mlp")  # its make raised before saving
+  again = paper.figure("wgan_fig3").get_config()
+  provenance.note_run(again, "wgan_dcgan")
+  assert list(provenance.record(again, False)["runs"]) == ["wgan_dcgan"]
+
+
 def test_a_figure_without_provenance_is_stale():
   assert provenance.stale_reasons({"name": "wgan_fig3"}) == [
       "no provenance: drawn before figures recorded what made them"]

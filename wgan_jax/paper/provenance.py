@@ -33,14 +33,19 @@ from wgan_jax.config import base_config
 _FIGURE_LEVEL_SKIPPED = ("runs.", "quick.")  # runs are compared one by one; quick via the runs
 _UNCOMPARED = ("name", "data_path")  # the item itself; the data's place on the drawing machine
 
-# Runs each figure has read since it was last saved: {figure name: {label: run directory, or
-# None for a run trained in the figure's own process}}.
-_READ: dict[str, dict[str, str | None]] = {}
+# Runs each figure config has read since it was last saved: {id(fig): (fig, {label: run
+# directory, or None for a run trained in the figure's own process})}. Kept per config object,
+# so a figure that stopped before saving leaves nothing in another one's record.
+_READ: dict[int, tuple[ml_collections.ConfigDict, dict[str, str | None]]] = {}
 
 
 def note_run(fig: ml_collections.ConfigDict, label: str, directory: str | None = None) -> None:
   """Marks run `label` as drawn by `fig` (trained in `directory`, or in this process)."""
-  _READ.setdefault(fig.name, {})[label] = directory
+  held, read = _READ.get(id(fig), (None, {}))
+  if held is not fig:
+    read = {}
+  read[label] = directory
+  _READ[id(fig)] = (fig, read)
 
 
 def _flat(config: ml_collections.ConfigDict) -> dict[str, Any]:
@@ -112,7 +117,8 @@ def record(fig: ml_collections.ConfigDict, quick: bool) -> dict:
   """The provenance of figure `fig` as drawn now, from the runs it has read (`note_run`)."""
   from wgan_jax.paper.runs import prepared_run
 
-  read = _READ.pop(fig.name, {})
+  held, read = _READ.pop(id(fig), (None, {}))
+  read = read if held is fig else {}
   defaults = rundir.outcome_settings(base_config())
   runs = {label: {"run": os.path.basename(directory) if directory else None,
                   "training_revision": _revision(directory),
