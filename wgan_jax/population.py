@@ -2,12 +2,13 @@
 one XLA program by `vmap`-ping the train step over a leading member axis.
 
     population = build_population(config, {"seed": [0, 1, 2, 3],
-                                            "optimizer.critic.learning_rate": [1e-4, 2e-4, 5e-4, 1e-3]})
+        "optimizer.critic.learning_rate": [1e-4, 2e-4, 5e-4, 1e-3]})
     members = population.init()                      # Members: stacked GANState + swept values
     members, metrics = jax.jit(population.train_step)(members, real_batches)   # metrics [N]
 
-A small GAN leaves most of an accelerator idle; N of them in one program keep it busy with one
-dispatch per generator iteration. Member i computes what a run of `population.members[i]`
+N runs cost one dispatch per generator iteration, and a chip that one small GAN leaves idle can
+hold many (`python -m wgan_jax.preflight --members`; their speed on an accelerator is not
+measured yet, docs/PERFORMANCE.md). Member i computes what a run of `population.members[i]`
 computes (tests/test_population.py): its own PRNG key (from its seed), BatchNorm statistics
 and optimizer state, and its own swept values, which enter the program as traced arrays
 carried beside the state (`Members.values`), so the state of each member has a single run's
@@ -129,7 +130,8 @@ def member_configs(config: ml_collections.ConfigDict, sweep: Mapping[str, Sequen
   return members
 
 
-def _view(config: ml_collections.ConfigDict, values: Mapping[str, Any]) -> ml_collections.ConfigDict:
+def _view(config: ml_collections.ConfigDict,
+          values: Mapping[str, Any]) -> ml_collections.ConfigDict:
   """`config` with `values` (traced arrays) at their dotted keys."""
   view = ml_collections.ConfigDict(config.to_dict(), type_safe=False)
   for key, value in values.items():

@@ -180,7 +180,7 @@ class _PopulationLoop(_Loop):
       row = {k: float(np.asarray(v)[i]) for k, v in values.items()} | rate
       if evaluate:
         with self.timer.side_work():
-          row.update(self.member_pictures[i].evaluate(_member(host, i)))
+          row.update(self.member_pictures[i].evaluate(population.member(host, i)))
       self.writers.write(step, i, row)
       rows[i] = row
     summary = {k: float(np.median([r[k] for r in rows.values()])) for k in next(
@@ -207,16 +207,12 @@ class _PopulationLoop(_Loop):
         for i, pictures in enumerate(self.member_pictures):
           directory = os.path.join(run.sample_dir, MEMBER_DIR.format(i))
           os.makedirs(directory, exist_ok=True)
-          pictures.save(_member(host, i), directory, step, _OneMember(self.writers, i))
+          pictures.save(population.member(host, i), directory, step, _OneMember(self.writers, i))
       if save:
         run.check_owner()
         run.checkpointer.save(step, jax.device_get(self.placement.host_state(placed)),
                               run.config_json)
         run.last_saved = step
-
-
-def _member(members: population.Members, i: int):
-  return population.member(members, i)
 
 
 def _restored_members(workdir: str, config: ml_collections.ConfigDict, open_data: bool = True):

@@ -3,7 +3,8 @@
 `record` is written into every figure's JSON (`drawing.save_figure`): the item, the settings it
 was drawn with and how they differ from the item's config (`--config.KEY=...`), every run it
 draws with the settings that can change its result (as differences from the library's defaults,
-recorded once) and the training revision of the code that trained it, the package version, commit, machine and date.
+recorded once) and the training revision of the code that trained it, the package version,
+commit, machine and date.
 
 `stale_reasons` rebuilds the item from today's config with the recorded overrides and data path,
 and names every difference that can change the picture: a run's changed setting, a run trained
