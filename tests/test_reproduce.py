@@ -1,6 +1,7 @@
 """The figure scripts run end to end at a tiny size and write their picture and data."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -40,3 +41,19 @@ def test_reproduce_script_rejects_unknown_names():
   result = subprocess.run([sys.executable, str(REPO / "scripts" / "reproduce.py"), "fig9"],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
   assert result.returncode == 2 and "wgangp_fig1a" in result.stderr
+
+
+def test_data_path_gives_each_item_its_kind(tmp_path):
+  from wgan_jax.commands import reproduce
+
+  paths = reproduce.data_paths(f"mnist_idx={tmp_path}/mnist, text={tmp_path}/fortunes")
+  assert paths == {"mnist_idx": f"{tmp_path}/mnist", "text": f"{tmp_path}/fortunes"}
+  mnist, cifar, text = (paper.figure(n).get_config()
+                        for n in ("wgan_fig3", "wgangp_fig3", "wgangp_language"))
+  assert reproduce.item_data_path(paths, mnist) == f"{tmp_path}/mnist"
+  assert reproduce.item_data_path(paths, cifar) == ""  # no path of its kind: TFDS
+  assert reproduce.item_data_path(paths, text) == f"{tmp_path}/fortunes"
+  one = reproduce.data_paths("relative/dir")  # one path serves every item, made absolute
+  assert reproduce.item_data_path(one, cifar) == os.path.abspath("relative/dir")
+  with pytest.raises(ValueError, match="mnist_idx, image_folder, text"):
+    reproduce.data_paths("cifar=/tmp/cifar10")

@@ -62,6 +62,17 @@ def test_default_job_end_to_end(tmp_path):
   assert os.listdir(os.path.join(workdir, "tensorboard"))
 
 
+def test_evaluations_keep_their_own_cadence(tmp_path):
+  """eval.every need not divide by log_every or checkpoint_every: step 3 is evaluated and
+  written although neither logs nor saves."""
+  workdir = str(tmp_path / "run")
+  train(tiny_config(checkpoint_every=6, sample_every=6, **{"eval.every": 3}), workdir)
+  lines = _metrics(workdir)
+  assert [m["step"] for m in lines] == [2, 3, 4, 6]
+  assert [m["step"] for m in lines if "w1" in m] == [3, 6]
+  assert "critic_loss" in lines[1]
+
+
 def test_resume_is_exact(tmp_path):
   straight = train(tiny_config(num_steps=6), str(tmp_path / "straight"))
   train(tiny_config(num_steps=3), str(tmp_path / "resumed"))

@@ -17,13 +17,14 @@ from wgan_jax.train_population import export_member
 pytestmark = pytest.mark.slow  # trainer runs
 
 
-def _config(steps=12, sweep="optimizer.critic.learning_rate=1e-4,2e-4,5e-4", size=3):
+def _config(steps=12, sweep="optimizer.critic.learning_rate=1e-4,2e-4,5e-4", size=3,
+            **overrides):
   c = default.get_config()
   c.update_from_flattened_dict({
       "num_steps": steps, "log_every": 4, "sample_every": 6, "checkpoint_every": 6,
       "eval.every": 12, "eval.num_samples": 200, "batch_size": 32, "n_critic": 2,
       "model.generator.width": 32, "model.critic.width": 32, "data.device_resident": True,
-      "population.size": size, "population.sweep": sweep, "parallelism": "pmap"})
+      "population.size": size, "population.sweep": sweep, "parallelism": "pmap", **overrides})
   return c
 
 
@@ -76,6 +77,24 @@ def test_members_are_their_own_runs_logged_drawn_and_saved_apart(tmp_path):
     export_member(str(tmp_path / "pop"), 0, out)
 
 
+def test_streamed_members_read_their_own_runs_pipelines_or_one_shared(tmp_path):
+  """Fed by tf.data, member 1 is its own streamed run, under pmap and under shard_map alike;
+  with `shared_batches` every member reads member 0's pipeline."""
+  streamed = {"data.device_resident": False, "num_steps": 4, "eval.every": 0,
+              "population.size": 2, "population.sweep": "optimizer.critic.learning_rate=1e-4,5e-4"}
+  own = train(_config(**streamed), str(tmp_path / "own"))["state"]
+  mesh = train(_config(parallelism="shard_map", **streamed), str(tmp_path / "mesh"))["state"]
+  shared = train(_config(**{**streamed, "population.shared_batches": True}),
+                 str(tmp_path / "shared"))["state"]
+  alone = train(population_configs(_config(**streamed))[1], str(tmp_path / "alone"))["state"]
+  _close(jax.tree_util.tree_map(lambda a: a[1], own.state), alone)
+  _close(mesh.state, own.state)
+  _close(jax.tree_util.tree_map(lambda a: a[0], shared.state),
+         jax.tree_util.tree_map(lambda a: a[0], own.state))
+  with pytest.raises(AssertionError):  # member 1 read member 0's batches, not its own
+    _close(jax.tree_util.tree_map(lambda a: a[1], shared.state), alone)
+
+
 def test_a_resumed_population_continues_exactly(tmp_path):
   straight = train(_config(steps=12), str(tmp_path / "straight"))["state"]
   train(_config(steps=6), str(tmp_path / "resumed"))
@@ -108,7 +127,7 @@ def test_every_member_diverged_ends_the_run(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"data.device_resident": False}, "device_resident=True"),
+    ({"population.shared_batches": True}, "shared_batches applies to streamed data"),
     ({"population.size": 4}, "population.size=4 but population.sweep gives 3 members"),
     ({"population.sweep": "n_critic=1,2,3"}, "n_critic cannot differ between members"),
     ({"population.sweep": "seed=a,b,c"}, "write KEY=V1,V2"),

@@ -276,3 +276,50 @@ def test_seed_spread_trains_each_method_as_one_population_and_draws_every_seed(t
   runs = data["provenance"]["runs"]
   assert runs["one_sided"]["settings"]["population.size"] == 2
   assert runs["one_sided"]["settings"]["constraint.one_sided"] is True
+
+
+def test_mnist_seed_spread_draws_both_estimates_and_their_tracking(digits, tmp_path):
+  c = _tiny("seed_spread_mnist", digits)
+  c.seeds, c.median_filter = 2, 3
+  c.quick.update(dict(num_steps=6, eval_every=2, sample_every=6))
+  data = paper.figure("seed_spread_mnist").make(c, str(tmp_path), str(tmp_path / "runs"),
+                                                quick=True)
+  assert sorted(data["methods"]) == ["gan_dcgan", "wgan_dcgan"]
+  wgan = data["methods"]["wgan_dcgan"]
+  assert wgan["estimate"] == "wasserstein_estimate" and wgan["seeds"] == [0, 1]
+  assert wgan["quality_steps"] == [2, 4, 6] and sorted(wgan["quality"]) == ["0", "1"]
+  assert all(rho is None or -1 <= rho <= 1 for rho in wgan["tracking_spearman"].values())
+  assert data["methods"]["gan_dcgan"]["estimate"] == "js_estimate"
+  assert data["provenance"]["runs"]["gan_dcgan"]["settings"]["population.size"] == 2
+
+
+def test_tracking_is_the_rank_correlation_at_the_evaluated_steps():
+  from wgan_jax.paper.seed_spread_mnist import tracking
+
+  steps = np.arange(1, 11)
+  estimate = (steps, 10.0 - steps)  # falls throughout
+  assert tracking(estimate, (np.array([2, 5, 9]), np.array([30.0, 20.0, 5.0]))) == 1.0
+  assert tracking(estimate, (np.array([2, 5, 9]), np.array([5.0, 20.0, 30.0]))) == -1.0
+  assert tracking(estimate, (np.array([2, 5]), np.array([5.0, 20.0]))) is None  # too few
+
+
+def test_lr_lambda_heat_map_places_every_cell(tmp_path):
+  from wgan_jax.paper import lr_lambda_toy
+
+  c = lr_lambda_toy.get_config()
+  c.quick.update(dict(num_steps=4, eval_every=2, sample_every=4, log_every=2))
+  c.final_evals = 2
+  run = c.runs.grid
+  run.population.sweep = lr_lambda_toy.grid_sweep((1e-4, 1e-3), (0.1, 10.0), run.seed)
+  run.population.size = 4
+  run.batch_size, run.model.generator.width, run.model.critic.width = 16, 8, 8
+  run.eval.num_samples = 64
+  data = lr_lambda_toy.make(c, str(tmp_path), str(tmp_path / "runs"), quick=True)
+  assert data["learning_rates"] == [1e-4, 1e-3] and data["lambdas"] == [0.1, 10.0]
+  w1 = np.array(data["final_w1"])
+  assert w1.shape == (2, 2) and np.isfinite(w1).all()
+  for member, cell in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):  # row-major, as swept
+    assert w1[cell] == np.median(data["w1"][str(member)][-2:])
+  settings = data["provenance"]["runs"]["grid"]["settings"]
+  assert settings["population.size"] == 4
+  assert (tmp_path / "lr_lambda_toy.png").stat().st_size > 0

@@ -342,6 +342,12 @@ def _check_data_and_eval(config: ml_collections.ConfigDict) -> None:
   if config.data.labelled_per_class and not config.data.use_labels:
     raise ConfigError("data.labelled_per_class keeps some labels of a labelled data set; set "
                       "--config.data.use_labels=True too.")
+  if config.population.get("shared_batches") and (config.data.device_resident or
+                                                  not config.population.size):
+    raise ConfigError("population.shared_batches applies to streamed data, one tf.data "
+                      "pipeline for every member of a population; with data.device_resident "
+                      "each member draws its own batches from the one copy on the devices. "
+                      "Drop it, or set --config.data.device_resident=False.")
   _choose(config, "eval.sample_statistics", _SAMPLE_STATISTICS)
   if (config.eval.classifier_split and
       config.model.critic.get("conditioning") not in ("acgan", "semi_supervised")):

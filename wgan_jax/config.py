@@ -104,8 +104,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.parallelism = "auto"
   # N runs of this config trained as one program (`wgan_jax.population`; 0: one ordinary run).
   # `sweep` names what members differ in, "KEY=V1,V2,...;KEY=...", each list N long (or, with
-  # `grid`, crossed to N members); members it leaves a seed to train at `seed + i`.
-  c.population = ml_collections.ConfigDict(dict(size=0, sweep="", grid=False))
+  # `grid`, crossed to N members); members it leaves a seed to train at `seed + i`. Streamed
+  # (not device-resident), each member reads the pipeline its own run would, or with
+  # `shared_batches` all read one (one host pipeline for any N; members then see the same data).
+  c.population = ml_collections.ConfigDict(dict(size=0, sweep="", grid=False,
+                                                shared_batches=False))
   return c
 
 

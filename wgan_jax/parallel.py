@@ -233,11 +233,13 @@ class PmapPlacement:
   def place_dataset(self, arrays: Any) -> Any:
     return replicate(arrays, self.devices, self.axis_name)
 
-  def place_batches(self, local_batches: Any) -> Any:
+  def place_batches(self, local_batches: Any, members: bool = False) -> Any:
+    del members  # a population's member axis follows the device axis: placed the same way
     return shard_leading_axis(local_batches, self.devices, self.axis_name)
 
-  def compile(self, step: Callable, donate: bool, resident: bool = False) -> Callable:
-    del resident  # the same per-device program either way
+  def compile(self, step: Callable, donate: bool, resident: bool = False,
+              members: bool = False) -> Callable:
+    del resident, members  # the same per-device program either way
     return pmap_step(step, self.axis_name, donate, devices=self._pmap_devices)
 
   def compile_critic_update(self, critic_update: Callable) -> Callable:
@@ -256,7 +258,8 @@ class MeshPlacement:
   as `jit(shard_map(...))`, batches split along the mesh.
 
   Batches arrive as this process's share, `[local_devices, n_critic, per_device_batch, ...]`,
-  and become one global `[n_critic, global_batch, ...]` array.
+  and become one global `[n_critic, global_batch, ...]` array (a population's, with `members`,
+  `[local_devices, N, n_critic, ...]` and `[N, n_critic, global_batch, ...]`).
   """
 
   def __init__(self, mesh: Mesh | None = None, axis_name: str = DEFAULT_AXIS, devices=None):
@@ -276,19 +279,27 @@ class MeshPlacement:
   def place_dataset(self, arrays: Any) -> Any:
     return self.place_state(arrays)
 
-  def place_batches(self, local_batches: Any) -> Any:
+  def place_batches(self, local_batches: Any, members: bool = False) -> Any:
+    lead = 2 if members else 1  # the axes before the batch: (N,) n_critic
+    sharding = NamedSharding(self.mesh, self._batch_spec(members))
+
     def put(a):
       a = np.asarray(a)
-      local, n_critic, per_device = a.shape[:3]
-      local_batch = np.swapaxes(a, 0, 1).reshape((n_critic, local * per_device) + a.shape[3:])
-      global_shape = (n_critic, per_device * self.mesh.size) + a.shape[3:]
-      return jax.make_array_from_process_local_data(self.split, local_batch, global_shape)
+      local, per_device = a.shape[0], a.shape[1 + lead]
+      moved = np.moveaxis(a, 0, lead)  # [(N,) n_critic, local_devices, per_device_batch, ...]
+      local_batch = moved.reshape(moved.shape[:lead] + (local * per_device,) + a.shape[2 + lead:])
+      global_shape = moved.shape[:lead] + (per_device * self.mesh.size,) + a.shape[2 + lead:]
+      return jax.make_array_from_process_local_data(sharding, local_batch, global_shape)
 
     return jax.tree_util.tree_map(put, local_batches)
 
-  def compile(self, step: Callable, donate: bool, resident: bool = False) -> Callable:
+  def _batch_spec(self, members: bool) -> P:
+    return P(None, None, self.axis_name) if members else batch_spec(self.axis_name)
+
+  def compile(self, step: Callable, donate: bool, resident: bool = False,
+              members: bool = False) -> Callable:
     return shard_map_step(step, self.mesh, self.axis_name, donate,
-                          data_spec=P() if resident else None)
+                          data_spec=P() if resident else self._batch_spec(members))
 
   def compile_critic_update(self, critic_update: Callable) -> Callable:
     """`fn(state, batches, key)`: one critic update alone, mapped as the step is (for FLOP

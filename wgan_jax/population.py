@@ -247,7 +247,7 @@ def population_configs(config: ml_collections.ConfigDict) -> list[ml_collections
   if "seed" not in sweep and not grid:
     sweep["seed"] = [config.seed + i for i in range(size)]
   single = ml_collections.ConfigDict(config.to_dict())
-  single.population.update(dict(size=0, sweep="", grid=False))
+  single.population.update(dict(size=0, sweep="", grid=False, shared_batches=False))
   members = member_configs(single, sweep, grid)
   if "seed" not in sweep:  # crossed without seeds: one seed each, in order
     for i, member_config in enumerate(members):

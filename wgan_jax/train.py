@@ -394,9 +394,11 @@ class _Loop:
       stopping = _any_process(self.stop.signal_name is not None)
       log_now = step % config.log_every == 0 or step == config.num_steps
       save_now = step % config.checkpoint_every == 0 or step == config.num_steps
-      if log_now or save_now or stopping:
+      evaluate_now = step == config.num_steps or bool(
+          config.eval.every and step % config.eval.every == 0)  # eval.every 0: only at the end
+      if log_now or save_now or stopping or evaluate_now:
         self._check_finite(newest)
-        last_metrics = self._report(step, metrics, placed)
+        last_metrics = self._report(step, metrics, placed, evaluate_now)
         if log_now and run.is_writer:
           progress.set_postfix_str(_summary_line(step, last_metrics).split(": ", 1)[1],
                                    refresh=False)
@@ -422,8 +424,9 @@ class _Loop:
     return (f"The training state became non-finite (NaN or infinity) at generator iteration "
             f"{at}; training stopped without saving it.")
 
-  def _report(self, step: int, metrics, placed) -> dict[str, float]:
-    """The step's metrics with the rate (and the evaluation when due), written to the log."""
+  def _report(self, step: int, metrics, placed, evaluate: bool) -> dict[str, float]:
+    """The step's metrics with the rate (and the evaluation if `evaluate`), written to the
+    log."""
     config, placement = self.config, self.placement
     values = {k: float(v) for k, v in placement.host_state(metrics).items()}
     finite_metrics, bad = _is_finite(values)
@@ -432,8 +435,7 @@ class _Loop:
           f"Non-finite {bad} = {values[bad]} at generator iteration {step}; training stopped "
           f"without saving. {self.run_dir.kept()}")
     values.update(self.timer.lap())
-    every = config.eval.every
-    if step == config.num_steps or (every and step % every == 0):  # 0: only at the end
+    if evaluate:
       with self.timer.side_work():
         values.update(self.pictures.evaluate(placement.host_state(placed)))
     self.run_dir.check_owner()

@@ -11,9 +11,12 @@ resume), signals, checkpoints and timing. What differs:
 A member whose state or metrics turn non-finite keeps its last finite state (in every later
 checkpoint) and stops, while the others go on; the run fails (exit 3) only when every member has.
 `python -m wgan_jax.export_member` writes one member out as an ordinary run directory.
-Members draw their batches from the data held on the devices (data.device_resident=True), each
-with its own key, as each one's device-resident single run does: one copy for all, or one each
-where a run's data depend on its seed (the toy distributions' pool, a labelled subset).
+Each member reads what its own run would. Held on the devices (data.device_resident=True), the
+data are one copy for all (or one each where a run's data depend on its seed: the toy
+distributions' pool, a labelled subset) and each member draws its batches with its own key.
+Streamed, each member has its own tf.data pipeline, shuffled by its seed, and the batches are
+stacked along the member axis; with `population.shared_batches` one pipeline feeds every member
+the same batches, so the host's input work does not grow with N.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ import numpy as np
 
 from wgan_jax import builder, parallel, population, rundir
 from wgan_jax.data import pipeline, resident as resident_data
-from wgan_jax.errors import ConfigError, RunDirError
+from wgan_jax.errors import RunDirError
 from wgan_jax.evaluation import Evaluator
-from wgan_jax.train import (AXIS, _EvaluationAndPictures, _Loop,
+from wgan_jax.train import (AXIS, _EvaluationAndPictures, _first_local_device_index, _Loop,
                             _out_of_memory_named, _RunDirectory, _StopRequested)
 
 MEMBER_DIR = "member_{}"
@@ -42,9 +45,6 @@ def train_population(config: ml_collections.ConfigDict, workdir: str,
                      allow_config_change: bool = False, start_over: bool = False) -> dict[str, Any]:
   """Trains (or resumes) the population of `config` in `workdir` (as `train.train` a run)."""
   builder.check_config(config, jax.device_count())
-  if not config.data.device_resident:
-    raise ConfigError("A population holds its data on the devices, where each member draws "
-                      "its own batches: set --config.data.device_resident=True.")
   members = population.population_configs(config)
   placement = parallel.make_placement(config.parallelism, AXIS)
   rundir.prepare(workdir)
@@ -60,27 +60,63 @@ def train_population(config: ml_collections.ConfigDict, workdir: str,
     state = run.restore(pop.init())
     run.record_start(config, experiment.vocabulary, int(state.step))
     with _out_of_memory_named(config):
-      advance = _resident_stepper(config, pop, placement)
+      advance = (_resident_stepper(config, pop, placement) if config.data.device_resident
+                 else _pipeline_stepper(config, pop, placement, int(state.step)))
       loop = _PopulationLoop(config, experiment.schedule, placement, run, pictures, stop, cleanup)
       return loop.run(advance, state)
 
 
-def _member_data(config, pop: population.Population) -> tuple[Any, bool]:
-  """`(arrays, shared)`: the data set the members draw from, one copy for all, or one per
-  member (`[N, ...]`) where a run's data depend on its seed (the toy distributions' pool, a
-  labelled subset)."""
-  if config.data.source != "toy" and not config.data.labelled_per_class:
-    return pipeline.load_resident(pop.experiment.source, config.data), True
+def _data_per_member(config) -> bool:
+  """Whether a run's data depend on its seed (the toy distributions' pool, a labelled subset),
+  so that each member needs its own source."""
+  return config.data.source == "toy" or bool(config.data.labelled_per_class)
+
+
+def _member_source(member_config, pop: population.Population):
+  """The source member `member_config`'s own run reads."""
+  if not _data_per_member(member_config):
+    return pop.experiment.source
   from wgan_jax.data import sources
 
-  parts = []
-  for member_config in pop.members:
-    source = sources.make_source(member_config.data, member_config.seed)
-    if member_config.data.labelled_per_class:
-      source = sources.labelled_subset(source, member_config.data.labelled_per_class,
-                                       member_config.seed)
-    parts.append(pipeline.load_resident(source, member_config.data))
+  source = sources.make_source(member_config.data, member_config.seed)
+  if member_config.data.labelled_per_class:
+    source = sources.labelled_subset(source, member_config.data.labelled_per_class,
+                                     member_config.seed)
+  return source
+
+
+def _member_data(config, pop: population.Population) -> tuple[Any, bool]:
+  """`(arrays, shared)`: the data set the members draw from, one copy for all, or one per
+  member (`[N, ...]`) where a run's data depend on its seed."""
+  if not _data_per_member(config):
+    return pipeline.load_resident(pop.experiment.source, config.data), True
+  parts = [pipeline.load_resident(_member_source(m, pop), m.data) for m in pop.members]
   return {key: np.stack([part[key] for part in parts]) for key in parts[0]}, False
+
+
+def _pipeline_stepper(config, pop: population.Population, placement, start_step: int):
+  """One generator iteration of every member fed by tf.data: each member's own pipeline (the
+  one its single run reads, shuffled by its seed) stacked along the member axis, or with
+  `population.shared_batches` one pipeline for all; resumed where `start_step` left off."""
+  shared = config.population.shared_batches
+  per_device_batch = config.batch_size // jax.device_count()
+  streams = [pipeline.make_pipeline(
+      _member_source(m, pop), m.data, per_device_batch=per_device_batch,
+      local_devices=jax.local_device_count(), n_critic=config.n_critic, seed=m.seed,
+      skip_groups=pop.experiment.schedule.groups_consumed(start_step),
+      global_devices=jax.device_count(), device_offset=_first_local_device_index())
+      for m in (pop.members[:1] if shared else pop.members)]
+  step = placement.compile(lambda members, batches: pop.train_step(
+      members, batches, shared_data=shared), donate=config.donate_state, members=not shared)
+
+  def advance(placed, n_critic):
+    parts = [pipeline.take_critic_batches(s, n_critic, config.n_critic)[0] for s in streams]
+    # [local_devices, (N,) n_critic, per_device_batch, ...]
+    batches = parts[0] if shared else {k: np.stack([p[k] for p in parts], axis=1)
+                                       for k in parts[0]}
+    return step(placed, placement.place_batches(batches, members=not shared))
+
+  return advance
 
 
 def _resident_stepper(config, pop: population.Population, placement):
@@ -163,14 +199,12 @@ class _PopulationLoop(_Loop):
     return (f"Every member of the population has diverged (the last at generator iteration "
             f"{at}); each one's last finite state is in the checkpoints.")
 
-  def _report(self, step: int, metrics, placed) -> dict[str, float]:
+  def _report(self, step: int, metrics, placed, evaluate: bool) -> dict[str, float]:
     """Each member's row (evaluated when due); returns their medians for the progress line."""
     host = self.placement.host_state(placed)
     values = jax.device_get(self.placement.host_state(metrics))
     alive = np.asarray(jax.device_get(host.alive))
     rate = self.timer.lap()
-    every = self.config.eval.every
-    evaluate = step == self.config.num_steps or (every and step % every == 0)
     self.run_dir.check_owner()
     rows = {}
     for i in range(len(alive)):

@@ -14,7 +14,9 @@ settings changed by ml_collections overrides, e.g. `--config.num_steps=5000` (ev
 figure) or `--config.runs.clip.num_steps=5000` (one run). Training runs are kept in --workdir
 and reused by later figures (WGAN Figs. 3-7 share eight runs) or resumed if interrupted;
 --data_path reads a local MNIST IDX directory, CIFAR-10 image folder or text corpus instead of
-TFDS. --quick is a small version for smoke tests. docs/reproduction/ compares each item with
+TFDS; for several items at once, name each kind's path (`--data_path mnist_idx=DIR,
+image_folder=DIR,text=DIR`) and each item takes its own. --quick is a small version for smoke
+tests that finishes in minutes (docs/reproduction/README.md lists each item's time). docs/reproduction/ compares each item with
 the paper.
 
 Every NAME.json records what made it (`wgan_jax.paper.provenance`): the settings of each run it
@@ -66,7 +68,9 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
       "data_path": flags.DEFINE_string(
           "data_path", "", "Local data for the training-run figures: an MNIST IDX directory "
           "(WGAN Figs. 3-7, WGAN-GP Fig. 5b), a CIFAR-10 image-folder root's train/ (WGAN-GP "
-          "Fig. 3, Table 3) or a text corpus (the language model).", **define),
+          "Fig. 3, Table 3) or a text corpus (the language model); or, for several items, "
+          "KIND=PATH pairs (kinds: mnist_idx, image_folder, text), each item taking its "
+          "kind's.", **define),
   }
 
 
@@ -84,6 +88,33 @@ def _items(names: list[str], config, config_name: str):
   if not names or unknown:
     raise ValueError(f"name one or more of {', '.join(paper.FIGURES)} or 'all' (got {names}).")
   return [(name, paper.figure(name).get_config()) for name in names]
+
+
+DATA_KINDS = ("mnist_idx", "image_folder", "text")  # the figures' `local_source`s
+
+
+def data_paths(spec: str) -> dict[str, str] | str:
+  """`--data_path`: one path for every item, or `{kind: absolute path}` from KIND=PATH pairs.
+
+  Paths are made absolute so that a run is found again from another directory."""
+  if "=" not in spec:
+    return os.path.abspath(spec) if spec else ""
+  paths = {}
+  for pair in spec.split(","):
+    kind, sep, path = pair.partition("=")
+    kind = kind.strip()
+    if not sep or kind not in DATA_KINDS or not path.strip():
+      raise ValueError(f"--data_path {spec!r}: give one path, or KIND=PATH pairs separated by "
+                       f"commas with KIND one of {', '.join(DATA_KINDS)} (got {pair!r}).")
+    paths[kind] = os.path.abspath(path.strip())
+  return paths
+
+
+def item_data_path(paths: dict[str, str] | str, config) -> str:
+  """The local data path item `config` reads: its kind's, or '' (TFDS) when none is given."""
+  if isinstance(paths, str):
+    return paths
+  return paths.get(config.get("local_source", ""), "")
 
 
 def _print_progress(name: str, config, out_dir: str, workdir: str, quick: bool) -> None:
@@ -132,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     return report_stale(value["out"])
   try:
     items = _items(names, value["config"], common.config_name(flag_values))
+    paths = data_paths(value["data_path"])
   except ValueError as error:
     print(f"error: {error}", file=sys.stderr)
     return common.USAGE_ERROR
@@ -139,9 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
   for name, config in items:
     start = time.time()
-    if value["data_path"] and "data_path" in config:
-      # Absolute, so that a run is found again from another directory.
-      config.data_path = os.path.abspath(value["data_path"])
+    if item_data_path(paths, config) and "data_path" in config:
+      config.data_path = item_data_path(paths, config)
     _print_progress(name, config, value["out"], value["workdir"], value["quick"])
     try:
       paper.figure(name).make(config, value["out"], value["workdir"], quick=value["quick"])

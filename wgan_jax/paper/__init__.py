@@ -20,6 +20,7 @@ FIGURES = (
     "wgan_fig1", "wgan_fig2", "wgan_fig3", "wgan_fig4", "wgan_fig5", "wgan_fig6", "wgan_fig7",
     "wgangp_fig1a", "wgangp_fig1b", "wgangp_fig2", "wgangp_table2", "wgangp_fig3",
     "wgangp_fig5b", "wgangp_table3", "wgangp_language", "wgangp_fig2_newer", "seed_spread_toy",
+    "seed_spread_mnist", "lr_lambda_toy",
     "gan_saturation", "conditional_mnist", "semi_supervised_mnist", "infogan_mnist",
 )
 

@@ -6,16 +6,14 @@ and each seed's curve faintly."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
-
-import numpy as np
 
 from wgan_jax.configs import wgan_gp_toy
 from wgan_jax.paper import settings
 from wgan_jax.paper.drawing import figure_header, save_figure, subplots
 from wgan_jax.paper.runs import train_or_load
+from wgan_jax.paper.spread import draw_band, member_series
 
 METHODS = {"clip": "weight clipping", "penalty": "gradient penalty (two-sided)",
            "one_sided": "gradient penalty (one-sided)"}
@@ -42,17 +40,6 @@ def get_config():
   return c
 
 
-def member_series(directory: str, key: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-  """`{member: (steps, values)}` of a logged metric of a population's run."""
-  rows: dict[int, dict[int, float]] = {}
-  with open(os.path.join(directory, "metrics.jsonl")) as f:
-    for line in f:
-      row = json.loads(line)
-      if key in row:
-        rows.setdefault(row["member"], {})[row["step"]] = row[key]
-  return {m: (np.array(sorted(r)), np.array([r[s] for s in sorted(r)])) for m, r in rows.items()}
-
-
 def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   """W1 over iterations per method: median over seeds, the quartile band, every seed."""
   start = time.time()
@@ -62,24 +49,13 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   for colour, label in enumerate(label for label in METHODS if label in fig.runs):
     record = train_or_load(fig, label, workdir, quick)
     series = member_series(record.directory, "w1")
-    members = sorted(series)
-    steps = series[members[0]][0]
-    curves = np.stack([series[m][1] for m in members if len(series[m][1]) == len(steps)])
-    for curve in curves:
-      ax.plot(steps, curve, color=f"C{colour}", lw=0.5, alpha=0.25)
-    low, median, high = np.percentile(curves, [25, 50, 75], axis=0)
-    ax.fill_between(steps, low, high, color=f"C{colour}", alpha=0.25)
-    diverged = len(members) - len(curves)
-    ax.plot(steps, median, color=f"C{colour}", lw=2,
-            label=f"{METHODS[label]}, {len(curves)} seeds"
-                  + (f" ({diverged} diverged, left out)" if diverged else ""))
+    drawn = draw_band(ax, series, f"C{colour}", METHODS[label])
     data["methods"][label] = {
-        "run": os.path.basename(record.directory), "title": METHODS[label],
-        "diverged_seeds": diverged,
-        "seeds": [int(record.config.seed) + m for m in members], "steps": steps.tolist(),
-        "w1": {str(m): series[m][1].tolist() for m in members},
-        "median": median.tolist(), "quartiles": [low.tolist(), high.tolist()],
-        "final_w1": {str(m): float(series[m][1][-1]) for m in members},
+        "label": label, "run": os.path.basename(record.directory), "title": METHODS[label],
+        "diverged_seeds": drawn["diverged_seeds"],
+        "seeds": [int(record.config.seed) + m for m in sorted(series)], "steps": drawn["steps"],
+        "w1": drawn["values"], "median": drawn["median"], "quartiles": drawn["quartiles"],
+        "final_w1": {m: values[-1] for m, values in drawn["values"].items()},
         "train_sec": record.metrics[-1].get("train_sec") if record.metrics else None}
   ax.set_xlabel("generator iterations")
   ax.set_ylabel("W1 to the data (exact, on samples)")

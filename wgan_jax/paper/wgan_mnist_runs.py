@@ -53,7 +53,8 @@ def get_config(name: str, archs: tuple[str, ...]) -> ml_collections.ConfigDict:
   return c
 
 
-def _median(values: np.ndarray, size: int) -> np.ndarray:
+def median_filtered(values: np.ndarray, size: int) -> np.ndarray:
+  """The running median over `size` logged points (fewer on a short series)."""
   return scipy.ndimage.median_filter(values, size=min(size, len(values)) or 1, mode="nearest")
 
 
@@ -66,7 +67,7 @@ def loss_curve_figure(fig, records: list[RunRecord], key: str, ylabel: str, quic
   data.update(estimate=key, median_filter=fig.median_filter, runs=[])
   for column, record in enumerate(records):
     steps, values = record.series(key)
-    filtered = _median(values, fig.median_filter)
+    filtered = median_filtered(values, fig.median_filter)
     stages = sample_stages(record, fig.sample_stages)
     ax = figure.add_subplot(outer[0, column])
     ax.plot(steps, values, color="0.8", lw=0.6, label="logged")
