@@ -427,7 +427,7 @@ class _Loop:
   def _report(self, step: int, metrics, placed, evaluate: bool) -> dict[str, float]:
     """The step's metrics with the rate (and the evaluation if `evaluate`), written to the
     log."""
-    config, placement = self.config, self.placement
+    placement = self.placement
     values = {k: float(v) for k, v in placement.host_state(metrics).items()}
     finite_metrics, bad = _is_finite(values)
     if not finite_metrics:
