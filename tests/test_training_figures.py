@@ -323,3 +323,5 @@ def test_lr_lambda_heat_map_places_every_cell(tmp_path):
   settings = data["provenance"]["runs"]["grid"]["settings"]
   assert settings["population.size"] == 4
   assert (tmp_path / "lr_lambda_toy.png").stat().st_size > 0
+  saved = json.loads((tmp_path / "lr_lambda_toy.json").read_text())
+  assert saved["seconds"] > 0 and "_started" not in saved  # the item's time, training included

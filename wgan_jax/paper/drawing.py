@@ -30,10 +30,15 @@ def subplots(*args, **kwargs):
   return figure, figure.subplots(*args, **kwargs)
 
 
+_START = "_started"  # a header's start time, replaced by `seconds` when the figure is saved
+
+
 def figure_header(fig: ml_collections.ConfigDict, quick: bool, start: float) -> dict:
-  """The start of every training figure's JSON: its name, scale, machine and time taken."""
+  """The start of every training figure's JSON: its name, scale, machine and, once saved
+  (`save_figure`), `seconds`: the wall-clock from `start` (the item's start) to its files,
+  training included."""
   return {"name": fig.name, "quick": quick, "machine": machine(), "jax": jax.__version__,
-          "seconds": round(time.time() - start, 1)}
+          "seconds": None, _START: start}
 
 
 def show_grid(ax, path: str | None, title: str) -> None:
@@ -50,6 +55,8 @@ def save_figure(out_dir: str, fig: ml_collections.ConfigDict, quick: bool,
   """Writes `out_dir/NAME.png` and `out_dir/NAME.json`, the JSON with what made the figure
   (`provenance.record`); returns `data`."""
   name = fig.name
+  if _START in data:
+    data["seconds"] = round(time.time() - data.pop(_START), 1)
   data["provenance"] = provenance.record(fig, quick)
   os.makedirs(out_dir, exist_ok=True)
   figure.savefig(os.path.join(out_dir, f"{name}.png"), dpi=110, bbox_inches="tight")
