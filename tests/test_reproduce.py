@@ -53,6 +53,8 @@ def test_data_path_gives_each_item_its_kind(tmp_path):
   assert reproduce.item_data_path(paths, mnist) == f"{tmp_path}/mnist"
   assert reproduce.item_data_path(paths, cifar) == ""  # no path of its kind: TFDS
   assert reproduce.item_data_path(paths, text) == f"{tmp_path}/fortunes"
+  toy = paper.figure("seed_spread_toy").get_config()  # generated data: no path applies
+  assert reproduce.item_data_path(paths, toy) == reproduce.item_data_path("/data", toy) == ""
   one = reproduce.data_paths("relative/dir")  # one path serves every item, made absolute
   assert reproduce.item_data_path(one, cifar) == os.path.abspath("relative/dir")
   with pytest.raises(ValueError, match="mnist_idx, image_folder, text"):

@@ -111,10 +111,12 @@ def data_paths(spec: str) -> dict[str, str] | str:
 
 
 def item_data_path(paths: dict[str, str] | str, config) -> str:
-  """The local data path item `config` reads: its kind's, or '' (TFDS) when none is given."""
-  if isinstance(paths, str):
-    return paths
-  return paths.get(config.get("local_source", ""), "")
+  """The local data path item `config` reads: its kind's, or '' (TFDS, or an item on generated
+  data, whose `local_source` is '') when none is given."""
+  kind = config.get("local_source", "")
+  if not kind:
+    return ""
+  return paths if isinstance(paths, str) else paths.get(kind, "")
 
 
 def _print_progress(name: str, config, out_dir: str, workdir: str, quick: bool) -> None:

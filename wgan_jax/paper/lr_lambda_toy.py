@@ -33,6 +33,7 @@ def grid_sweep(learning_rates, lambdas, seed: int) -> str:
 
 def get_config():
   c = settings.training_figure("lr_lambda_toy")
+  c.local_source = ""  # 8 Gaussians, generated: no --data_path applies
   c.final_evals = 3
   c.quick.update(dict(num_steps=20, eval_every=10, sample_every=20, log_every=10))
   run = default.get_config()  # Adam(1e-4, 0.5, 0.9), lambda 0.1, 1,500 iterations

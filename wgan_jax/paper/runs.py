@@ -62,7 +62,7 @@ def prepared_run(fig: ml_collections.ConfigDict, label: str,
   """
   run = ml_collections.ConfigDict(fig.runs[label].to_dict())
   run.lock()
-  if fig.data_path:
+  if fig.data_path and fig.local_source:  # '': the item's runs read generated data only
     run.data.source, run.data.path = fig.local_source, fig.data_path
   if quick:
     q = fig.quick

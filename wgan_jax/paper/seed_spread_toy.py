@@ -21,6 +21,7 @@ METHODS = {"clip": "weight clipping", "penalty": "gradient penalty (two-sided)",
 
 def get_config():
   c = settings.training_figure("seed_spread_toy")
+  c.local_source = ""  # 8 Gaussians, generated: no --data_path applies
   c.seeds = 8
   c.num_steps = 2000
   c.eval_every = 100
