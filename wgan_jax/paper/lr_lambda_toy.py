@@ -49,7 +49,7 @@ def get_config():
 
 
 def final_w1(series: tuple[np.ndarray, np.ndarray], count: int) -> float:
-  """A cell's W1: the median of its last `count` evaluations (NaN if it diverged first)."""
+  """A cell's W1: the median of its last `count` evaluations (NaN if it logged none)."""
   return float(np.median(series[1][-count:])) if len(series[1]) else float("nan")
 
 
