@@ -27,6 +27,22 @@ def test_metrics_that_do_not_fit_the_data_are_refused(metrics, data, shape, mess
     check_metrics(metrics, data, shape)
 
 
+@pytest.mark.parametrize("num_samples, batch", [(25, 25), (500, 100)])
+def test_inception_batches_are_no_larger_than_the_sample(monkeypatch, num_samples, batch):
+  from wgan_jax import evaluation
+
+  class Recorded:  # the FID network's weights are not needed to see its batch size
+    has_logits = False
+
+    def __init__(self, weights_path, batch_size):
+      self.batch_size = batch_size
+
+  monkeypatch.setattr(evaluation, "InceptionFeatures", Recorded)
+  evaluator = Evaluator({"metrics": ("fid",), "num_samples": num_samples, "batch_size": 100},
+                        IMAGES, None, (32, 32, 3))
+  assert evaluator.inception.batch_size == batch  # a padded batch costs a full one
+
+
 def test_toy_evaluator_reports_w1_beside_the_real_baseline():
   from wgan_jax.data.toy import toy_dataset
   evaluator = Evaluator({"metrics": ("w1", "modes"), "num_samples": 300}, TOY, None, (2,))

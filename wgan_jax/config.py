@@ -181,7 +181,7 @@ def eval_defaults() -> ml_collections.ConfigDict:
       num_samples=1000,  # generated samples per evaluation
       num_reference=10_000,  # real images behind FID / KID (features cached)
       inception_weights="",  # converted FID Inception .npz; "" = the user cache
-      batch_size=100,  # Inception batch
+      batch_size=100,  # Inception batch (at most num_samples: a padded batch costs a full one)
       # BatchNorm when sampling (pictures, evaluation, python -m wgan_jax.sample): 'batch' normalises
       # each batch of `sample_batch` samples with its own statistics, as in training and as
       # both official codes sample; 'running' uses the averages kept in training.

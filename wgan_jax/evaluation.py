@@ -67,8 +67,10 @@ class Evaluator:
     self.inception = self.mnist = None
     if set(INCEPTION_METRICS) & set(self.metrics):
       try:
+        # Batches no larger than the sample: a padded batch costs as much as a full one.
+        batch = min(int(eval_config.get("batch_size", 100)), num)
         self.inception = InceptionFeatures(eval_config.get("inception_weights") or None,
-                                           batch_size=int(eval_config.get("batch_size", 100)))
+                                           batch_size=batch)
       except FileNotFoundError as error:
         raise ConfigError(f"eval.inception_weights: {error}") from None
       if "is" in self.metrics and not self.inception.has_logits:

@@ -74,8 +74,6 @@ def prepared_run(fig: ml_collections.ConfigDict, label: str,
       run.eval.every = q.eval_every
     run.eval.num_samples = min(run.eval.num_samples, q.eval_samples)
     run.eval.num_reference = min(run.eval.num_reference, q.reference)
-    # Inception batches no larger than the sample: a padded batch costs as much as a full one.
-    run.eval.batch_size = min(run.eval.batch_size, run.eval.num_samples)
   return run
 
 
