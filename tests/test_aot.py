@@ -171,6 +171,24 @@ def test_the_script_exits_3_without_the_compiler():
   assert "needs the libtpu module, which is not installed" in run.stderr
 
 
+def test_gpu_targets_name_one_host_of_up_to_eight():
+  assert aot.target("h200-1") == aot.Target("h200-1", "1x1x1", gpu="h200")
+  assert aot.target("a100-16") == aot.Target("a100-16", "1x2x8", gpu="a100")
+  with pytest.raises(ConfigError, match="h100-8, h200-8, a100-8"):
+    aot.target("b200-8")
+
+
+def test_a_gpu_offers_the_share_of_its_memory_that_jax_allocates(monkeypatch):
+  monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+  h200 = aot.target("h200-1")
+  assert h200.capacity("NVIDIA H200") == int(143_771 * 2**20 * 0.75)
+  monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", ".95")
+  assert h200.capacity("NVIDIA H200") == int(143_771 * 2**20 * 0.95)
+  monkeypatch.setenv("XLA_PYTHON_CLIENT_MEM_FRACTION", "most")
+  with pytest.raises(ConfigError, match="XLA_PYTHON_CLIENT_MEM_FRACTION='most' is not a number"):
+    h200.capacity("NVIDIA H200")
+
+
 def test_nvidia_gpus_compile_without_a_gpu():
   pytest.importorskip("jax_plugins.xla_cuda12", reason="needs the CUDA plugin: pip install "
                       "-e '.[aot-gpu]'")

@@ -103,6 +103,10 @@ device_description_str: "{self.description}"
 GPUS = {
     "h100": GpuChip("NVIDIA H100 80GB HBM3", (9, 0), 132, 50 * 2**20, 3_352_320_000_000, 1.98,
                     84_929_347_584, 233_472, 232_448),
+    # The H100's processor with 141 GB of HBM3e at 4.8 TB/s (data sheet); memory and L2 as
+    # nvidia-smi (143,771 MiB) and PyTorch (60 MB) report them on an H200 SXM.
+    "h200": GpuChip("NVIDIA H200", (9, 0), 132, 60 * 2**20, 4_800_000_000_000, 1.98,
+                    150_754_820_096, 233_472, 232_448),
     "a100": GpuChip("NVIDIA A100-SXM4-80GB", (8, 0), 108, 40 * 2**20, 2_039_000_000_000, 1.41,
                     85_899_345_920, 167_936, 166_912),
 }
@@ -175,13 +179,30 @@ class Target:
           f"Cannot describe the TPU topology {self.topology!r} ({error}).") from None
 
   def capacity(self, device_kind: str) -> int | None:
-    """Memory per chip in bytes (data sheet), or None where unknown."""
-    return GPUS[self.gpu].memory_bytes if self.gpu else HBM_BYTES.get(device_kind)
+    """Memory per chip in bytes that a JAX program may use, or None where unknown: a TPU's
+    HBM; on a GPU, the share of the card JAX's allocator takes (`gpu_memory_fraction`)."""
+    if self.gpu:
+      return int(GPUS[self.gpu].memory_bytes * gpu_memory_fraction())
+    return HBM_BYTES.get(device_kind)
+
+
+def gpu_memory_fraction() -> float:
+  """The share of a GPU's memory a JAX process allocates: XLA_PYTHON_CLIENT_MEM_FRACTION as
+  the user sets it, else JAX's default of 0.75 (the rest is left to CUDA and cuDNN)."""
+  value = os.environ.get("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.75")
+  try:
+    fraction = float(value)
+  except ValueError:
+    raise ConfigError(f"XLA_PYTHON_CLIENT_MEM_FRACTION={value!r} is not a number; JAX reads "
+                      f"it as the share of GPU memory to allocate, such as 0.75.") from None
+  if not 0 < fraction <= 1:
+    raise ConfigError(f"XLA_PYTHON_CLIENT_MEM_FRACTION={value} is outside (0, 1].")
+  return fraction
 
 
 def target(spec: str) -> Target:
   """A `Target` from a slice name ('v5e-8', 'v4-8', 'v5p-8', 'v5e-256'), a libtpu topology
-  ('tpu:v5e:2x2', 'tpu:v4:2x2x2') or NVIDIA GPUs ('h100-8': one host of eight; 'h100-16', two)."""
+  ('tpu:v5e:2x2', 'tpu:v4:2x2x2') or NVIDIA GPUs ('h100-8': one host of eight; 'h100-16', two; 'h200-1', one H200)."""
   gpu = re.fullmatch(r"(" + "|".join(GPUS) + r")-(\d+)", spec)
   if gpu:
     count = int(gpu.group(2))
@@ -290,7 +311,8 @@ def _fitting(fn: Callable, args: tuple, capacity: int | None, failing: str):
   # XLA:TPU refuses a program whose temporaries alone exceed HBM, XLA:GPU none; the arguments
   # and outputs live in HBM too.
   if capacity and needed > capacity:
-    return f"the program needs {_gib(needed)} of HBM, more than the {_gib(capacity)} a chip has"
+    return (f"the program needs {_gib(needed)} of HBM, more than the {_gib(capacity)} a JAX "
+            f"program has on a chip")
   return compiled, time.perf_counter() - start
 
 
@@ -459,6 +481,7 @@ def preflight(config: ml_collections.ConfigDict, where: Target,
       "per_chip_batch": per_chip_batch, "global_batch": per_chip_batch * chips,
       "critic_iteration_counts": list(compiler.counts), "compile_sec": round(compile_sec, 2),
       "hbm_bytes": memory, "hbm_capacity_bytes": capacity,
+      "gpu_memory_fraction": gpu_memory_fraction() if where.gpu else None,
       "hbm_fraction": memory["total"] / capacity if capacity else None,
       "flops_per_gen_iter": flops,
       "critic_loop_flops": n_critic * critic_flops if flops else None,
@@ -578,7 +601,9 @@ def members_per_chip(config: ml_collections.ConfigDict, where: Target,
   untried = high is not None and high > limit
   return {"target": where.name, "device_kind": device.device_kind,
           "batch_per_member": config.batch_size, "n_critic": config.n_critic,
-          "hbm_capacity_bytes": capacity, "hbm_bytes_one_member": one,
+          "hbm_capacity_bytes": capacity,
+          "gpu_memory_fraction": gpu_memory_fraction() if where.gpu else None,
+          "hbm_bytes_one_member": one,
           "max_members_per_chip": low, "first_members_not_fitting": None if untried else high,
           "not_fitting_reason": (f"more than {limit} members were not tried" if untried else
                                  memory(high) if high else None),

@@ -1,14 +1,18 @@
-"""TPU pre-flight from any machine: `python -m wgan_jax.preflight --config NAME --target v5e-8`.
+"""TPU and GPU pre-flight from any machine:
+`python -m wgan_jax.preflight --config NAME --target v5e-8` (or `--target h200-1`).
 
-Compiles the configured train step as the trainer runs it on the TPU slice (jit + shard_map over
+Compiles the configured train step as the trainer runs it on the slice (jit + shard_map over
 all its chips, the batch split per chip, the state donated) without a TPU attached, and prints
 one JSON line per target: chips and hosts, compile seconds, HBM per chip (arguments, outputs,
 temporaries, total) against the chip's capacity, FLOPs and all-reduce bytes per generator
 iteration (the critic loop's trip count included), and the largest per-chip batch that compiles.
-Every number is the compiler's analysis, not a measured speed. Needs libtpu:
-`pip install "wgan_jax[aot]"`.
+Every number is the compiler's analysis, not a measured speed. Needs libtpu
+(`pip install "wgan_jax[aot]"`) for TPUs, the CUDA plugin (`"wgan_jax[aot-gpu]"`) for GPUs,
+whose capacity is the share of memory JAX allocates (XLA_PYTHON_CLIENT_MEM_FRACTION, 0.75).
 
-  --target v5e-8,v4-8,v5p-8,v5e-256   slice names, or libtpu topologies such as tpu:v5e:2x2
+  --target v5e-8,v4-8,v5p-8,v5e-256   slice names, or libtpu topologies such as tpu:v5e:2x2,
+                                      or NVIDIA GPUs: h100-8, h200-1, a100-8 (8 to a host)
+  --members                           instead: how many members of a population fit on a chip
   --per_chip_batch N                  compile at N examples per chip (default: the config's
                                       global batch split over the chips)
   --nosearch                          skip the largest-batch search
@@ -37,7 +41,8 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
       "config": common.define_config_file("config", configs.CONFIG_DIR / "wgan_gp_cifar.py",
                                           "Experiment config (a shipped name or a file).",
                                           flag_values, argv),
-      "target": flags.DEFINE_list("target", ["v5e-8"], "TPU slices or topologies to compile for.",
+      "target": flags.DEFINE_list("target", ["v5e-8"], "TPU slices or topologies, or NVIDIA "
+                                  "GPUs (h100-8, h200-1, a100-8), to compile for.",
                                   **define),
       "per_chip_batch": flags.DEFINE_integer("per_chip_batch", None, "Examples per chip "
                                              "(default: the config's batch_size split over the "
