@@ -178,11 +178,17 @@ class Target:
       raise PreflightError(
           f"Cannot describe the TPU topology {self.topology!r} ({error}).") from None
 
+  @property
+  def memory_fraction(self) -> float | None:
+    """On a GPU, the share of its memory JAX allocates (`gpu_memory_fraction`); None on a TPU,
+    whose whole HBM is the program's."""
+    return gpu_memory_fraction() if self.gpu else None
+
   def capacity(self, device_kind: str) -> int | None:
     """Memory per chip in bytes that a JAX program may use, or None where unknown: a TPU's
-    HBM; on a GPU, the share of the card JAX's allocator takes (`gpu_memory_fraction`)."""
+    HBM; on a GPU, the share of the card JAX's allocator takes (`memory_fraction`)."""
     if self.gpu:
-      return int(GPUS[self.gpu].memory_bytes * gpu_memory_fraction())
+      return int(GPUS[self.gpu].memory_bytes * self.memory_fraction)
     return HBM_BYTES.get(device_kind)
 
 
@@ -202,7 +208,8 @@ def gpu_memory_fraction() -> float:
 
 def target(spec: str) -> Target:
   """A `Target` from a slice name ('v5e-8', 'v4-8', 'v5p-8', 'v5e-256'), a libtpu topology
-  ('tpu:v5e:2x2', 'tpu:v4:2x2x2') or NVIDIA GPUs ('h100-8': one host of eight; 'h100-16', two; 'h200-1', one H200)."""
+  ('tpu:v5e:2x2', 'tpu:v4:2x2x2') or NVIDIA GPUs ('h100-8': one host of eight; 'h100-16',
+  two; 'h200-1', one H200)."""
   gpu = re.fullmatch(r"(" + "|".join(GPUS) + r")-(\d+)", spec)
   if gpu:
     count = int(gpu.group(2))
@@ -481,7 +488,7 @@ def preflight(config: ml_collections.ConfigDict, where: Target,
       "per_chip_batch": per_chip_batch, "global_batch": per_chip_batch * chips,
       "critic_iteration_counts": list(compiler.counts), "compile_sec": round(compile_sec, 2),
       "hbm_bytes": memory, "hbm_capacity_bytes": capacity,
-      "gpu_memory_fraction": gpu_memory_fraction() if where.gpu else None,
+      "gpu_memory_fraction": where.memory_fraction,
       "hbm_fraction": memory["total"] / capacity if capacity else None,
       "flops_per_gen_iter": flops,
       "critic_loop_flops": n_critic * critic_flops if flops else None,
@@ -602,7 +609,7 @@ def members_per_chip(config: ml_collections.ConfigDict, where: Target,
   return {"target": where.name, "device_kind": device.device_kind,
           "batch_per_member": config.batch_size, "n_critic": config.n_critic,
           "hbm_capacity_bytes": capacity,
-          "gpu_memory_fraction": gpu_memory_fraction() if where.gpu else None,
+          "gpu_memory_fraction": where.memory_fraction,
           "hbm_bytes_one_member": one,
           "max_members_per_chip": low, "first_members_not_fitting": None if untried else high,
           "not_fitting_reason": (f"more than {limit} members were not tried" if untried else
