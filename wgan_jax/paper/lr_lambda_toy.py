@@ -69,9 +69,9 @@ def make(fig, out_dir: str, workdir: str, quick: bool = False) -> dict:
   figure, ax = subplots(figsize=(6, 4.8))
   image = ax.imshow(np.log10(w1), cmap="viridis_r", origin="lower")
   for (i, j), value in np.ndenumerate(w1):
+    dark = np.isnan(value) or image.norm(np.log10(value)) > 0.5  # viridis_r: high W1 is dark
     ax.text(j, i, "diverged" if np.isnan(value) else f"{value:.3f}", ha="center",
-            va="center", fontsize=8, color="w" if np.isnan(value) or value > np.nanmedian(w1)
-            else "k")
+            va="center", fontsize=8, color="w" if dark else "k")
   base = default.get_config()
   if base.optimizer.critic.learning_rate in learning_rates and base.constraint.weight in lambdas:
     column = lambdas.index(base.constraint.weight)
