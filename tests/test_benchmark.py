@@ -45,3 +45,67 @@ def test_the_population_mode_times_members_against_one_run(capsys):
         line["members"] * line["population_gen_iters_per_sec"])
     assert line["speedup_vs_sequential"] == pytest.approx(
         line["member_iters_per_sec"] / line["sequential_member_iters_per_sec"])
+
+
+class _FakeTrainer:
+  """Stands in for `python -m wgan_jax.train`: records each command line and logs, per member,
+  metrics that depend only on the member's seed, as a population's exactness promises."""
+
+  def __init__(self, fail_population: bool = False):
+    self.commands, self.fail_population = [], fail_population
+
+  def __call__(self, command, stdout, stderr):
+    import json
+    import os
+    import subprocess
+    import time
+
+    self.commands.append(command)
+    time.sleep(0.05)  # a measurable wall time
+    flags = dict(arg[2:].split("=", 1) for arg in command if arg.startswith("--") and "=" in arg)
+    size = int(flags.get("config.population.size", 0))
+    if size and self.fail_population:
+      stdout.write("Traceback ...\nValueError: no room\n")
+      return subprocess.CompletedProcess(command, 1)
+    os.makedirs(flags["workdir"])
+    seed = int(flags["config.seed"])
+    with open(os.path.join(flags["workdir"], "metrics.jsonl"), "w") as f:
+      for step in (10, 20):
+        for member in range(max(size, 1)):
+          row = {"step": step, "w1": (seed + member) / step, "train_sec": 3.0 * max(size, 1)}
+          f.write(json.dumps({**row, "member": member} if size else row) + "\n")
+    return subprocess.CompletedProcess(command, 0)
+
+
+def test_the_end_to_end_mode_times_n_jobs_against_one_population(monkeypatch, capsys,
+                                                                 tmp_path):
+  import json
+
+  from wgan_jax.commands import benchmark as command
+  trainer = _FakeTrainer()
+  monkeypatch.setattr(command.subprocess, "run", trainer)
+  assert command.main(["benchmark", "--config", "default", "--config.num_steps=20",
+                       "--steps=7", f"--workdir={tmp_path}", "--end_to_end=3"]) == 0
+  record = json.loads(capsys.readouterr().out.splitlines()[-1])
+  seeds = [next(a for a in c if a.startswith("--config.seed=")) for c in trainer.commands]
+  assert seeds == [f"--config.seed={s}" for s in (0, 1, 2, 0)]
+  assert "--config.population.size=3" in trainer.commands[-1]
+  for line in trainer.commands:  # the config and its overrides reach every job, --steps none
+    assert line[3:6] == ["--config", "default", "--config.num_steps=20"]
+    assert not any(a.startswith("--steps") for a in line)
+  assert record["members"] == 3 and record["num_steps"] == 20
+  assert len(record["job_wall_sec"]) == 3
+  assert record["jobs_wall_sec"] == pytest.approx(sum(record["job_wall_sec"]), abs=0.01)
+  assert record["speedup_vs_jobs"] == pytest.approx(
+      record["jobs_wall_sec"] / record["population_wall_sec"], rel=0.05)
+  assert record["job_train_sec"] == [3.0] * 3 and record["population_train_sec"] == 9.0
+  assert record["member_vs_job_max_abs_difference"] == {"w1": 0.0}
+  assert (tmp_path / "population").is_dir()  # a given --workdir is kept
+
+
+def test_the_end_to_end_mode_reports_a_failed_job_with_its_log(monkeypatch, capsys):
+  from wgan_jax.commands import benchmark as command
+  monkeypatch.setattr(command.subprocess, "run", _FakeTrainer(fail_population=True))
+  assert command.main(["benchmark", "--config=default", "--end_to_end=2"]) == 1
+  error = capsys.readouterr().err
+  assert "exited 1" in error and "ValueError: no room" in error

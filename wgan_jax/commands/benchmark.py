@@ -11,6 +11,11 @@ round, and the line reports medians over rounds and their ratio.
   --scaling 1,2,4,8        one subprocess per device count, per-device batch fixed
   --population 1,2,4,8,16  N seeds trained as one program (`wgan_jax.population`) against N
                            runs one after another, alternating rounds: member iterations/s
+  --end_to_end N           N separate `wgan_jax.train` jobs (seeds seed .. seed+N-1), then one
+                           job training the same N seeds as a population, each start to finish
+                           (start-up, compilation, training, evaluation, checkpoints): wall and
+                           CPU seconds, and how far each member's last logged metrics are from
+                           its job's. Runs go to --workdir (default: a temporary folder, removed)
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 from absl import flags
 
@@ -48,6 +57,12 @@ def _define_flags(flag_values: flags.FlagValues, argv: list[str]) -> dict:
       "population": flags.DEFINE_list(
           "population", [], "Member counts N to time as populations (N seeds as one program) "
           "against the single run, alternating: e.g. 1,2,4,8,16.", **define),
+      "end_to_end": flags.DEFINE_integer(
+          "end_to_end", 0, "Time N separate training jobs of the config (N seeds) against one "
+          "job training them as a population of N, start to finish.", **define),
+      "workdir": flags.DEFINE_string(
+          "workdir", None, "With --end_to_end: where the jobs' run directories go (kept); "
+          "by default a temporary folder, removed afterwards.", **define),
       "out": flags.DEFINE_string("out", None, "Also append the JSON lines to this file.",
                                  **define),
       "label": flags.DEFINE_string("label", "", "Free-text label stored with each line.",
@@ -114,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
   }
   if value["population"]:
     return _population_sweep(config, value, base)
+  if value["end_to_end"]:
+    return _end_to_end(argv, config, value, base)
   contenders = _contenders(config, value, devices, base)
   rates = {name: [] for name in contenders}
   for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
@@ -148,6 +165,86 @@ def _population_sweep(config, value: dict, base: dict) -> int:
                                      alone["gen_iters_per_sec"]),
            "population_rounds": population["gen_iters_per_sec_rounds"],
            "single_rounds": alone["gen_iters_per_sec_rounds"]}, value["out"])
+  return 0
+
+
+# Metrics that measure the machine, not the run: left out when members are compared with jobs.
+_TIMING_KEYS = frozenset({"gen_iters_per_sec", "elapsed_sec", "train_sec"})
+
+
+def _config_args(argv: list[str]) -> list[str]:
+  """The command line's --config and --config.KEY arguments, to hand on to `wgan_jax.train`."""
+  args, tokens = [], iter(argv[1:])
+  for token in tokens:
+    if token == "--config" or (token.startswith("--config.") and "=" not in token):
+      args.append(token)
+      following = next(tokens, None)
+      if following is not None:
+        args.append(following)
+    elif token.startswith(("--config=", "--config.")):
+      args.append(token)
+  return args
+
+
+def _timed_job(args: list[str], workdir: str) -> dict:
+  """Runs `python -m wgan_jax.train ARGS --workdir=WORKDIR` (its output to WORKDIR.log):
+  wall and CPU seconds, and the last logged metrics row of each member."""
+  before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+  with open(workdir + ".log", "w") as log:
+    done = subprocess.run([sys.executable, "-m", "wgan_jax.train", *args,
+                           f"--workdir={workdir}"], stdout=log, stderr=subprocess.STDOUT)
+  wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+  if done.returncode:
+    with open(workdir + ".log") as log:
+      tail = log.read()[-3000:]
+    raise RuntimeError(f"wgan_jax.train {' '.join(args)} exited {done.returncode}; the end "
+                       f"of {workdir}.log:\n{tail}")
+  with open(os.path.join(workdir, "metrics.jsonl")) as metrics:
+    last = {row.get("member", 0): row for row in map(json.loads, metrics)}  # rows in step order
+  cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+  return {"wall_sec": wall, "cpu_sec": cpu, "last": last}
+
+
+def _end_to_end(argv: list[str], config, value: dict, base: dict) -> int:
+  """N jobs one after another, then one population of N: each timed start to finish."""
+  count, given = value["end_to_end"], _config_args(argv)
+  workdir = value["workdir"] or tempfile.mkdtemp(prefix="wgan_jax_end_to_end_")
+  os.makedirs(workdir, exist_ok=True)
+  try:
+    jobs = []
+    for member in range(count):
+      jobs.append(_timed_job([*given, f"--config.seed={config.seed + member}"],
+                             os.path.join(workdir, f"job-{member}")))
+      left = (count - member - 1) * sum(job["wall_sec"] for job in jobs) / len(jobs)
+      print(f"job {member + 1}/{count} took {jobs[-1]['wall_sec']:.0f} s; the other jobs "
+            f"about {left / 60:.0f} min more, then the population", file=sys.stderr, flush=True)
+    population = _timed_job([*given, f"--config.seed={config.seed}",
+                             f"--config.population.size={count}"],
+                            os.path.join(workdir, "population"))
+  except RuntimeError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  finally:
+    if not value["workdir"]:
+      shutil.rmtree(workdir, ignore_errors=True)
+  differences = {}
+  for member, job in enumerate(jobs):  # member i trains what job i trains
+    ours, theirs = population["last"][member], job["last"][0]
+    for key in set(ours) & set(theirs) - _TIMING_KEYS - {"step", "member"}:
+      differences[key] = max(differences.get(key, 0.0), abs(ours[key] - theirs[key]))
+  jobs_wall = sum(job["wall_sec"] for job in jobs)
+  record = {key: item for key, item in base.items() if key not in ("steps_per_round", "rounds")}
+  _emit({**record, "impl": "end_to_end", "members": count, "num_steps": config.num_steps,
+         "jobs_wall_sec": round(jobs_wall, 3),
+         "jobs_cpu_sec": round(sum(job["cpu_sec"] for job in jobs), 1),
+         "job_wall_sec": [round(job["wall_sec"], 3) for job in jobs],
+         "job_train_sec": [round(job["last"][0]["train_sec"], 1) for job in jobs],
+         "population_wall_sec": round(population["wall_sec"], 3),
+         "population_cpu_sec": round(population["cpu_sec"], 1),
+         "population_train_sec": round(population["last"][0]["train_sec"], 1),
+         "speedup_vs_jobs": jobs_wall / population["wall_sec"],
+         "member_vs_job_max_abs_difference": dict(sorted(differences.items()))},
+        value["out"])
   return 0
 
 
