@@ -91,7 +91,7 @@ def test_the_end_to_end_mode_times_n_jobs_against_one_population(monkeypatch, ca
   assert seeds == [f"--config.seed={s}" for s in (0, 1, 2, 0)]
   assert "--config.population.size=3" in trainer.commands[-1]
   for line in trainer.commands:  # the config and its overrides reach every job, --steps none
-    assert line[3:6] == ["--config", "default", "--config.num_steps=20"]
+    assert line[3:5] == ["--config=default", "--config.num_steps=20"]
     assert not any(a.startswith("--steps") for a in line)
   assert record["members"] == 3 and record["num_steps"] == 20
   assert len(record["job_wall_sec"]) == 3
@@ -106,6 +106,8 @@ def test_the_end_to_end_mode_times_n_jobs_against_one_population(monkeypatch, ca
 def test_the_end_to_end_mode_reports_a_failed_job_with_its_log(monkeypatch, capsys):
   from wgan_jax.commands import benchmark as command
   monkeypatch.setattr(command.subprocess, "run", _FakeTrainer(fail_population=True))
-  assert command.main(["benchmark", "--config=default", "--end_to_end=2"]) == 1
+  assert command.main(["benchmark", "--end_to_end=2"]) == 1
   error = capsys.readouterr().err
+  # Without --config the jobs train the benchmark's default config, not the trainer's.
+  assert "configs/wgan_gp_cifar.py" in error
   assert "exited 1" in error and "ValueError: no room" in error

@@ -172,17 +172,15 @@ def _population_sweep(config, value: dict, base: dict) -> int:
 _TIMING_KEYS = frozenset({"gen_iters_per_sec", "elapsed_sec", "train_sec"})
 
 
-def _config_args(argv: list[str]) -> list[str]:
-  """The command line's --config and --config.KEY arguments, to hand on to `wgan_jax.train`."""
-  args, tokens = [], iter(argv[1:])
+def _config_args(config_name: str, argv: list[str]) -> list[str]:
+  """The benchmark's config, named even when it is the flag's default (which is not
+  `wgan_jax.train`'s), and the command line's --config.KEY overrides, for `wgan_jax.train`."""
+  args, tokens = [f"--config={config_name}"], iter(argv[1:])
   for token in tokens:
-    if token == "--config" or (token.startswith("--config.") and "=" not in token):
+    if token.startswith("--config."):
       args.append(token)
-      following = next(tokens, None)
-      if following is not None:
-        args.append(following)
-    elif token.startswith(("--config=", "--config.")):
-      args.append(token)
+      if "=" not in token:  # --config.KEY VALUE
+        args.append(next(tokens, ""))
   return args
 
 
@@ -207,7 +205,7 @@ def _timed_job(args: list[str], workdir: str) -> dict:
 
 def _end_to_end(argv: list[str], config, value: dict, base: dict) -> int:
   """N jobs one after another, then one population of N: each timed start to finish."""
-  count, given = value["end_to_end"], _config_args(argv)
+  count, given = value["end_to_end"], _config_args(base["config"], argv)
   workdir = value["workdir"] or tempfile.mkdtemp(prefix="wgan_jax_end_to_end_")
   os.makedirs(workdir, exist_ok=True)
   try:
