@@ -84,14 +84,18 @@ def test_the_end_to_end_mode_times_n_jobs_against_one_population(monkeypatch, ca
   from wgan_jax.commands import benchmark as command
   trainer = _FakeTrainer()
   monkeypatch.setattr(command.subprocess, "run", trainer)
-  assert command.main(["benchmark", "--config", "default", "--config.num_steps=20",
-                       "--steps=7", f"--workdir={tmp_path}", "--end_to_end=3"]) == 0
+  # A bare boolean override and a value after a space, each before another flag: the jobs get
+  # the overrides as parsed, never the flag that follows them.
+  assert command.main(["benchmark", "--config", "default", "--config.num_steps", "20",
+                       "--noconfig.data.device_resident", "--steps=7",
+                       f"--workdir={tmp_path}", "--end_to_end=3"]) == 0
   record = json.loads(capsys.readouterr().out.splitlines()[-1])
   seeds = [next(a for a in c if a.startswith("--config.seed=")) for c in trainer.commands]
   assert seeds == [f"--config.seed={s}" for s in (0, 1, 2, 0)]
   assert "--config.population.size=3" in trainer.commands[-1]
   for line in trainer.commands:  # the config and its overrides reach every job, --steps none
-    assert line[3:5] == ["--config=default", "--config.num_steps=20"]
+    assert sorted(line[3:6]) == ["--config.num_steps=20", "--config=default",
+                                 "--noconfig.data.device_resident"]
     assert not any(a.startswith("--steps") for a in line)
   assert record["members"] == 3 and record["num_steps"] == 20
   assert len(record["job_wall_sec"]) == 3

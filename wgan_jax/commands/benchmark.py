@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
   if value["population"]:
     return _population_sweep(config, value, base)
   if value["end_to_end"]:
-    return _end_to_end(argv, config, value, base)
+    return _end_to_end(flag_values, config, value, base)
   contenders = _contenders(config, value, devices, base)
   rates = {name: [] for name in contenders}
   for _ in range(value["repeats"]):  # alternate, so drift in machine speed hits every contender
@@ -172,16 +172,12 @@ def _population_sweep(config, value: dict, base: dict) -> int:
 _TIMING_KEYS = frozenset({"gen_iters_per_sec", "elapsed_sec", "train_sec"})
 
 
-def _config_args(config_name: str, argv: list[str]) -> list[str]:
+def _config_args(flag_values: flags.FlagValues) -> list[str]:
   """The benchmark's config, named even when it is the flag's default (which is not
-  `wgan_jax.train`'s), and the command line's --config.KEY overrides, for `wgan_jax.train`."""
-  args, tokens = [f"--config={config_name}"], iter(argv[1:])
-  for token in tokens:
-    if token.startswith("--config."):
-      args.append(token)
-      if "=" not in token:  # --config.KEY VALUE
-        args.append(next(tokens, ""))
-  return args
+  `wgan_jax.train`'s), and the --config.KEY overrides as absl parsed them, for `wgan_jax.train`."""
+  overrides = [flag_values[name].serialize() for name in flag_values
+               if name.startswith("config.") and flag_values[name].present]
+  return [f"--config={common.config_name(flag_values)}", *overrides]
 
 
 def _timed_job(args: list[str], workdir: str) -> dict:
@@ -203,9 +199,9 @@ def _timed_job(args: list[str], workdir: str) -> dict:
   return {"wall_sec": wall, "cpu_sec": cpu, "last": last}
 
 
-def _end_to_end(argv: list[str], config, value: dict, base: dict) -> int:
+def _end_to_end(flag_values: flags.FlagValues, config, value: dict, base: dict) -> int:
   """N jobs one after another, then one population of N: each timed start to finish."""
-  count, given = value["end_to_end"], _config_args(base["config"], argv)
+  count, given = value["end_to_end"], _config_args(flag_values)
   workdir = value["workdir"] or tempfile.mkdtemp(prefix="wgan_jax_end_to_end_")
   os.makedirs(workdir, exist_ok=True)
   try:
